@@ -1,0 +1,49 @@
+"""create_app(settings) -> FastAPI: wires the runtime, the middleware, the error answers and the routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from nightowl import __version__
+from nightowl.api import status, workers
+from nightowl.api.docs import install_docs
+from nightowl.api.middleware import BodyLimit, RequestMetrics
+from nightowl.api.problems import install_problem_handlers
+from nightowl.config import Settings
+from nightowl.core.clock import Clock, SystemClock
+from nightowl.runtime import Nightowl
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
+    nightowl = Nightowl(settings=settings, clock=clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if not nightowl.migrated:
+            await run_in_threadpool(nightowl.prepare)
+        await nightowl.start()
+        try:
+            yield
+        finally:
+            await nightowl.stop()
+
+    app = FastAPI(
+        title="Nightowl",
+        version=__version__,
+        description="Self-hosted monitoring: metrics, PromQL, checks, alerts, dashboards and reports.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.nightowl = nightowl
+    install_problem_handlers(app)
+    install_docs(app)
+    app.include_router(status.router)
+    app.include_router(workers.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
+    return app
