@@ -14,7 +14,7 @@ def test_migrations_reach_head_and_are_idempotent(make_settings) -> None:
     try:
         migrate.upgrade(engine)
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == migrate.head_revision(engine)
+        assert migrate.current_revisions(engine) == migrate.head_revisions(engine)
         assert "instance_meta" in inspect(engine).get_table_names()
     finally:
         engine.dispose()
