@@ -34,9 +34,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if os.environ.get("CI") == "true" and _ci_skips and not hasattr(session.config, "workerinput"):
-        print(
-            f"\nCI=true but {len(_ci_skips)} tests were skipped for a missing component, e.g. {_ci_skips[0]}"
-        )
+        print(f"\nCI=true but {len(_ci_skips)} tests were skipped for a missing component, e.g. {_ci_skips[0]}")
         session.exitstatus = 1
 
 

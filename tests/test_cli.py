@@ -16,14 +16,10 @@ import pytest
 NIGHTOWL = [sys.executable, "-m", "nightowl.cli"]
 
 
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("NIGHTOWL_")}
     full_env.update(env or {})
-    return subprocess.run(
-        [*NIGHTOWL, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60
-    )
+    return subprocess.run([*NIGHTOWL, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=60)
 
 
 def free_port() -> int:

@@ -25,9 +25,7 @@ app = typer.Typer(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option(
-        "--config", "-c", help="YAML config file (see `nightowl init`). Env vars NIGHTOWL_* override it."
-    ),
+    typer.Option("--config", "-c", help="YAML config file (see `nightowl init`). Env vars NIGHTOWL_* override it."),
 ]
 DataDirOption = Annotated[
     Path | None,

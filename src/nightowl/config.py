@@ -96,9 +96,7 @@ def read_yaml_config(path: Path) -> dict[str, Any]:
     if values is None:
         return {}
     if not isinstance(values, dict):
-        raise ConfigError(
-            f"config file {path} must be a mapping of keys to values, got {type(values).__name__}"
-        )
+        raise ConfigError(f"config file {path} must be a mapping of keys to values, got {type(values).__name__}")
     return values
 
 

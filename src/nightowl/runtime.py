@@ -80,9 +80,7 @@ class Nightowl:
 
     def _record_health(self) -> None:
         for component in self.health():
-            self.telemetry.component_status.labels(component.name).set(
-                selfcheck.STATE_VALUES[component.status]
-            )
+            self.telemetry.component_status.labels(component.name).set(selfcheck.STATE_VALUES[component.status])
 
     def _record_job_run(self, name: str, duration: float, error: str | None) -> None:
         self.telemetry.job_runs.labels(name, "failure" if error else "success").inc()

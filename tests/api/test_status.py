@@ -83,9 +83,7 @@ def echo_app(app: FastAPI) -> FastAPI:
     return app
 
 
-async def test_body_over_the_limit_gets_413_naming_the_limit(
-    echo_app: FastAPI, client: httpx.AsyncClient
-) -> None:
+async def test_body_over_the_limit_gets_413_naming_the_limit(echo_app: FastAPI, client: httpx.AsyncClient) -> None:
     limit = echo_app.state.nightowl.settings.max_body_bytes
     response = await client.post("/test-echo", content=b"x" * (limit + 1))
     assert response.status_code == 413

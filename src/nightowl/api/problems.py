@@ -64,9 +64,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     if any(e.get("type") == "json_invalid" for e in errors):
         first = next(e for e in errors if e.get("type") == "json_invalid")
         reason = (first.get("ctx") or {}).get("error", "invalid JSON")
-        return problem_response(
-            400, "Malformed JSON", f"the request body is not valid JSON: {reason}", field="body"
-        )
+        return problem_response(400, "Malformed JSON", f"the request body is not valid JSON: {reason}", field="body")
     described = [
         {
             "field": _field_of(tuple(e.get("loc", ()))),

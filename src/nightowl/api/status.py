@@ -33,8 +33,7 @@ async def health(nightowl: NightowlDep) -> JSONResponse:
         "timestamp": nightowl.clock.now(),
         "uptime_seconds": round(nightowl.clock.monotonic() - nightowl.started_monotonic, 3),
         "components": [
-            {"name": c.name, "status": c.status, "detail": c.detail, "latency_ms": c.latency_ms}
-            for c in components
+            {"name": c.name, "status": c.status, "detail": c.detail, "latency_ms": c.latency_ms} for c in components
         ],
     }
     return JSONResponse(body, status_code=503 if state == "unhealthy" else 200)
@@ -57,8 +56,6 @@ async def status(nightowl: NightowlDep) -> dict[str, Any]:
     return {"status": "ok", "timestamp": nightowl.clock.now(), "version": __version__}
 
 
-@router.get(
-    "/metrics", summary="Nightowl's own metrics in the Prometheus text format", response_class=Response
-)
+@router.get("/metrics", summary="Nightowl's own metrics in the Prometheus text format", response_class=Response)
 async def metrics(nightowl: NightowlDep) -> Response:
     return Response(generate_latest(nightowl.telemetry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -14,9 +14,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 class _CallbackGauges(Collector):
     """Gauges computed at scrape time (pool sizes, disk space) from a callback returning name -> value."""
 
-    def __init__(
-        self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]
-    ) -> None:
+    def __init__(self, name: str, documentation: str, label: str, read: Callable[[], dict[str, float]]) -> None:
         self._name, self._doc, self._label, self._read = name, documentation, label, read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:

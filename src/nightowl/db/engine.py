@@ -41,9 +41,7 @@ def create_state_engine(url: str, pool_size: int = 5) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(
-            f"invalid database_url {url!r}: expected sqlite:///path or postgresql://..."
-        ) from None
+        raise ConfigError(f"invalid database_url {url!r}: expected sqlite:///path or postgresql://...") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -58,9 +56,7 @@ def create_state_engine(url: str, pool_size: int = 5) -> Engine:
             connect_args={"connect_timeout": 10},
         )
     else:
-        raise ConfigError(
-            f"invalid database_url: backend {backend!r} is not supported (use sqlite or postgresql)"
-        )
+        raise ConfigError(f"invalid database_url: backend {backend!r} is not supported (use sqlite or postgresql)")
     return engine
 
 
@@ -71,9 +67,7 @@ def check_connection(engine: Engine) -> None:
             conn.execute(text("SELECT 1"))
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-        raise StartupError(
-            f"cannot reach the state database {engine.url.render_as_string()}: {reason}"
-        ) from None
+        raise StartupError(f"cannot reach the state database {engine.url.render_as_string()}: {reason}") from None
     except SQLAlchemyError as exc:
         raise StartupError(f"cannot use the state database {engine.url.render_as_string()}: {exc}") from None
 

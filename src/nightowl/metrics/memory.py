@@ -63,9 +63,7 @@ class MemoryStorage:
         result.sort(key=lambda s: s.labels)
         return result
 
-    def _in_window(
-        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int
-    ) -> list[Labels]:
+    def _in_window(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int) -> list[Labels]:
         sets = matcher_sets or [[]]
         with self._lock:
             return sorted(
@@ -83,9 +81,7 @@ class MemoryStorage:
     def label_names(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
     ) -> list[str]:
-        names = sorted(
-            {name for labels in self._in_window(matcher_sets, start_ms, end_ms) for name, _ in labels}
-        )
+        names = sorted({name for labels in self._in_window(matcher_sets, start_ms, end_ms) for name, _ in labels})
         return names[:limit] if limit else names
 
     def label_values(
