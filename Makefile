@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fix bench clean venv
+.PHONY: run test lint fix bench clean venv docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,12 +21,15 @@ test: $(STAMP)
 	$(BIN)/pytest -n auto -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff check src tests $(wildcard bench) scripts
 	$(BIN)/mypy
 
 fix: $(STAMP)
-	$(BIN)/ruff check --fix src tests $(wildcard bench)
-	$(BIN)/ruff format src tests $(wildcard bench)
+	$(BIN)/ruff check --fix src tests $(wildcard bench) scripts
+	$(BIN)/ruff format src tests $(wildcard bench) scripts
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_config_docs.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

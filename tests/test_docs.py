@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_setting_is_documented_as_generated() -> None:
     docs = (ROOT / "docs" / "configuration.md").read_text()
-    assert settings_markdown_table() in docs, "regenerate the table in docs/configuration.md"
+    assert settings_markdown_table() in docs, "run `make docs` to regenerate docs/configuration.md"
 
 
 def test_readme_starts_with_the_two_commands() -> None:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         description="Below this much free space in the data dir, /health reports `unhealthy`.",
     )
     db_pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connection pool size.")
+    secret_key: str | None = Field(
+        None,
+        description="Fernet key that encrypts stored secrets. Unset: generated once into `data_dir/secret.key` "
+        "(mode 0600). Back it up; several instances must share it.",
+    )
 
     @classmethod
     def settings_customise_sources(

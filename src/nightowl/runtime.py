@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from nightowl import __version__
+from nightowl.auth.secrets import SecretBox
 from nightowl.config import Settings
 from nightowl.core import selfcheck
 from nightowl.core.clock import Clock, SystemClock
@@ -30,6 +31,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     appender: Appender = field(init=False)
     querier: Querier = field(init=False)
+    secrets: SecretBox = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -90,6 +92,7 @@ class Nightowl:
     def prepare(self) -> None:
         """Synchronous start-up work: data dir, database reachable, migrations. Raises ConfigError."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
         self.migrated = True
