@@ -48,7 +48,9 @@ class SecretBox:
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise ConfigError("a stored secret cannot be decrypted: the secret key changed or the value is corrupt")
+            raise ConfigError(
+                "a stored secret cannot be decrypted: the secret key changed or the value is corrupt"
+            ) from None
 
 
 def mask(secret: str | None) -> str | None:
