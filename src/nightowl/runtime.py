@@ -16,7 +16,7 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
-from nightowl.metrics.api import Appender, Querier
+from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,7 @@ class Nightowl:
     telemetry: Telemetry = field(default_factory=Telemetry)
     engine: Engine = field(init=False)
     scheduler: Scheduler = field(init=False)
-    appender: Appender = field(init=False)
-    querier: Querier = field(init=False)
+    storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
@@ -38,8 +37,7 @@ class Nightowl:
     def __post_init__(self) -> None:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
-        storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
-        self.appender, self.querier = storage, storage
+        self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
@@ -111,4 +109,5 @@ class Nightowl:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        self.storage.close()
         self.engine.dispose()

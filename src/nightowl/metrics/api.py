@@ -57,3 +57,60 @@ class Querier(Protocol):
     ) -> list[str]:
         """Sorted values of label `name`; with no matcher sets, of every series in the window."""
         ...
+
+
+@dataclass(frozen=True)
+class MetricMetadata:
+    """TYPE/HELP/UNIT of a metric family, as remote write, exposition text and OTLP carry them."""
+
+    type: str
+    help: str = ""
+    unit: str = ""
+
+
+class Storage(Appender, Querier, Protocol):
+    """A whole metrics backend: what the runtime holds as `nightowl.storage`."""
+
+    def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
+        """Delete matching series (or only their samples in the window); returns how many series were touched."""
+        ...
+
+    def metadata(self, metric: str | None = None, limit: int = 0) -> dict[str, list[MetricMetadata]]:
+        """Known metadata by metric family name."""
+        ...
+
+    def flush(self) -> None:
+        """Persist what is buffered in memory (head -> blocks); used before backups and benchmarks."""
+        ...
+
+    def close(self) -> None:
+        """Release files and threads; called once at shutdown."""
+        ...
+
+
+@dataclass
+class QueryResult:
+    """The answer to a PromQL query, in plain data.
+
+    `result_type` is one of vector, matrix, scalar, string. Vectors hold one sample per series (at the
+    evaluation time); matrices hold each series' points in time order. `scalar` is (time_ms, value);
+    `string` is (time_ms, text).
+    """
+
+    result_type: str
+    series: list[Series]
+    scalar: tuple[int, float] | None = None
+    string: tuple[int, str] | None = None
+    warnings: list[str] | None = None
+    infos: list[str] | None = None
+    samples_loaded: int = 0
+
+
+class QueryEngine(Protocol):
+    """Runs PromQL: the embedded engine over a Querier, or a remote Prometheus-compatible server."""
+
+    def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult: ...
+
+    def range(
+        self, query: str, start_ms: int, end_ms: int, step_ms: int, *, timeout_s: float | None = None
+    ) -> QueryResult: ...

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nightowl.metrics.api import SelectHints
+from nightowl.metrics.api import MetricMetadata, SelectHints
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 
 
@@ -22,6 +22,7 @@ def _matches(labels: Labels, matchers: Sequence[Matcher]) -> bool:
 class MemoryStorage:
     def __init__(self) -> None:
         self._samples: dict[Labels, dict[int, float]] = {}
+        self._metadata: dict[str, MetricMetadata] = {}
         self._lock = threading.Lock()
 
     def append(self, batch: SampleBatch) -> AppendResult:
@@ -34,14 +35,33 @@ class MemoryStorage:
                     points = self._samples[labels] = {}
                     created += 1
                 points[int(batch.timestamps[i])] = float(batch.values[i])
+            for name, (kind, help_text, unit) in batch.metadata.items():
+                self._metadata[name] = MetricMetadata(kind, help_text, unit)
         return AppendResult(accepted=len(batch), series_created=created)
 
-    def delete(self, matchers: Sequence[Matcher]) -> int:
+    def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
+        lo = start_ms if start_ms is not None else -(2**63)
+        hi = end_ms if end_ms is not None else 2**63 - 1
         with self._lock:
-            doomed = [labels for labels in self._samples if _matches(labels, matchers)]
-            for labels in doomed:
-                del self._samples[labels]
-        return len(doomed)
+            touched = [labels for labels in self._samples if _matches(labels, matchers)]
+            for labels in touched:
+                points = self._samples[labels]
+                for t in [t for t in points if lo <= t <= hi]:
+                    del points[t]
+                if not points:
+                    del self._samples[labels]
+        return len(touched)
+
+    def metadata(self, metric: str | None = None, limit: int = 0) -> dict[str, list[MetricMetadata]]:
+        with self._lock:
+            found = {n: [m] for n, m in sorted(self._metadata.items()) if metric is None or n == metric}
+        return dict(list(found.items())[:limit]) if limit else found
+
+    def flush(self) -> None:
+        """Nothing to persist: memory is all there is."""
+
+    def close(self) -> None:
+        self._samples.clear()
 
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
