@@ -2,36 +2,40 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
 
 .PHONY: run test lint fix bench clean venv docs
 
-$(STAMP): pyproject.toml
+$(RUNTIME): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUNTIME)
 
-venv: $(STAMP)
+$(DEV): $(RUNTIME)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(DEV)
 
-run: $(STAMP)
+venv: $(DEV)
+
+run: $(RUNTIME)
 	$(BIN)/nightowl serve
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/pytest -n auto -q
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests $(wildcard bench) scripts
 	$(BIN)/mypy
 
-fix: $(STAMP)
+fix: $(DEV)
 	$(BIN)/ruff check --fix src tests $(wildcard bench) scripts
 	$(BIN)/ruff format src tests $(wildcard bench) scripts
 
-docs: $(STAMP)
+docs: $(DEV)
 	$(BIN)/python scripts/gen_config_docs.py
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python bench/run.py
 
 clean:
