@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from nightowl.app import create_app
 from nightowl.config import Settings, load_settings
 from nightowl.core.clock import ManualClock
+from nightowl.core.ids import new_id
 from tests.support.postgres import PostgresServer, start_postgres, stop_postgres
 
 REQUIRES = "requires component:"
@@ -81,8 +82,57 @@ async def app(make_settings: Any, clock: ManualClock) -> AsyncIterator[FastAPI]:
         yield application
 
 
+BASE_URL = "http://nightowl.test"
+
+
+def credential_for(app: FastAPI, *, role: str | None = None, scopes: list[str] | None = None) -> str:
+    """A bearer credential for the running app: an access token of a new user with `role`, or an API key."""
+    from nightowl.auth import keys, sessions, users
+
+    nightowl = app.state.nightowl
+    if role is not None:
+        user = users.create_user(
+            nightowl.engine,
+            nightowl.clock,
+            username=f"{role}-{new_id()[:8]}",
+            password="test-password",
+            role=role,
+            actor="test",
+        )
+        return sessions.start_session(nightowl.engine, nightowl.clock, nightowl.gate.signer, user).access_token
+    _key, secret = keys.create_key(
+        nightowl.engine, nightowl.clock, name=f"test-{new_id()[:8]}", scopes=scopes or ["admin"], actor="test"
+    )
+    return secret
+
+
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client authenticated as an admin (an admin-scoped API key), so every route is reachable."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as c:
+    headers = {"Authorization": f"Bearer {credential_for(app, scopes=['admin'])}"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers) as c:
         yield c
+
+
+@pytest.fixture
+async def anon_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client without credentials."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as c:
+        yield c
+
+
+@pytest.fixture
+async def client_for(app: FastAPI) -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """Factory: `client_for(role="viewer")` (a logged-in user) or `client_for(scopes=["ingest"])` (an API key)."""
+    opened: list[httpx.AsyncClient] = []
+
+    def factory(*, role: str | None = None, scopes: list[str] | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {credential_for(app, role=role, scopes=scopes)}"}
+        c = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL, headers=headers)
+        opened.append(c)
+        return c
+
+    yield factory
+    for c in opened:
+        await c.aclose()

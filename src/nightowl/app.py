@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import status, workers
+from nightowl.api import audit, auth, keys, status, users, workers
+from nightowl.api.authn import Authentication
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -44,6 +45,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(status.router)
     app.include_router(workers.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(keys.router)
+    app.include_router(audit.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Authentication, nightowl=nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

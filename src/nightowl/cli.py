@@ -1,4 +1,4 @@
-"""The `nightowl` command: serve, init, version, check-config (and the commands later capabilities add)."""
+"""The `nightowl` command: serve, init, version, check-config, users, keys (and what later capabilities add)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import os
 import socket
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from nightowl import __version__
 from nightowl.config import SAMPLE_CONFIG, Settings, load_settings
 from nightowl.core.errors import ConfigError, StartupError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     name="nightowl",
@@ -124,6 +128,143 @@ def check_config(config: ConfigOption = None, data_dir: DataDirOption = None) ->
         f"configuration ok: port {settings.port}, data dir {settings.data_dir}, "
         f"database {'postgresql' if settings.database_url else 'sqlite'}"
     )
+
+
+users_app = typer.Typer(help="Manage users (works while the server runs).", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys (works while the server runs).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+
+
+def state_engine(config: Path | None, data_dir: Path | None) -> Engine:
+    """The state database of the configured instance, migrated, for commands that work beside the server."""
+    from nightowl.db import migrate
+    from nightowl.db.engine import check_connection, create_state_engine
+
+    settings = settings_from_cli(config, data_dir=data_dir)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = create_state_engine(settings.state_database_url, 1)
+        check_connection(engine)
+        migrate.upgrade(engine)
+    except ConfigError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    return engine
+
+
+@users_app.command("create-admin")
+def users_create_admin(
+    username: Annotated[str, typer.Option("--username", help="Name of the new admin")] = "admin",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts)")
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an admin user. The password is prompted for (or read from stdin), never taken as a flag."""
+    from nightowl.auth import users
+    from nightowl.core.clock import SystemClock
+    from nightowl.core.errors import NightowlError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = state_engine(config, data_dir)
+    try:
+        user = users.create_user(engine, SystemClock(), username=username, password=password, role="admin", actor="cli")
+    except NightowlError as exc:
+        raise fail(exc.detail, 1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created admin user {user.username} (id {user.id})")
+
+
+@users_app.command("list")
+def users_list(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """List users with their role and state."""
+    from nightowl.auth import users
+
+    engine = state_engine(config, data_dir)
+    try:
+        for user in users.list_users(engine):
+            typer.echo(f"{user.id}  {user.username}  {user.role}{'  disabled' if user.disabled else ''}")
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="What the key is for, e.g. prometheus-eu")],
+    scopes: Annotated[str, typer.Option("--scopes", help="Comma-separated: read, write, ingest, admin")],
+    expires_at: Annotated[
+        datetime | None, typer.Option("--expires-at", help="ISO 8601 time after which the key stops working")
+    ] = None,
+    rate_limit: Annotated[int | None, typer.Option("--rate-limit", help="Requests per hour for this key")] = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create an API key and print it alone on the last line. It is shown only this once."""
+    from nightowl.auth import keys
+    from nightowl.core.clock import SystemClock
+    from nightowl.core.errors import NightowlError
+
+    expires = None
+    if expires_at is not None:
+        expires = (expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)).timestamp()
+    engine = state_engine(config, data_dir)
+    try:
+        key, secret = keys.create_key(
+            engine,
+            SystemClock(),
+            name=name,
+            scopes=scopes.split(","),
+            actor="cli",
+            expires_at=expires,
+            rate_limit=rate_limit,
+        )
+    except NightowlError as exc:
+        raise fail(f"{exc.field + ': ' if exc.field else ''}{exc.detail}", 1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"created API key {key.id} ({key.name}, scopes {','.join(key.scopes)}); it is shown only now:")
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """List API keys: id, prefix, name, scopes, state. Never the keys."""
+    from nightowl.auth import keys
+    from nightowl.core.clock import SystemClock
+
+    engine = state_engine(config, data_dir)
+    now = SystemClock().now()
+    try:
+        for key in keys.list_keys(engine):
+            typer.echo(f"{key.id}  {key.prefix}...  {key.name}  {','.join(key.scopes)}  {key.state(now)}")
+    finally:
+        engine.dispose()
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="Id of the key (see `nightowl keys list`)")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke an API key; it stops working at once, also on a running server."""
+    from nightowl.auth import keys
+    from nightowl.core.clock import SystemClock
+    from nightowl.core.errors import NightowlError
+
+    engine = state_engine(config, data_dir)
+    try:
+        key = keys.revoke_key(engine, SystemClock(), key_id, actor="cli")
+    except NightowlError as exc:
+        raise fail(exc.detail, 1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked API key {key.id} ({key.name})")
 
 
 def main() -> None:

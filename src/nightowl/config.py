@@ -6,14 +6,15 @@ at start; a bad one becomes a one-line `ConfigError` naming the key, the value a
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from nightowl.core.errors import ConfigError
 
@@ -67,6 +68,53 @@ class Settings(BaseSettings):
         description="Fernet key that encrypts stored secrets. Unset: generated once into `data_dir/secret.key` "
         "(mode 0600). Back it up; several instances must share it.",
     )
+    admin_user: str = Field("admin", description="Name of the first admin created from `admin_password`.")
+    admin_password: SecretStr | None = Field(
+        None,
+        description="On a start with no users, create the first admin with this password "
+        "(better: `nightowl users create-admin`). Never a default.",
+    )
+    public_health: bool = Field(True, description="Serve /health, /ready and /status without authentication.")
+    metrics_public: bool = Field(False, description="Serve /metrics without authentication.")
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="IPs or networks that may read /metrics without a key, comma-separated (`10.0.0.1,10.0.0.0/24`).",
+    )
+    access_token_ttl: int = Field(900, ge=30, le=86400, description="Lifetime of a login access token (JWT), seconds.")
+    refresh_token_ttl: int = Field(
+        30 * 86400, ge=300, description="A login session ends after this many seconds without a refresh."
+    )
+    rate_limit_per_ip: int = Field(
+        36000,
+        ge=0,
+        description="Requests per hour per client IP for requests not made with an API key (token bucket); 0: off.",
+    )
+    rate_limit_per_key: int = Field(
+        0, ge=0, description="Requests per hour for API keys created without their own `rate_limit`; 0: unlimited."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins per user within `login_failure_window` before the user is locked."
+    )
+    login_max_failures_per_ip: int = Field(
+        20, ge=1, description="Failed logins per client IP within `login_failure_window` before the IP is locked."
+    )
+    login_failure_window: int = Field(
+        900, ge=1, description="Window (seconds) for counting failed logins; a lock lasts until failures age out."
+    )
+
+    @field_validator("metrics_allow", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry).strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/24)") from None
+            return [str(entry).strip() for entry in value]
+        return value
 
     @classmethod
     def settings_customise_sources(

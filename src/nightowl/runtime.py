@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from nightowl import __version__
+from nightowl.auth.gate import Gate
 from nightowl.auth.secrets import SecretBox
+from nightowl.auth.sessions import TokenSigner
+from nightowl.auth.users import ensure_first_admin
 from nightowl.config import Settings
 from nightowl.core import selfcheck
 from nightowl.core.clock import Clock, SystemClock
@@ -31,6 +34,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
+    gate: Gate = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -93,6 +97,11 @@ class Nightowl:
         self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
+        signer = TokenSigner(
+            self.secrets.derive("jwt"), self.settings.access_token_ttl, self.settings.refresh_token_ttl
+        )
+        self.gate = Gate(self.settings, self.engine, self.clock, signer)
+        ensure_first_admin(self.engine, self.clock, self.settings)
         self.migrated = True
 
     async def start(self) -> None:

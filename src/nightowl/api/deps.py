@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
+from nightowl.api.authn import PRINCIPAL_SCOPE_KEY, WWW_AUTHENTICATE
+from nightowl.auth.principal import Permission, Principal
+from nightowl.core.errors import Forbidden, Unauthorized
 from nightowl.runtime import Nightowl
 
-Permission = Literal["read", "write", "ingest", "admin"]
+__all__ = ["Permission", "Principal", "get_nightowl", "requires"]
 
 
 def get_nightowl(request: Request) -> Nightowl:
@@ -18,22 +20,22 @@ def get_nightowl(request: Request) -> Nightowl:
     return nightowl
 
 
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a user (by role) or an API key (by scopes)."""
+def requires(permission: Permission) -> Callable[[HTTPConnection], Principal]:
+    """Dependency factory: `Depends(requires("ingest"))` guards a route and yields the caller.
 
-    kind: Literal["user", "key", "anonymous"]
-    name: str
-    permissions: frozenset[str]
-
-
-def requires(permission: Permission) -> Callable[[Request], Principal]:
-    """Dependency factory: `Depends(requires("ingest"))` guards a route.
-
-    Until authentication lands (issue #3) every caller is let through as anonymous.
+    The `Authentication` middleware has already identified the caller (or answered 401); this checks the
+    caller's permissions: roles viewer {read}, editor {read, write}, admin {all}; API keys by scope.
     """
 
-    def dependency(request: Request) -> Principal:
-        return Principal("anonymous", "anonymous", frozenset({"read", "write", "ingest", "admin"}))
+    def dependency(connection: HTTPConnection) -> Principal:
+        principal = connection.scope.get(PRINCIPAL_SCOPE_KEY)
+        if not isinstance(principal, Principal) or principal.kind == "anonymous" and not principal.permissions:
+            raise Unauthorized(
+                "authentication required: send an API key or log in", headers={"WWW-Authenticate": WWW_AUTHENTICATE}
+            )
+        if permission not in principal.permissions:
+            held = ", ".join(sorted(principal.permissions)) or "none"
+            raise Forbidden(f"this needs the '{permission}' permission; {principal.actor} has: {held}")
+        return principal
 
     return dependency

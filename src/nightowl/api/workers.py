@@ -7,13 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from nightowl.api.deps import get_nightowl
+from nightowl.api.deps import get_nightowl, requires
 from nightowl.runtime import Nightowl
 
 router = APIRouter(prefix="/api/v1", tags=["workers"])
 
 
-@router.get("/workers", summary="Background jobs with their schedule, last run, duration and last error")
+@router.get(
+    "/workers",
+    dependencies=[Depends(requires("read"))],
+    summary="Background jobs with their schedule, last run, duration and last error",
+)
 async def list_workers(nightowl: Annotated[Nightowl, Depends(get_nightowl)]) -> dict[str, Any]:
     return {
         "scheduler_running": nightowl.scheduler.running,

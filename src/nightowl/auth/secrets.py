@@ -6,6 +6,8 @@ Back that file up: without it, stored secrets cannot be decrypted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -21,6 +23,7 @@ class SecretBox:
     def __init__(self, key: str | bytes) -> None:
         try:
             self._fernet = Fernet(key)
+            self._key = key.encode() if isinstance(key, str) else bytes(key)
         except (ValueError, TypeError):
             raise ConfigError(
                 "invalid secret_key: expected 32 url-safe base64-encoded bytes "
@@ -40,6 +43,10 @@ class SecretBox:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(Fernet.generate_key())
         return cls(path.read_bytes().strip())
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for another use (e.g. signing tokens), derived from this one so there is one secret to back up."""
+        return hmac.new(self._key, b"nightowl:" + purpose.encode(), hashlib.sha256).digest()
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

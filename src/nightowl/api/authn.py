@@ -1,0 +1,144 @@
+"""ASGI middleware in front of every route: authenticate the caller, apply rate limits, or answer 401/429.
+
+Authorisation (which permission a route needs) is `requires()` in `deps.py`; this layer makes sure no
+route, including ones added later without a guard, is reachable without credentials.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from http.cookies import SimpleCookie
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from nightowl.api.problems import problem_response
+from nightowl.auth.gate import METRICS_PATH, Credential
+from nightowl.auth.principal import ANONYMOUS, Principal
+from nightowl.auth.ratelimit import Decision
+from nightowl.runtime import Nightowl
+
+PRINCIPAL_SCOPE_KEY = "nightowl.principal"
+SESSION_COOKIE = "nightowl_session"
+REFRESH_COOKIE = "nightowl_refresh"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+METRICS_READER = Principal("anonymous", "metrics-allowlist", frozenset({"read"}))
+WWW_AUTHENTICATE = 'Bearer realm="nightowl"'
+
+
+def cookies_of(headers: dict[str, str]) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except Exception:  # a malformed Cookie header is the client's problem, not a 500
+        return {}
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def credential_from(headers: dict[str, str]) -> Credential | None:
+    """The first credential presented: Authorization (Bearer or Basic), then X-API-Key, then the cookie."""
+    authorization = headers.get("authorization", "")
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return Credential("bearer", value.strip())
+    if scheme.lower() == "basic" and value.strip():
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return Credential("basic", "")
+        return Credential("basic", decoded.partition(":")[2])
+    if authorization:
+        return Credential("bearer", "")
+    if headers.get("x-api-key"):
+        return Credential("api-key-header", headers["x-api-key"].strip())
+    session = cookies_of(headers).get(SESSION_COOKIE)
+    return Credential("cookie", session) if session else None
+
+
+def _same_origin(headers: dict[str, str]) -> bool:
+    """Browsers send Origin on cross-site writes; a cookie-authenticated write must come from our own page."""
+    origin = headers.get("origin")
+    if not origin:
+        return True
+    host = headers.get("host", "")
+    return origin.partition("://")[2].rstrip("/") == host
+
+
+class Authentication:
+    def __init__(self, app: ASGIApp, nightowl: Nightowl) -> None:
+        self.app, self.nightowl = app, nightowl
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        gate = self.nightowl.gate
+        path: str = scope.get("path", "")
+        client = scope.get("client")
+        client_ip: str | None = client[0] if client else None
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        credential = credential_from(headers)
+
+        principal: Principal | None = None
+        if credential is not None and credential.token:
+            principal = await run_in_threadpool(gate.authenticate, credential)
+
+        if principal is not None and principal.kind == "key":
+            decision = gate.limit_key(principal)
+        else:
+            decision = gate.limit_ip(client_ip)
+        if decision is not None and not decision.allowed:
+            await self._reject(scope, receive, send, 429, "rate limit exceeded", decision)
+            return
+
+        if principal is None:
+            if gate.is_public(path) or (path == METRICS_PATH and gate.metrics_open_to(client_ip)):
+                principal = (
+                    ANONYMOUS if path != METRICS_PATH else Principal("anonymous", "metrics", frozenset({"read"}))
+                )
+            elif credential is not None:
+                await self._reject(scope, receive, send, 401, "the credentials are invalid, expired or revoked")
+                return
+            else:
+                await self._reject(scope, receive, send, 401, "authentication required: send an API key or log in")
+                return
+        elif path == METRICS_PATH and "read" not in principal.permissions:
+            await self._reject(scope, receive, send, 403, "/metrics needs the 'read' permission")
+            return
+        if (
+            credential is not None
+            and credential.source == "cookie"
+            and scope.get("method") in UNSAFE_METHODS
+            and not _same_origin(headers)
+        ):
+            await self._reject(scope, receive, send, 403, "cross-origin request with a session cookie refused")
+            return
+
+        scope[PRINCIPAL_SCOPE_KEY] = principal
+        if decision is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, status: int, detail: str, decision: Decision | None = None
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": detail})
+            return
+        headers: dict[str, Any] = decision.headers() if decision is not None else {}
+        if status == 401:
+            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}[status]
+        extra = {"limit": decision.limit} if decision is not None else None
+        response = problem_response(status, title, detail, headers=headers, extra=extra)
+        await response(scope, receive, send)
