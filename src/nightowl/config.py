@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from nightowl.core.errors import ConfigError
@@ -30,6 +30,35 @@ class _YamlValues(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         return dict(_yaml_values.get() or {})
+
+
+def _duration(value: str) -> str:
+    from nightowl.tsdb.options import parse_duration_ms
+
+    parse_duration_ms(value)
+    return value
+
+
+class RetentionOverrideConfig(BaseModel):
+    """Per-metric retention: series matching the selector keep raw (and downsampled) data this long."""
+
+    model_config = ConfigDict(extra="forbid")
+    match: str = Field(description='Series selector, e.g. `debug_requests_total` or `{job="batch"}`.')
+    retention: str = Field(description="Raw samples kept this long (e.g. `7d`).")
+    tier_retention: str | None = Field(None, description="Downsampled tiers kept this long; unset: the default.")
+
+    @field_validator("match")
+    @classmethod
+    def _selector(cls, value: str) -> str:
+        from nightowl.tsdb.options import parse_selector
+
+        parse_selector(value)
+        return value
+
+    @field_validator("retention", "tier_retention")
+    @classmethod
+    def _durations(cls, value: str | None) -> str | None:
+        return None if value is None else _duration(value)
 
 
 class Settings(BaseSettings):
@@ -115,6 +144,49 @@ class Settings(BaseSettings):
                     raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/24)") from None
             return [str(entry).strip() for entry in value]
         return value
+
+    tsdb_retention: str = Field("30d", description="How long the TSDB keeps raw samples (e.g. `30d`, `12h`).")
+    tsdb_tier_retention: str = Field(
+        "1y", description="How long the TSDB keeps downsampled tiers (5 m / 1 h aggregates), usually > raw."
+    )
+    tsdb_tiers: list[str] = Field(
+        ["5m", "1h"], description="Resolutions of the downsampled tiers; empty list: no downsampling."
+    )
+    tsdb_retention_size_bytes: int = Field(
+        0, ge=0, description="Cap on TSDB disk use; the oldest blocks go first beyond it. 0: no cap."
+    )
+    tsdb_retention_overrides: list[RetentionOverrideConfig] = Field(
+        [],
+        description="Per-metric retention: a list of `{match: selector, retention: 7d, tier_retention: 30d}`; "
+        "the first matching entry wins.",
+    )
+    tsdb_out_of_order_window: str = Field(
+        "10m", description="Samples older than their series' newest sample by up to this much are still accepted."
+    )
+    tsdb_wal_fsync: Literal["always", "interval", "never"] = Field(
+        "interval",
+        description="When the WAL is fsynced: `always` (each write request), `interval` (every "
+        "`tsdb_wal_fsync_interval` seconds: a power loss may lose that much), `never` (the OS decides). "
+        "Acknowledged writes survive a crash of the process in every mode.",
+    )
+    tsdb_wal_fsync_interval: float = Field(1.0, gt=0, le=300, description="Seconds between WAL fsyncs (`interval`).")
+    tsdb_head_max_samples: int = Field(
+        2_000_000, ge=10_000, description="Samples held in memory before the head is written out as blocks."
+    )
+    tsdb_block_duration: str = Field("2h", description="Time window of one TSDB block (compaction unit).")
+    metrics_storage: Literal["tsdb", "memory"] = Field(
+        "tsdb", description="`tsdb`: the embedded TSDB in `data_dir/tsdb`; `memory`: nothing persisted (tests)."
+    )
+
+    @field_validator("tsdb_retention", "tsdb_tier_retention", "tsdb_out_of_order_window", "tsdb_block_duration")
+    @classmethod
+    def _tsdb_duration(cls, value: str) -> str:
+        return _duration(value)
+
+    @field_validator("tsdb_tiers")
+    @classmethod
+    def _tsdb_tiers(cls, value: list[str]) -> list[str]:
+        return [_duration(v) for v in value]
 
     @classmethod
     def settings_customise_sources(

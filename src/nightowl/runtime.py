@@ -20,6 +20,7 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.metrics.api import Storage
+from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class Nightowl:
     def __post_init__(self) -> None:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
-        self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
+        self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
@@ -103,6 +104,11 @@ class Nightowl:
         self.gate = Gate(self.settings, self.engine, self.clock, signer)
         ensure_first_admin(self.engine, self.clock, self.settings)
         self.migrated = True
+        if self.settings.metrics_storage == "tsdb":
+            tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
+            self.storage = tsdb
+            for job in tsdb_jobs(tsdb, self.clock):
+                self.scheduler.add(job)
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()

@@ -1,0 +1,164 @@
+"""The page codec: many series' samples compressed together, vectorised with numpy, bit-exact.
+
+A page holds consecutive series (each with >= 1 sample, timestamps ascending). Timestamps are stored
+as per-series deltas (the first one raw); values per series either as integer deltas after scaling
+by 10^k (counters, byte gauges, 2-decimal gauges: a few bits each) or, when no scale round-trips
+every value bit for bit (NaN, staleness markers, -0.0, noisy floats), as XOR with the previous value's
+bits. Each column is byte-shuffled (8 byte planes) so zstd sees the runs of zero high bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import numpy.typing as npt
+import zstandard
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+
+XOR_MODE = -1
+MAX_SCALE = 6
+_LIMIT = float(2**53)
+_HEADER = struct.Struct("<III")
+
+
+def _starts(counts: npt.NDArray[np.integer]) -> I64:
+    starts = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts
+
+
+def seg_delta(x: I64, starts: I64) -> I64:
+    """Differences within each segment; the first element of a segment is kept raw."""
+    d = np.empty_like(x)
+    if len(x):
+        d[0] = x[0]
+        np.subtract(x[1:], x[:-1], out=d[1:])
+        d[starts] = x[starts]
+    return d
+
+
+def seg_undelta(d: I64, starts: I64, counts: npt.NDArray[np.integer]) -> I64:
+    """Inverse of `seg_delta`; int64 wrap-around cancels out, so the result is exact."""
+    if not len(d):
+        return d
+    c = np.cumsum(d)
+    before = np.zeros(len(starts), np.int64)
+    before[1:] = c[starts[1:] - 1]
+    out: I64 = c - np.repeat(before, counts)
+    return out
+
+
+def _shuffle(x: npt.NDArray[np.int64] | npt.NDArray[np.uint64]) -> bytes:
+    return np.ascontiguousarray(x.view(np.uint8).reshape(-1, 8).T).tobytes()
+
+
+def _unshuffle(raw: bytes | memoryview, n: int) -> npt.NDArray[np.uint64]:
+    planes = np.frombuffer(raw, np.uint8, 8 * n).reshape(8, n)
+    return np.ascontiguousarray(planes.T).view(np.uint64).reshape(n)
+
+
+def _zigzag(x: I64) -> npt.NDArray[np.uint64]:
+    return ((x << 1) ^ (x >> 63)).view(np.uint64)
+
+
+def _unzigzag(u: npt.NDArray[np.uint64]) -> I64:
+    sign: npt.NDArray[np.uint64] = np.uint64(0) - (u & np.uint64(1))
+    return ((u >> np.uint64(1)) ^ sign).view(np.int64)
+
+
+def value_modes(values: F64, starts: I64) -> npt.NDArray[np.int8]:
+    """Per series, the smallest k such that every value is an integer / 10^k exactly, else XOR_MODE."""
+    modes = np.full(len(starts), XOR_MODE, np.int8)
+    if not len(values):
+        return modes
+    bits = values.view(np.uint64)
+    open_ = np.ones(len(starts), bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(MAX_SCALE + 1):
+            p = 10.0**k
+            r = np.round(values * p) + 0.0  # -0.0 would come back as 0.0
+            ok = ((r / p).view(np.uint64) == bits) & (np.abs(r) <= _LIMIT)
+            fits = np.logical_and.reduceat(ok, starts) & open_
+            modes[fits] = k
+            open_ &= ~fits
+            if not open_.any():
+                break
+    return modes
+
+
+def encode_page(counts: I32, timestamps: I64, values: F64, level: int = 3) -> bytes:
+    """Compress consecutive series (`counts[i]` samples each) into one self-contained page."""
+    n_series, n = len(counts), len(timestamps)
+    starts = _starts(counts)
+    modes = value_modes(values, starts)
+    per_sample = np.repeat(modes, counts)
+    int_mask = per_sample >= 0
+    int_series = modes >= 0
+    ts_stream = _zigzag(seg_delta(timestamps, starts))
+    ints = np.round(values[int_mask] * (10.0 ** per_sample[int_mask])).astype(np.int64)
+    int_counts = counts[int_series]
+    int_stream = _zigzag(seg_delta(ints, _starts(int_counts)))
+    xor_counts = counts[~int_series]
+    xbits = values[~int_mask].view(np.int64)
+    xor_stream = seg_xor(xbits, _starts(xor_counts))
+    body = b"".join(
+        [
+            counts.astype(np.int32).tobytes(),
+            modes.tobytes(),
+            _shuffle(ts_stream),
+            _shuffle(int_stream),
+            _shuffle(xor_stream),
+        ]
+    )
+    compressed: bytes = zstandard.ZstdCompressor(level=level).compress(body)
+    return _HEADER.pack(n_series, n, len(ints)) + compressed
+
+
+def seg_xor(bits: I64, starts: I64) -> npt.NDArray[np.uint64]:
+    e = np.empty_like(bits)
+    if len(bits):
+        e[0] = bits[0]
+        np.bitwise_xor(bits[1:], bits[:-1], out=e[1:])
+        e[starts] = bits[starts]
+    return e.view(np.uint64)
+
+
+def seg_unxor(e: npt.NDArray[np.uint64], starts: I64, counts: npt.NDArray[np.integer]) -> npt.NDArray[np.uint64]:
+    if not len(e):
+        return e
+    p: npt.NDArray[np.uint64] = np.bitwise_xor.accumulate(e)
+    before = np.zeros(len(starts), np.uint64)
+    before[1:] = p[starts[1:] - 1]
+    out: npt.NDArray[np.uint64] = p ^ np.repeat(before, counts)
+    return out
+
+
+def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
+    """Inverse of `encode_page`: (counts, timestamps, values)."""
+    n_series, n, n_int = _HEADER.unpack_from(page, 0)
+    body = zstandard.ZstdDecompressor().decompress(bytes(page[_HEADER.size :]))
+    pos = 0
+    counts = np.frombuffer(body, np.int32, n_series, pos).copy()
+    pos += 4 * n_series
+    modes = np.frombuffer(body, np.int8, n_series, pos)
+    pos += n_series
+    starts = _starts(counts)
+    timestamps = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n], n)), starts, counts)
+    pos += 8 * n
+    int_series = modes >= 0
+    int_counts = counts[int_series]
+    ints = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n_int], n_int)), _starts(int_counts), int_counts)
+    pos += 8 * n_int
+    n_xor = n - n_int
+    xor_counts = counts[~int_series]
+    xbits = seg_unxor(_unshuffle(body[pos : pos + 8 * n_xor], n_xor), _starts(xor_counts), xor_counts)
+    values = np.empty(n, np.float64)
+    per_sample = np.repeat(modes, counts)
+    int_mask = per_sample >= 0
+    values[int_mask] = ints.astype(np.float64) / (10.0 ** per_sample[int_mask])
+    values[~int_mask] = xbits.view(np.float64)
+    return counts, timestamps, values

@@ -1,0 +1,421 @@
+"""The embedded TSDB: a `Storage` over the series index, the WAL, the head and the blocks on disk.
+
+Append: labels -> series ids (one dict lookup per series), vectorised order/duplicate checks, one
+WAL write, then the columns join the head. Select: matchers -> ids through the inverted index, then
+the samples of those ids from blocks, the head and any head being flushed, merged with one sort.
+Maintenance (flush, compaction, retention, tiers) lives in `maintenance.py` and runs on the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from nightowl.core.clock import Clock
+from nightowl.metrics.api import MetricMetadata, SelectHints
+from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
+from nightowl.tsdb import wal as wal_records
+from nightowl.tsdb.block import Block, read_labels, read_meta
+from nightowl.tsdb.head import Chunk, Head, sort_by_series
+from nightowl.tsdb.index import SeriesIndex
+from nightowl.tsdb.options import TSDBOptions
+from nightowl.tsdb.telemetry import TSDBMetrics
+from nightowl.tsdb.tiers import tier_chunks
+from nightowl.tsdb.wal import WriteAheadLog
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+OUT_OF_ORDER = "out_of_order"
+TOO_OLD = "too_old"
+DUPLICATE = "duplicate_sample_for_timestamp"
+
+
+class TSDB:
+    def __init__(self, directory: Path, options: TSDBOptions, clock: Clock, metrics: TSDBMetrics | None = None) -> None:
+        self.directory = directory
+        self.options = options
+        self.clock = clock
+        self.metrics = metrics or TSDBMetrics()
+        self.index = SeriesIndex()
+        self.head = Head(options.freeze_samples)
+        self.flushing: list[Chunk] = []
+        self.blocks: list[Block] = []
+        self.tier_blocks: list[Block] = []
+        self.lock = threading.RLock()
+        self.maintenance_lock = threading.Lock()
+        self._metadata: dict[str, MetricMetadata] = {}
+        self._last_value = np.zeros(1024, np.float64)
+        self._flush_thread: threading.Thread | None = None
+        self._newest = np.iinfo(np.int64).min
+        self.block_seq = 0
+        self.blocks_dir = directory / "blocks"
+        self.blocks_dir.mkdir(parents=True, exist_ok=True)
+        self.wal = WriteAheadLog(directory / "wal", options.fsync, options.fsync_interval_s)
+        self._load_blocks()
+        self._replay()
+
+    def _load_blocks(self) -> None:
+        paths = [p for p in self.blocks_dir.iterdir() if p.is_dir()]
+        for p in paths:
+            if p.name.startswith(".tmp-"):
+                log.warning("removing unfinished block %s", p.name)
+                _remove_tree(p)
+        metas = {p.name: read_meta(p) for p in paths if not p.name.startswith(".tmp-")}
+        replaced = {parent for meta in metas.values() for parent in meta.parents}
+        for block_id in sorted(metas):
+            path = self.blocks_dir / block_id
+            if block_id in replaced:
+                log.info("removing block %s, already merged into a newer one", block_id)
+                _remove_tree(path)
+                continue
+            block = self.open_block(path)
+            (self.tier_blocks if block.meta.is_tier else self.blocks).append(block)
+        if metas:
+            log.info("opened %d blocks, %d series", len(self.blocks) + len(self.tier_blocks), len(self.index))
+
+    def open_block(self, path: Path) -> Block:
+        """Open a block and give each of its series a global id (registering new series in the index)."""
+        meta = read_meta(path)
+        labels = read_labels(path)
+        gids = np.fromiter((self.index.add(ls) for ls in labels), np.int64, len(labels))
+        block = Block(path, meta, gids)
+        if len(gids):
+            if not meta.is_tier:
+                self._newest = max(self._newest, meta.max_ts)
+            self.index.observe(np.concatenate([gids, gids]), np.concatenate([block.min_ts, block.max_ts]))
+        return block
+
+    def _replay(self) -> None:
+        wal_ids: dict[int, int] = {}
+        records = 0
+        for record in self.wal.replay():
+            records += 1
+            if isinstance(record, wal_records.SeriesRecord):
+                wal_ids[record.sid] = self.index.add(record.labels)
+            elif isinstance(record, wal_records.SamplesRecord):
+                mapped = np.fromiter((wal_ids[int(s)] for s in record.sids), np.int64, len(record.sids))
+                self._ingest(Chunk(mapped, record.timestamps.copy(), record.values.copy()))
+            else:
+                sids = np.fromiter((wal_ids[int(s)] for s in record.sids if int(s) in wal_ids), np.int64)
+                self._delete_ids(sids, record.start_ms, record.end_ms)
+        if records:
+            self.refresh_time_bounds()
+            log.info(
+                "WAL replay done: %d records, %d head samples, %d series", records, self.head.samples, len(self.index)
+            )
+        self.wal.begin_segment(self.live_series())
+
+    def live_series(self) -> list[tuple[int, Labels]]:
+        return [(int(sid), self.index.labels[int(sid)]) for sid in self.index.all_ids()]
+
+    def _ensure_capacity(self) -> None:
+        if len(self._last_value) < len(self.index.max_ts):
+            grown = np.zeros(len(self.index.max_ts), np.float64)
+            grown[: len(self._last_value)] = self._last_value
+            self._last_value = grown
+
+    def _ingest(self, chunk: Chunk) -> None:
+        """Make accepted samples visible: head, per-series time bounds, last values."""
+        self._ensure_capacity()
+        sids, ts = chunk.sids, chunk.timestamps
+        newer = ts > self.index.max_ts[sids]
+        if newer.any():
+            self.index.max_ts[sids[newer]] = ts[newer]
+            self._last_value[sids[newer]] = chunk.values[newer]
+        older = ts < self.index.min_ts[sids]
+        if older.any():
+            np.minimum.at(self.index.min_ts, sids[older], ts[older])
+        self._newest = max(self._newest, int(ts.max()))
+        self.head.add(chunk)
+
+    def newest_ts(self) -> int:
+        """Time of the newest sample stored (windows close relative to it, not to the clock)."""
+        return self._newest
+
+    def append(self, batch: SampleBatch) -> AppendResult:
+        with self.lock:
+            return self._append(batch)
+
+    def _append(self, batch: SampleBatch) -> AppendResult:
+        for name, (kind, help_text, unit) in batch.metadata.items():
+            self._metadata[name] = MetricMetadata(kind, help_text, unit)
+        if not len(batch):
+            return AppendResult(0)
+        frames: list[bytes] = []
+        ids = self.index.ids
+        created = 0
+        mapped: list[int] = []
+        for labels in batch.series:
+            sid = ids.get(labels)
+            if sid is None:
+                clean = tuple(pair for pair in labels if pair[1] != "")
+                known = len(self.index)
+                sid = self.index.add(clean)
+                if sid == known:
+                    created += 1
+                    frames.append(wal_records.series_frame(sid, clean))
+            mapped.append(sid)
+        self._ensure_capacity()
+        sids = np.array(mapped, np.int64)[batch.series_index]
+        ts = batch.timestamps.astype(np.int64, copy=False)
+        values = batch.values.astype(np.float64, copy=False)
+        repeated = (
+            len(set(mapped)) < len(mapped)
+            or len(batch) > len(mapped)
+            or (np.bincount(batch.series_index, minlength=1).max() > 1)
+        )
+        if repeated:
+            order = np.lexsort((ts, sids))
+            sids, ts, values = sids[order], ts[order], values[order]
+        last = self.index.max_ts[sids]
+        rejected: dict[str, int] = {}
+        keep: npt.NDArray[np.bool_] | None = None
+        oldest_allowed = int(self.clock.now() * 1000) - self.options.retention_raw_ms
+        if repeated or not bool((ts > last).all()) or int(ts.min()) < oldest_allowed:
+            keep = self._check(sids, ts, values, last, oldest_allowed, rejected)
+        accepted = Chunk(sids, ts, values) if keep is None else Chunk(sids[keep], ts[keep], values[keep])
+        if len(accepted) or frames:
+            if len(accepted):
+                frames.append(
+                    wal_records.samples_frame(accepted.sids.astype(np.int32), accepted.timestamps, accepted.values)
+                )
+            self.wal.write(b"".join(frames), self.clock.monotonic())
+        if len(accepted):
+            self._ingest(accepted)
+        self.metrics.appended.inc(len(accepted))
+        for reason, count in rejected.items():
+            self.metrics.rejected.labels(reason).inc(count)
+        if self.head.samples >= self.options.head_max_samples:
+            self._flush_in_background()
+        silently_dropped = len(batch) - len(accepted) - sum(rejected.values())
+        return AppendResult(len(accepted) + silently_dropped, rejected, created)
+
+    def _check(
+        self,
+        sids: I64,
+        ts: I64,
+        values: npt.NDArray[np.float64],
+        last: I64,
+        oldest_allowed: int,
+        rejected: dict[str, int],
+    ) -> npt.NDArray[np.bool_]:
+        """Which samples to store; counts refusals by reason. Equal duplicates are dropped silently."""
+        keep = np.ones(len(sids), bool)
+        bits = values.view(np.uint64)
+        too_old = ts < oldest_allowed
+        floor = np.maximum(last, np.iinfo(np.int64).min + self.options.out_of_order_window_ms)
+        out_of_order = ~too_old & (ts < floor - self.options.out_of_order_window_ms)
+        if too_old.any():
+            rejected[TOO_OLD] = int(too_old.sum())
+        if out_of_order.any():
+            rejected[OUT_OF_ORDER] = int(out_of_order.sum())
+        keep &= ~too_old & ~out_of_order
+        # Within the batch (sorted by series, time): a repeated (series, time) keeps its first sample.
+        again = np.zeros(len(sids), bool)
+        again[1:] = (sids[1:] == sids[:-1]) & (ts[1:] == ts[:-1])
+        differs = np.zeros(len(sids), bool)
+        differs[1:] = again[1:] & (bits[1:] != bits[:-1])
+        keep &= ~again
+        dup_conflicts = int((differs & ~too_old & ~out_of_order).sum())
+        # Against stored samples: the last one per series is at hand; older ones need a look-up.
+        at_last = keep & (ts == last)
+        last_bits = self._last_value.view(np.uint64)[sids]
+        dup_conflicts += int((at_last & (bits != last_bits)).sum())
+        keep &= ~at_last
+        for i in np.flatnonzero(keep & (ts < last)).tolist():
+            stored = self._stored_value(int(sids[i]), int(ts[i]))
+            if stored is not None:
+                keep[i] = False
+                if np.float64(stored).view(np.uint64) != bits[i]:
+                    dup_conflicts += 1
+        if dup_conflicts:
+            rejected[DUPLICATE] = dup_conflicts
+        return keep
+
+    def _stored_value(self, sid: int, ts: int) -> float | None:
+        for chunk in self._chunks(np.array([sid], np.int64), ts, ts):
+            hit = np.flatnonzero(chunk.timestamps == ts)
+            if len(hit):
+                return float(chunk.values[hit[0]])
+        return None
+
+    def _chunks(self, sids: I64, start_ms: int, end_ms: int) -> list[Chunk]:
+        """Samples of `sids` from every source, oldest source first (blocks by window, flushing, head)."""
+        found: list[Chunk] = []
+        for block in self.blocks:
+            if block.meta.max_ts < start_ms or block.meta.min_ts > end_ms:
+                continue
+            local = block.local(sids)
+            if not len(local):
+                continue
+            cols = block.read(local)
+            found.append(Chunk(np.repeat(block.gids[local], cols.counts), cols.timestamps, cols.values[0]))
+        for chunk in self.flushing:
+            found.append(chunk.where(np.isin(chunk.sids, sids)))
+        found.extend(self.head.chunks(sids))
+        return [c.where((c.timestamps >= start_ms) & (c.timestamps <= end_ms)) for c in found if len(c)]
+
+    def select(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
+    ) -> list[Series]:
+        with self.lock:
+            sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
+            if not len(sids):
+                return []
+            chunks = self._chunks(sids, start_ms, end_ms)
+            tiers = tier_chunks(self, sids, start_ms, end_ms, hints) if self.tier_blocks else []
+            labels = self.index.labels
+        merged = sort_by_series(Chunk.concat(chunks))
+        if tiers:
+            merged = _under_raw(merged, Chunk.concat(tiers))
+        if not len(merged):
+            return []
+        edges = np.flatnonzero(merged.sids[1:] != merged.sids[:-1]) + 1
+        starts = np.concatenate([[0], edges]).tolist()
+        ends = [*starts[1:], len(merged)]
+        owners = merged.sids[starts].tolist()
+        result = [
+            Series(labels[sid], merged.timestamps[a:b], merged.values[a:b])
+            for sid, a, b in zip(owners, starts, ends, strict=True)
+        ]
+        result.sort(key=lambda s: s.labels)
+        return result
+
+    def _matching(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int) -> list[Labels]:
+        with self.lock:
+            sids = self.index.in_window(self.index.resolve_any(matcher_sets), start_ms, end_ms)
+            return [self.index.labels[s] for s in self.index.sort_by_labels(sids)]
+
+    def series(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[Labels]:
+        found = self._matching(matcher_sets, start_ms, end_ms)
+        return found[:limit] if limit else found
+
+    def label_names(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        names = sorted({name for labels in self._matching(matcher_sets, start_ms, end_ms) for name, _ in labels})
+        return names[:limit] if limit else names
+
+    def label_values(
+        self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        found = self._matching(matcher_sets, start_ms, end_ms)
+        values = sorted({v for labels in found for n, v in labels if n == name})
+        return values[:limit] if limit else values
+
+    def metadata(self, metric: str | None = None, limit: int = 0) -> dict[str, list[MetricMetadata]]:
+        with self.lock:
+            found = {n: [m] for n, m in sorted(self._metadata.items()) if metric is None or n == metric}
+        return dict(list(found.items())[:limit]) if limit else found
+
+    def _delete_ids(self, sids: I64, start_ms: int, end_ms: int) -> None:
+        self.head.delete(sids, start_ms, end_ms)
+        self.flushing = [
+            c.where(~(np.isin(c.sids, sids) & (c.timestamps >= start_ms) & (c.timestamps <= end_ms)))
+            for c in self.flushing
+        ]
+
+    def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
+        from nightowl.tsdb.maintenance import rewrite_blocks_without
+
+        lo = start_ms if start_ms is not None else np.iinfo(np.int64).min
+        hi = end_ms if end_ms is not None else np.iinfo(np.int64).max
+        with self.maintenance_lock:
+            with self.lock:
+                sids = self.index.resolve(matchers)
+                if not len(sids):
+                    return 0
+                self.wal.write(wal_records.delete_frame(sids, lo, hi), self.clock.monotonic())
+                self.wal.sync()
+                self._delete_ids(sids, lo, hi)
+            rewrite_blocks_without(self, sids, lo, hi)
+            with self.lock:
+                if start_ms is None and end_ms is None:
+                    self.index.remove(sids.tolist())
+                else:
+                    self.refresh_time_bounds()
+        return len(sids)
+
+    def refresh_time_bounds(self) -> None:
+        """Recompute each series' first/last sample time from blocks and head; forget series with none left."""
+        index = self.index
+        n = len(index)
+        lo = np.full(n, np.iinfo(np.int64).max, np.int64)
+        hi = np.full(n, np.iinfo(np.int64).min, np.int64)
+        for block in self.blocks:
+            np.minimum.at(lo, block.gids, block.min_ts)
+            np.maximum.at(hi, block.gids, block.max_ts)
+        for chunk in [*self.flushing, *self.head.everything()]:
+            if len(chunk):
+                np.minimum.at(lo, chunk.sids, chunk.timestamps)
+                np.maximum.at(hi, chunk.sids, chunk.timestamps)
+        index.min_ts[:n] = lo
+        index.max_ts[:n] = np.maximum(hi, index.max_ts[:n], where=hi > np.iinfo(np.int64).min, out=hi.copy())
+        empty = np.flatnonzero(index.live[:n] & (lo == np.iinfo(np.int64).max))
+        index.remove(empty.tolist())
+
+    def _flush_in_background(self) -> None:
+        if self._flush_thread is not None and self._flush_thread.is_alive():
+            return
+        from nightowl.tsdb.maintenance import flush_head
+
+        self._flush_thread = threading.Thread(target=flush_head, args=(self,), name="tsdb-flush", daemon=True)
+        self._flush_thread.start()
+
+    def flush(self) -> None:
+        """Write the whole head out as blocks and merge each window's blocks (before backups, benchmarks)."""
+        from nightowl.tsdb.maintenance import compact, flush_head
+
+        if self._flush_thread is not None:
+            self._flush_thread.join()
+        flush_head(self)
+        compact(self, force=True)
+
+    def status(self) -> dict[str, float]:
+        return {
+            "active_series": float(self.index.active_count),
+            "head_samples": float(self.head.samples + sum(len(c) for c in self.flushing)),
+            "head_bytes": float(self.head.bytes),
+            "wal_bytes": float(self.wal.size_bytes()),
+            "blocks": float(len(self.blocks) + len(self.tier_blocks)),
+            "block_bytes": float(sum(b.size_bytes for b in [*self.blocks, *self.tier_blocks])),
+        }
+
+    def sync_wal(self) -> None:
+        with self.lock:
+            self.wal.sync()
+
+    def close(self) -> None:
+        if self._flush_thread is not None:
+            self._flush_thread.join()
+        with self.lock:
+            self.wal.close()
+
+
+def _under_raw(raw: Chunk, tier: Chunk) -> Chunk:
+    """Raw samples plus the tier samples older than each series' first raw sample (raw data wins)."""
+    uniq_raw = (
+        raw.sids[np.concatenate([[0], np.flatnonzero(raw.sids[1:] != raw.sids[:-1]) + 1])] if len(raw) else raw.sids
+    )
+    first_raw = raw.timestamps[np.searchsorted(raw.sids, uniq_raw)] if len(raw) else raw.timestamps
+    pos = np.searchsorted(uniq_raw, tier.sids)
+    inside = pos < len(uniq_raw)
+    has_raw = np.zeros(len(tier), bool)
+    has_raw[inside] = uniq_raw[pos[inside]] == tier.sids[inside]
+    floor = np.full(len(tier), np.iinfo(np.int64).max, np.int64)
+    floor[has_raw] = first_raw[pos[has_raw]]
+    return sort_by_series(Chunk.concat([tier.where(tier.timestamps < floor), raw]))
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,133 @@
+"""The series index: label set <-> series id, and an inverted index (label pair -> sorted series ids).
+
+Series ids are dense ints assigned in order of first sight, so postings lists stay sorted by
+construction and intersect/union as numpy arrays. Regex matchers test each distinct value of a
+label once, never each series. Per-series first/last sample times answer time-bounded listings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from nightowl.metrics.model import Labels, Matcher
+
+IDs = npt.NDArray[np.int64]
+_NO_MIN = np.iinfo(np.int64).max
+_NO_MAX = np.iinfo(np.int64).min
+
+
+class SeriesIndex:
+    def __init__(self) -> None:
+        self.ids: dict[Labels, int] = {}
+        self.labels: list[Labels] = []
+        self._postings: dict[str, dict[str, list[int]]] = {}
+        self._capacity = 1024
+        self.live = np.zeros(self._capacity, bool)
+        self.min_ts = np.full(self._capacity, _NO_MIN, np.int64)
+        self.max_ts = np.full(self._capacity, _NO_MAX, np.int64)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def active_count(self) -> int:
+        return int(self.live[: len(self.labels)].sum())
+
+    def _grow(self, needed: int) -> None:
+        size = self._capacity
+        while size < needed:
+            size *= 2
+        if size == self._capacity:
+            return
+        self.live = np.concatenate([self.live, np.zeros(size - self._capacity, bool)])
+        self.min_ts = np.concatenate([self.min_ts, np.full(size - self._capacity, _NO_MIN, np.int64)])
+        self.max_ts = np.concatenate([self.max_ts, np.full(size - self._capacity, _NO_MAX, np.int64)])
+        self._capacity = size
+
+    def add(self, labels: Labels) -> int:
+        """The id of `labels`, creating the series (and its postings) when new."""
+        sid = self.ids.get(labels)
+        if sid is not None:
+            return sid
+        sid = len(self.labels)
+        self._grow(sid + 1)
+        self.ids[labels] = sid
+        self.labels.append(labels)
+        self.live[sid] = True
+        for name, value in labels:
+            self._postings.setdefault(name, {}).setdefault(value, []).append(sid)
+        return sid
+
+    def remove(self, sids: Iterable[int]) -> None:
+        """Forget series (deleted or past retention); a later sample with the same labels gets a new id."""
+        for sid in sids:
+            if not self.live[sid]:
+                continue
+            self.live[sid] = False
+            labels = self.labels[sid]
+            del self.ids[labels]
+            for name, value in labels:
+                values = self._postings[name]
+                values[value].remove(sid)
+                if not values[value]:
+                    del values[value]
+                    if not values:
+                        del self._postings[name]
+            self.min_ts[sid] = _NO_MIN
+            self.max_ts[sid] = _NO_MAX
+
+    def observe(self, sids: npt.NDArray[np.integer], timestamps: npt.NDArray[np.int64]) -> None:
+        """Widen each series' [first, last] sample time."""
+        np.minimum.at(self.min_ts, sids, timestamps)
+        np.maximum.at(self.max_ts, sids, timestamps)
+
+    def all_ids(self) -> IDs:
+        ids: IDs = np.flatnonzero(self.live[: len(self.labels)]).astype(np.int64)
+        return ids
+
+    def _postings_for(self, name: str, accept: Matcher, want_match: bool) -> IDs:
+        values = self._postings.get(name, {})
+        lists = [ids for value, ids in values.items() if accept.matches(value) == want_match]
+        if not lists:
+            return np.empty(0, np.int64)
+        if len(lists) == 1:
+            return np.array(lists[0], np.int64)
+        return np.unique(np.concatenate([np.array(x, np.int64) for x in lists]))
+
+    def _resolve_one(self, matcher: Matcher) -> IDs:
+        if matcher.op == "=" and matcher.value:
+            ids = self._postings.get(matcher.name, {}).get(matcher.value)
+            return np.array(ids or [], np.int64)
+        if matcher.matches_empty():
+            # Series lacking the label match too: everything minus the values that do not match.
+            excluded = self._postings_for(matcher.name, matcher, want_match=False)
+            return np.setdiff1d(self.all_ids(), excluded, assume_unique=True)
+        return self._postings_for(matcher.name, matcher, want_match=True)
+
+    def resolve(self, matchers: Sequence[Matcher]) -> IDs:
+        """Sorted ids of live series matching every matcher (no matchers: all series)."""
+        result: IDs | None = None
+        ordered = sorted(matchers, key=lambda m: 0 if m.op == "=" and m.value else 1)
+        for matcher in ordered:
+            ids = self._resolve_one(matcher)
+            result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
+            if not len(result):
+                break
+        return self.all_ids() if result is None else result
+
+    def resolve_any(self, matcher_sets: Sequence[Sequence[Matcher]]) -> IDs:
+        if not matcher_sets:
+            return self.all_ids()
+        return np.unique(np.concatenate([self.resolve(ms) for ms in matcher_sets]))
+
+    def in_window(self, sids: IDs, start_ms: int, end_ms: int) -> IDs:
+        keep = (self.min_ts[sids] <= end_ms) & (self.max_ts[sids] >= start_ms)
+        kept: IDs = sids[keep]
+        return kept
+
+    def sort_by_labels(self, sids: IDs) -> list[int]:
+        labels = self.labels
+        return sorted((int(s) for s in sids), key=labels.__getitem__)

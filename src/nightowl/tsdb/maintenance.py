@@ -1,0 +1,235 @@
+"""Head flush, compaction and block rewrites: the slow work, done outside the append lock.
+
+Flush: swap in an empty head, start a WAL segment, write the old head as one block per time window,
+publish the blocks, drop the older WAL segments. Compaction merges the blocks of one window into one
+(streaming a group of series at a time so memory stays bounded). Every new block names the blocks it
+replaces (`parents`), so a crash between writing it and deleting them never double-counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from nightowl.metrics.model import Labels
+from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, take_ranges
+from nightowl.tsdb.head import Chunk, Head, series_order, sort_by_series
+
+if TYPE_CHECKING:
+    from nightowl.tsdb.db import TSDB
+
+log = logging.getLogger(__name__)
+
+I64 = npt.NDArray[np.int64]
+F64 = npt.NDArray[np.float64]
+GROUP_SERIES = 4096
+
+
+def next_block_id(db: TSDB, window_start: int, resolution_ms: int = 0) -> str:
+    existing = [b.meta.id for b in [*db.blocks, *db.tier_blocks]]
+    seq = max((int(i.rsplit("-", 1)[1]) for i in existing), default=0) + 1
+    seq = max(seq, db.block_seq + 1)
+    db.block_seq = seq
+    prefix = f"t{resolution_ms}-" if resolution_ms else ""
+    return f"{prefix}{window_start:015d}-{seq:08d}"
+
+
+def label_order(db: TSDB, sids: I64) -> I64:
+    labels = db.index.labels
+    return np.array(sorted(sids.tolist(), key=labels.__getitem__), np.int64)
+
+
+def runs(sids: I64) -> tuple[I64, I64, I64]:
+    """(distinct ids, start, count) of the runs of a sorted id column."""
+    if not len(sids):
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    edges = np.flatnonzero(sids[1:] != sids[:-1]) + 1
+    starts = np.concatenate([[0], edges]).astype(np.int64)
+    counts = np.diff(np.append(starts, len(sids))).astype(np.int64)
+    return sids[starts], starts, counts
+
+
+def add_in_label_order(
+    db: TSDB, writer: BlockWriter, sids: I64, timestamps: I64, columns: list[F64]
+) -> tuple[I64, int, int]:
+    """Add samples sorted by (sid, ts) to `writer` with series in label order; returns (gids, min_ts, max_ts)."""
+    uniq, starts, counts = runs(sids)
+    ordered = label_order(db, uniq)
+    pos = np.searchsorted(uniq, ordered)
+    idx = take_ranges(starts[pos], counts[pos])
+    labels: list[Labels] = [db.index.labels[s] for s in ordered.tolist()]
+    writer.add(labels, Columns(counts[pos].astype(np.int32), timestamps[idx], [c[idx] for c in columns]))
+    return ordered, int(timestamps.min()), int(timestamps.max())
+
+
+def _publish(db: TSDB, writer: BlockWriter, meta: BlockMeta, gids: I64) -> Block:
+    path = writer.finish(meta)
+    return Block(path, meta, gids)
+
+
+def write_chunk_blocks(db: TSDB, chunk: Chunk) -> list[Block]:
+    """One raw block per time window for samples sorted by (sid, ts)."""
+    blocks: list[Block] = []
+    window = db.options.block_ms
+    keys = chunk.timestamps // window
+    for w in np.unique(keys).tolist():
+        part = chunk.where(keys == w) if len(np.unique(keys)) > 1 else chunk
+        start = w * window
+        block_id = next_block_id(db, start)
+        writer = BlockWriter(db.blocks_dir, block_id, 1, db.options.compression_level)
+        gids, lo, hi = add_in_label_order(db, writer, part.sids, part.timestamps, [part.values])
+        meta = BlockMeta(block_id, start, start + window, lo, hi, len(part), len(gids))
+        blocks.append(_publish(db, writer, meta, gids))
+    return blocks
+
+
+def flush_head(db: TSDB) -> None:
+    """Write the head out as blocks; the WAL keeps only what arrived meanwhile."""
+    with db.maintenance_lock:
+        with db.lock:
+            db.head.freeze()
+            if not db.head.parts:
+                return
+            db.flushing = [p.data for p in db.head.parts]
+            db.head = Head(db.options.freeze_samples)
+            segment = db.wal.begin_segment(db.live_series())
+        chunk = sort_by_series(Chunk.concat(list(db.flushing)))
+        blocks = write_chunk_blocks(db, chunk) if len(chunk) else []
+        with db.lock:
+            db.blocks = sorted([*db.blocks, *blocks], key=lambda b: b.meta.id)
+            db.flushing = []
+            db.wal.drop_segments_before(segment)
+        db.metrics.head_flushes.inc()
+        log.debug("flushed %d head samples into %d blocks", len(chunk), len(blocks))
+
+
+def merge_blocks(db: TSDB, sources: list[Block]) -> Block:
+    """Merge blocks of one window (same columns) into one, a group of series at a time."""
+    n_columns = len(sources[0].meta.columns)
+    resolution = sources[0].meta.resolution_ms
+    block_id = next_block_id(db, sources[0].meta.window_start, resolution)
+    writer = BlockWriter(db.blocks_dir, block_id, n_columns, db.options.compression_level)
+    everyone = label_order(db, np.unique(np.concatenate([b.gids for b in sources])))
+    all_gids: list[I64] = []
+    lo, hi, samples = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
+    try:
+        for g in range(0, len(everyone), GROUP_SERIES):
+            want = np.sort(everyone[g : g + GROUP_SERIES])
+            sids: list[I64] = []
+            stamps: list[I64] = []
+            cols: list[list[F64]] = [[] for _ in range(n_columns)]
+            for block in sources:
+                local = block.local(want)
+                if not len(local):
+                    continue
+                for c in range(n_columns):
+                    data = block.read(local, c)
+                    cols[c].append(data.values[0])
+                    if c == 0:
+                        sids.append(np.repeat(block.gids[local], data.counts))
+                        stamps.append(data.timestamps)
+            s, t = np.concatenate(sids), np.concatenate(stamps)
+            order, keep = series_order(s, t)
+            if keep is not None:
+                order = order[keep]
+            gids, a, b = add_in_label_order(db, writer, s[order], t[order], [np.concatenate(c)[order] for c in cols])
+            all_gids.append(gids)
+            lo, hi, samples = min(lo, a), max(hi, b), samples + len(order)
+    except BaseException:
+        writer.abort()
+        raise
+    gids_all = np.concatenate(all_gids) if all_gids else np.empty(0, np.int64)
+    first = sources[0].meta
+    meta = BlockMeta(
+        block_id, first.window_start, first.window_end, lo, hi, samples, len(gids_all),
+        first.resolution_ms, first.columns, tuple(b.meta.id for b in sources),
+    )  # fmt: skip
+    return _publish(db, writer, meta, gids_all)
+
+
+def replace_blocks(db: TSDB, old: list[Block], new: list[Block]) -> None:
+    """Publish `new` in place of `old`, then delete the old directories."""
+    gone = {b.meta.id for b in old}
+    with db.lock:
+        db.blocks = sorted([b for b in [*db.blocks, *new] if b.meta.id not in gone and not b.meta.is_tier], key=_key)
+        db.tier_blocks = sorted(
+            [b for b in [*db.tier_blocks, *new] if b.meta.id not in gone and b.meta.is_tier], key=_key
+        )
+    for block in old:
+        shutil.rmtree(block.path, ignore_errors=True)
+
+
+def _key(block: Block) -> tuple[int, str]:
+    return block.meta.window_start, block.meta.id
+
+
+def compact(db: TSDB, force: bool = False) -> int:
+    """Merge each window's blocks into one: closed windows always, open ones too when `force`."""
+    from nightowl.tsdb.tiers import compact_tiers, downsample_closed_windows
+
+    merged = 0
+    with db.maintenance_lock:
+        newest = db.newest_ts()
+        windows: dict[int, list[Block]] = {}
+        for block in db.blocks:
+            windows.setdefault(block.meta.window_start, []).append(block)
+        for start, blocks in sorted(windows.items()):
+            closed = start + db.options.block_ms + db.options.out_of_order_window_ms <= newest
+            if len(blocks) < 2 or not (closed or force):
+                continue
+            block = merge_blocks(db, blocks)
+            replace_blocks(db, blocks, [block])
+            db.metrics.compactions.inc()
+            merged += 1
+        downsample_closed_windows(db, newest)
+        compact_tiers(db, newest, force)
+    return merged
+
+
+def rewrite_block(db: TSDB, block: Block, keep: Callable[[I64, I64], npt.NDArray[np.bool_]]) -> Block | None:
+    """A copy of `block` with only the samples for which keep(gids, timestamps) holds; None if nothing is left."""
+    columns = block.read_all()
+    sids = np.repeat(block.gids, block.counts)
+    mask = keep(sids, columns[0].timestamps)
+    if mask.all():
+        return block
+    if not mask.any():
+        return None
+    s, t = sids[mask], columns[0].timestamps[mask]
+    order = np.argsort(s, kind="stable")
+    meta = block.meta
+    block_id = next_block_id(db, meta.window_start, meta.resolution_ms)
+    writer = BlockWriter(db.blocks_dir, block_id, len(meta.columns), db.options.compression_level)
+    gids, lo, hi = add_in_label_order(db, writer, s[order], t[order], [c.values[0][mask][order] for c in columns])
+    new_meta = BlockMeta(
+        block_id,
+        meta.window_start,
+        meta.window_end,
+        lo,
+        hi,
+        int(mask.sum()),
+        len(gids),
+        meta.resolution_ms,
+        meta.columns,
+        (meta.id,),
+    )
+    return _publish(db, writer, new_meta, gids)
+
+
+def rewrite_blocks_without(db: TSDB, sids: I64, start_ms: int, end_ms: int) -> None:
+    """Remove the samples of `sids` in [start_ms, end_ms] from every block holding some (deletion)."""
+    for block in [*db.blocks, *db.tier_blocks]:
+        if block.meta.max_ts < start_ms or block.meta.min_ts > end_ms or not len(block.local(sids)):
+            continue
+
+        def keep(gids: I64, ts: I64) -> npt.NDArray[np.bool_]:
+            return ~(np.isin(gids, sids) & (ts >= start_ms) & (ts <= end_ms))
+
+        replacement = rewrite_block(db, block, keep)
+        replace_blocks(db, [block], [replacement] if replacement is not None else [])
