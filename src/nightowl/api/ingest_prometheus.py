@@ -12,11 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from nightowl.api.deps import get_nightowl, requires
-from nightowl.core.errors import InvalidInput
-from nightowl.ingest.encoding import decode_content_encoding
-from nightowl.ingest.errors import MalformedPayload
+from nightowl.core.errors import InvalidInput, NightowlError
+from nightowl.ingest.encoding import decode_content_encoding, snappy_block
+from nightowl.ingest.errors import InvalidSeries, MalformedPayload, UnsupportedMediaType
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.ingest.jsonlines import export_lines, parse_json_lines
+from nightowl.ingest.remote_write import RemoteWrite, decode_v1, decode_v2
 from nightowl.ingest.selector import parse_selector
 from nightowl.metrics.model import Labels, Matcher, SampleBatch, Series
 from nightowl.runtime import Nightowl
@@ -188,3 +189,83 @@ async def delete_series(request: Request, nightowl: NightowlDep) -> Response:
 
     await run_in_threadpool(delete)
     return Response(status_code=204)
+
+
+RW_V1 = "prometheus.WriteRequest"
+RW_V2 = "io.prometheus.write.v2.Request"
+
+
+def remote_write_message(content_type: str | None) -> str:
+    """Which remote write message the Content-Type announces; 415 for anything else."""
+    if not content_type:
+        return RW_V1
+    media, *params = [part.strip() for part in content_type.split(";")]
+    if media.lower() != "application/x-protobuf":
+        raise UnsupportedMediaType(f"remote write takes application/x-protobuf, not {media!r}", field="Content-Type")
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "proto":
+            proto = value.strip().strip('"')
+            if proto not in (RW_V1, RW_V2):
+                raise UnsupportedMediaType(
+                    f"unsupported remote write message {proto!r}; supported: {RW_V1}, {RW_V2}", field="Content-Type"
+                )
+            return proto
+    return RW_V1
+
+
+def _written_headers(samples: int, histograms: int = 0, exemplars: int = 0) -> dict[str, str]:
+    return {
+        "X-Prometheus-Remote-Write-Samples-Written": str(samples),
+        "X-Prometheus-Remote-Write-Histograms-Written": str(histograms),
+        "X-Prometheus-Remote-Write-Exemplars-Written": str(exemplars),
+    }
+
+
+def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str]:
+    """Decode, store, and say what was written (remote write 2.0 response headers)."""
+    protocol = "remote_write_v2" if message == RW_V2 else "remote_write"
+    v2 = message == RW_V2
+    try:
+        payload = snappy_block(raw, nightowl.settings.ingest_max_decompressed_bytes)
+        decoded: RemoteWrite = decode_v2(payload) if v2 else decode_v1(payload)
+        result = nightowl.ingestor.append(decoded.batch, protocol)
+    except NightowlError as exc:
+        if v2:
+            exc.headers.update(_written_headers(0))
+        raise
+    headers = _written_headers(result.accepted) if v2 else {}
+    if decoded.histograms:
+        nightowl.ingestor.reject(protocol, "native_histogram", decoded.histograms)
+        raise InvalidSeries(
+            f"{decoded.histograms} native histogram samples were not stored: Nightowl stores float samples only "
+            f"(send classic histograms); {result.accepted} float samples were written",
+            field="histograms",
+            headers=headers,
+            extra={"reason": "native_histogram"},
+        )
+    return headers
+
+
+@router.post(
+    "/write",
+    status_code=204,
+    response_class=Response,
+    summary="Prometheus remote write 1.0 and 2.0 (snappy-compressed protobuf)",
+    dependencies=[Depends(requires("ingest"))],
+)
+async def remote_write(request: Request, nightowl: NightowlDep) -> Response:
+    """Content-Type `application/x-protobuf` (1.0) or `application/x-protobuf;proto=io.prometheus.write.v2.Request`
+    (2.0), Content-Encoding `snappy`. 204 when every sample is stored; 400 for bad data (do not retry);
+    429/503 with Retry-After when overloaded (retry later)."""
+    message = remote_write_message(request.headers.get("content-type"))
+    encoding = (request.headers.get("content-encoding") or "snappy").strip().lower()
+    if encoding != "snappy":
+        raise UnsupportedMediaType(
+            f"remote write bodies must be snappy-compressed, not {encoding!r}", field="Content-Encoding"
+        )
+    protocol = "remote_write_v2" if message == RW_V2 else "remote_write"
+    with nightowl.ingestor.admit(protocol):
+        raw = await request.body()
+        headers = await run_in_threadpool(_remote_write, nightowl, raw, message)
+    return Response(status_code=204, headers=headers)

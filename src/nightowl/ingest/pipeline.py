@@ -82,6 +82,10 @@ class Ingestor:
             with self._lock:
                 self._in_flight -= 1
 
+    def reject(self, protocol: str, reason: str, samples: int) -> None:
+        """Count samples an adapter could not turn into a batch (e.g. native histograms)."""
+        self.metrics.rejected.labels(protocol, reason).inc(samples)
+
     def append(self, batch: SampleBatch, protocol: str) -> AppendResult:
         """Store `batch` whole or raise: a `NightowlError` naming the limit, or 503 when storage is overloaded."""
         try:
