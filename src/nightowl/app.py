@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import audit, auth, keys, status, users, workers
+from nightowl.api import audit, auth, ingest_prometheus, keys, status, users, workers
 from nightowl.api.authn import Authentication
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
@@ -49,6 +49,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(keys.router)
     app.include_router(audit.router)
+    app.include_router(ingest_prometheus.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)

@@ -19,6 +19,8 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.ingest.limits import IngestLimits
+from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
@@ -36,6 +38,7 @@ class Nightowl:
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
     gate: Gate = field(init=False)
+    ingestor: Ingestor = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -43,6 +46,12 @@ class Nightowl:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
+        self.ingestor = Ingestor(
+            lambda: self.storage,
+            IngestLimits.from_settings(self.settings),
+            self.telemetry.registry,
+            self.settings.ingest_max_in_flight,
+        )
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
