@@ -16,8 +16,9 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
-from nightowl.metrics.api import Storage
+from nightowl.metrics.api import QueryEngine, Storage
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class Nightowl:
     engine: Engine = field(init=False)
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
+    query_engine: QueryEngine = field(init=False)
     secrets: SecretBox = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
@@ -37,7 +39,11 @@ class Nightowl:
     def __post_init__(self) -> None:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
-        self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
+        if self.settings.metrics_url:
+            remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
+            self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
+        else:
+            self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
@@ -70,13 +76,16 @@ class Nightowl:
 
     def health(self) -> list[selfcheck.Component]:
         settings = self.settings
-        return [
+        components = [
             selfcheck.check_database(self.engine),
             selfcheck.check_scheduler(self.scheduler),
             selfcheck.check_storage(
                 settings.data_dir, settings.storage_min_free_bytes, settings.storage_critical_free_bytes
             ),
         ]
+        if isinstance(self.storage, RemoteStorage):
+            components.append(self.storage.health())
+        return components
 
     def _record_health(self) -> None:
         for component in self.health():
@@ -98,6 +107,8 @@ class Nightowl:
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
         self.scheduler.start()
+        if isinstance(self.storage, RemoteStorage):
+            self.storage.start()
         log.info(
             "nightowl started",
             extra={

@@ -8,6 +8,7 @@ answer with the stored samples, unaggregated.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import httpx
 from prometheus_client import CollectorRegistry
 
 from nightowl.core.errors import Unavailable
+from nightowl.core.selfcheck import Component
 from nightowl.metrics.api import MetricMetadata, SelectHints
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 from nightowl.metrics.remote import promapi
@@ -116,6 +118,23 @@ class RemoteStorage:
                     found.setdefault(name, [meta])
         ordered = dict(sorted(found.items()))
         return dict(list(ordered.items())[:limit]) if limit else ordered
+
+    def health(self) -> Component:
+        """Reachable (the build info answers), and writes going out: what /health shows for the remote."""
+        started = time.perf_counter()
+        try:
+            url = f"{self.config.url}/api/v1/status/buildinfo"
+            self.client.get(url, timeout=min(self.config.timeout_s, 5.0)).raise_for_status()
+        except httpx.HTTPError as exc:
+            return Component("remote_metrics", "down", f"cannot reach {self.api.where}: {type(exc).__name__}: {exc}")
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        queued, limit = self.writer.queued, self.config.queue_max_samples
+        if self.writer.last_error:
+            detail = f"remote write failing ({self.writer.last_error}); {queued} samples queued"
+            return Component("remote_metrics", "degraded", detail, latency)
+        if queued > limit // 2:
+            return Component("remote_metrics", "degraded", f"remote write queue {queued} of {limit} samples", latency)
+        return Component("remote_metrics", "ok", f"{self.api.where}, {queued} samples queued", latency)
 
     def flush(self) -> None:
         """Block until the remote write queue is empty, or `metrics_flush_timeout` has passed."""
