@@ -168,3 +168,28 @@ def test_remote_query_errors_are_the_callers(storage: RemoteStorage) -> None:
     assert bad.value.field == "query"
     with pytest.raises(InvalidInput):
         engine.range("up", now_ms(), now_ms(), 0)
+
+
+def test_a_window_deletes_only_its_samples_where_the_remote_can(storage: RemoteStorage, server: MetricsServer) -> None:
+    name, t0 = unique("trimmed"), now_ms() - 120_000
+    write(storage, server, series_rows(name, t0))
+    web = [Matcher("__name__", "=", name), Matcher("job", "=", "web")]
+    if server.kind == "victoria-metrics":
+        with pytest.raises(InvalidInput, match="start"):
+            storage.delete_series(web, t0, t0 + 30_000)
+        return
+    assert storage.delete_series(web, t0, t0 + 30_000) == 1
+    (left,) = storage.select(web, t0, t0 + 200_000)
+    assert left.timestamps.tolist() == [t0 + i * 15_000 for i in range(3, 8)]
+
+
+def test_old_samples_are_dropped_by_prometheus_and_kept_by_victoria_metrics(
+    storage: RemoteStorage, server: MetricsServer
+) -> None:
+    labels = labels_from_dict({"__name__": unique("ancient")})
+    storage.append(SampleBatch.from_rows([(labels, now_ms() - 7 * 86_400_000, 1.0)]))
+    outcome = storage.writer.send_once()
+    if server.kind == "prometheus":  # older than its head block: "out of bounds"
+        assert outcome.dropped == 1 and outcome.error is not None and "HTTP 400" in outcome.error
+    else:
+        assert outcome.sent == 1

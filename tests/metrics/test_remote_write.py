@@ -75,16 +75,17 @@ def test_small_appends_are_merged_and_large_ones_split_to_the_batch_size(receive
 
 def test_server_errors_are_retried_with_backoff_until_they_succeed(receiver: WriteReceiver) -> None:
     storage, registry = remote_for(receiver.start(), min_backoff_s=1.0, max_backoff_s=8.0)
-    receiver.answers.extend([(500, {}), (503, {}), (429, {"Retry-After": "6"})])
+    receiver.answers.extend([(500, {}), (503, {}), (404, {}), (429, {"Retry-After": "6"})])
     storage.append(rows("x", 3))
-    waits = [storage.writer.send_once().retry_in for _ in range(3)]
+    waits = [storage.writer.send_once().retry_in for _ in range(4)]
     assert waits[0] is not None and 0.5 <= waits[0] <= 1.0
     assert waits[1] is not None and 1.0 <= waits[1] <= 2.0
-    assert waits[2] is not None and waits[2] >= 6.0
+    assert waits[2] is not None and 2.0 <= waits[2] <= 4.0
+    assert waits[3] is not None and waits[3] >= 6.0
     assert storage.writer.queued == 3
     assert storage.writer.last_error is not None and "429" in storage.writer.last_error
     assert storage.writer.send_once().sent == 3
-    assert counter(registry, "nightowl_remote_write_retries_total") == 3
+    assert counter(registry, "nightowl_remote_write_retries_total") == 4
     assert receiver.samples() == 3
 
 

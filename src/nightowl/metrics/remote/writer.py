@@ -1,8 +1,9 @@
 """The remote write queue: appends wait in a bounded queue; one sender drains it in batches with retries.
 
-A batch that the remote refuses for a reason that will not change (4xx but 429) is dropped and counted;
-anything else (5xx, 429, network errors) is retried with exponential backoff and jitter, for as long as it
-takes, honouring Retry-After. Meanwhile the queue fills, and a full queue refuses appends with 503 so
+A batch that the remote refuses for what it holds (400, 409, 413, 422...: out of order, too old, too big)
+is dropped and counted. Anything else (5xx, 429, network errors, and the answers of a misconfigured
+endpoint or credentials, which every batch would get) is retried with exponential backoff and jitter, for
+as long as it takes, honouring Retry-After. Meanwhile the queue fills, and a full queue refuses appends with 503 so
 the pressure reaches the senders of the samples instead of growing memory.
 """
 
@@ -25,6 +26,9 @@ from nightowl.metrics.remote.config import RemoteConfig, redact_url
 from nightowl.metrics.remote.writeproto import HEADERS, compress, encode_write_request
 
 log = logging.getLogger(__name__)
+
+RETRIED = frozenset({401, 403, 404, 405, 408, 429})
+"""4xx answers that say nothing about the batch: fixing the remote or the credentials makes it go through."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +179,7 @@ class RemoteWriter:
                 self.metrics.samples.labels("sent").inc(request.samples)
                 return SendOutcome(sent=request.samples)
             error = f"HTTP {status}: {response.text[:200].strip()}"
-            if status == 429 or status >= 500:
+            if status in RETRIED or status >= 500:
                 return self._retry(request, error, _retry_after(response))
             self._settle(request)
             self.metrics.samples.labels("dropped").inc(request.samples)
