@@ -216,6 +216,41 @@ class Settings(BaseSettings):
     )
     ingest_max_in_flight: int = Field(
         16, ge=1, description="Ingest requests handled at once; more get 429 with Retry-After so senders back off."
+    metrics_url: str | None = Field(
+        None,
+        description="Base URL of a Prometheus-compatible metrics store (e.g. `http://vm:8428`, `http://prom:9090`). "
+        "Set: samples go out by remote write and PromQL runs there. Unset: the embedded TSDB.",
+    )
+    metrics_write_url: str | None = Field(
+        None, description="Remote write endpoint. Unset: `<metrics_url>/api/v1/write`."
+    )
+    metrics_username: str | None = Field(None, description="Basic-auth user for the remote metrics store.")
+    metrics_password: SecretStr | None = Field(None, description="Basic-auth password for the remote metrics store.")
+    metrics_bearer_token: SecretStr | None = Field(
+        None, description="Bearer token for the remote metrics store (instead of basic auth)."
+    )
+    metrics_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds to wait for the remote metrics store per request."
+    )
+    metrics_tls_insecure: bool = Field(
+        False, description="Skip TLS certificate verification of the remote metrics store (testing only)."
+    )
+    metrics_queue_max_samples: int = Field(
+        1_000_000,
+        ge=1,
+        description="Samples waiting for remote write, at most; when full, ingest answers 503 with Retry-After.",
+    )
+    metrics_batch_max_samples: int = Field(
+        5000, ge=1, le=1_000_000, description="Samples per remote write request, at most."
+    )
+    metrics_retry_min_backoff: float = Field(
+        0.05, gt=0, le=60, description="Seconds before the first retry of a failed remote write; doubles per retry."
+    )
+    metrics_retry_max_backoff: float = Field(
+        10.0, gt=0, le=600, description="Longest wait between remote write retries, in seconds."
+    )
+    metrics_flush_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds a flush (and shutdown) waits for the remote write queue to drain."
     )
 
     @classmethod

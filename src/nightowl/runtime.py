@@ -23,7 +23,9 @@ from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
+from nightowl.metrics.api import QueryEngine
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Nightowl:
     engine: Engine = field(init=False)
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
+    query_engine: QueryEngine = field(init=False)
     secrets: SecretBox = field(init=False)
     gate: Gate = field(init=False)
     ingestor: Ingestor = field(init=False)
@@ -52,6 +55,9 @@ class Nightowl:
             self.telemetry.registry,
             self.settings.ingest_max_in_flight,
         )
+        if self.settings.metrics_url:
+            remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
+            self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
@@ -84,13 +90,16 @@ class Nightowl:
 
     def health(self) -> list[selfcheck.Component]:
         settings = self.settings
-        return [
+        components = [
             selfcheck.check_database(self.engine),
             selfcheck.check_scheduler(self.scheduler),
             selfcheck.check_storage(
                 settings.data_dir, settings.storage_min_free_bytes, settings.storage_critical_free_bytes
             ),
         ]
+        if isinstance(self.storage, RemoteStorage):
+            components.append(self.storage.health())
+        return components
 
     def _record_health(self) -> None:
         for component in self.health():
@@ -113,7 +122,7 @@ class Nightowl:
         self.gate = Gate(self.settings, self.engine, self.clock, signer)
         ensure_first_admin(self.engine, self.clock, self.settings)
         self.migrated = True
-        if self.settings.metrics_storage == "tsdb":
+        if self.settings.metrics_storage == "tsdb" and not self.settings.metrics_url:
             tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
             self.storage = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
@@ -122,6 +131,8 @@ class Nightowl:
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
         self.scheduler.start()
+        if isinstance(self.storage, RemoteStorage):
+            self.storage.start()
         log.info(
             "nightowl started",
             extra={
