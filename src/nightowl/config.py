@@ -216,6 +216,7 @@ class Settings(BaseSettings):
     )
     ingest_max_in_flight: int = Field(
         16, ge=1, description="Ingest requests handled at once; more get 429 with Retry-After so senders back off."
+    )
     metrics_url: str | None = Field(
         None,
         description="Base URL of a Prometheus-compatible metrics store (e.g. `http://vm:8428`, `http://prom:9090`). "

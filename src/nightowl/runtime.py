@@ -21,9 +21,8 @@ from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
-from nightowl.metrics.api import Storage
+from nightowl.metrics.api import QueryEngine, Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
-from nightowl.metrics.api import QueryEngine
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 

@@ -108,3 +108,18 @@ async def test_json_lines_import_refuses_mismatched_arrays(app: FastAPI, client:
     assert response.status_code == 400
     assert "pair up" in response.json()["detail"]
     assert stored(app, "j") == []
+
+
+async def test_samples_older_than_retention_are_refused_loudly_and_the_rest_kept(make_settings, clock) -> None:
+    from tests.conftest import credential_for
+    from tests.support.apps import http_client, running_app
+
+    now_ms = int(clock.now() * 1000)
+    async with running_app(make_settings, clock, tsdb_retention="1h") as app:
+        headers = {"Authorization": f"Bearer {credential_for(app, scopes=['ingest', 'read'])}"}
+        async with http_client(app, headers=headers) as client:
+            response = await client.post(IMPORT, content=f"kept 1 {now_ms}\nancient 1 1000\n")
+        assert response.status_code == 400
+        problem = response.json()
+        assert problem["rejected"] == {"too_old": 1} and problem["accepted"] == 1
+        assert stored(app, "kept") == [({"__name__": "kept"}, [now_ms], [1.0])]

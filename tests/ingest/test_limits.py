@@ -78,11 +78,13 @@ def test_non_finite_policy_accept_drop_reject_and_stale_markers_always_pass() ->
 
 async def test_a_limit_answers_4xx_naming_it_stores_nothing_and_counts(make_settings, clock) -> None:
     from nightowl.app import create_app
+    from tests.conftest import credential_for
 
     app = create_app(make_settings(ingest_max_label_value_length=8), clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        headers = {"Authorization": f"Bearer {credential_for(app, scopes=['admin'])}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
             response = await client.post(IMPORT, content='ok{a="short"} 1 1\nok{a="far too long"} 1 1\n')
             assert response.status_code == 400
             problem = response.json()
@@ -104,8 +106,11 @@ async def test_decompressed_size_is_bounded(make_settings, clock) -> None:
 
     app = create_app(make_settings(ingest_max_decompressed_bytes=1024), clock=clock)
     async with app.router.lifespan_context(app):
+        from tests.conftest import credential_for
+
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        headers = {"Authorization": f"Bearer {credential_for(app, scopes=['admin'])}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers=headers) as client:
             bomb = gzip.compress(b"m 1 1\n" * 10_000)
             response = await client.post(IMPORT, content=bomb, headers={"Content-Encoding": "gzip"})
     assert response.status_code == 413

@@ -40,8 +40,11 @@ def vm() -> Iterator[MetricsServer]:
 async def serving(settings: Settings, clock: ManualClock) -> AsyncIterator[tuple[Nightowl, httpx.AsyncClient]]:
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
+        from tests.conftest import credential_for
+
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+        headers = {"Authorization": f"Bearer {credential_for(app, scopes=['admin'])}"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test", headers=headers) as client:
             yield app.state.nightowl, client
 
 

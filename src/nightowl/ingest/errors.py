@@ -25,3 +25,15 @@ class InvalidSeries(NightowlError):
     status = 400
     title = "Invalid series"
     type_slug = "invalid-series"
+
+
+class SamplesRejected(NightowlError):
+    """Storage refused some samples (too old for retention, out of order, conflicting duplicates).
+
+    The samples it accepted stay stored; the sender learns how many were refused and why, rather than
+    a 2xx that silently lost data. 400 tells remote-write senders not to retry, as Prometheus does.
+    """
+
+    status = 400
+    title = "Samples rejected"
+    type_slug = "samples-rejected"

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from prometheus_client import CollectorRegistry, Counter
 
 from nightowl.core.errors import TooManyRequests, Unavailable
+from nightowl.ingest.errors import SamplesRejected
 from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
 from nightowl.metrics.model import AppendResult, SampleBatch
@@ -107,7 +108,12 @@ class Ingestor:
         self.metrics.series_created.labels(protocol).inc(result.series_created)
         for reason, count in result.rejected.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
-        rejected = dict(result.rejected)
-        for reason, count in dropped.items():
-            rejected[reason] = rejected.get(reason, 0) + count
-        return AppendResult(result.accepted, rejected, result.series_created)
+        if result.rejected_total:
+            reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
+            raise SamplesRejected(
+                f"storage refused {result.rejected_total} of {len(checked)} samples ({reasons}); "
+                f"{result.accepted} were stored",
+                field="samples",
+                extra={"accepted": result.accepted, "rejected": dict(result.rejected)},
+            )
+        return AppendResult(result.accepted, dict(dropped), result.series_created)
