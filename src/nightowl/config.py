@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from nightowl.core.errors import ConfigError
+from nightowl.health.spec import CheckSpec
 
 ENV_PREFIX = "NIGHTOWL_"
 _yaml_values: ContextVar[dict[str, Any] | None] = ContextVar("nightowl_yaml_values", default=None)
@@ -67,6 +68,11 @@ class Settings(BaseSettings):
         description="Fernet key that encrypts stored secrets. Unset: generated once into `data_dir/secret.key` "
         "(mode 0600). Back it up; several instances must share it.",
     )
+    checks: list[CheckSpec] = Field(
+        [],
+        description="Health checks defined in the config file (see docs/checks.md); read-only through the API.",
+    )
+    health_max_concurrency: int = Field(200, ge=1, le=10000, description="Most health checks running at the same time.")
 
     @classmethod
     def settings_customise_sources(

@@ -16,6 +16,8 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.health import manage
+from nightowl.health.runner import CheckRunner
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 
@@ -31,6 +33,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
+    checks: CheckRunner = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -39,6 +42,9 @@ class Nightowl:
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
         self.scheduler.listeners.append(self._record_job_run)
+        self.checks = CheckRunner(
+            self.engine, self.storage, self.clock, max_concurrency=self.settings.health_max_concurrency
+        )
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
             "nightowl_db_pool_connections",
@@ -68,6 +74,16 @@ class Nightowl:
             )
         )
 
+        self.scheduler.add(
+            Job(
+                "health-checks",
+                self.checks.tick,
+                interval=1,
+                timeout=30,
+                description="Start the health checks that are due, judge heartbeats, record results and states.",
+            )
+        )
+
     def health(self) -> list[selfcheck.Component]:
         settings = self.settings
         return [
@@ -93,6 +109,8 @@ class Nightowl:
         self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
+        manage.sync_config(self.checks, self.settings.checks)
+        self.checks.load()
         self.migrated = True
 
     async def start(self) -> None:
@@ -109,5 +127,6 @@ class Nightowl:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.checks.close()
         self.storage.close()
         self.engine.dispose()
