@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from nightowl.core.errors import ConfigError
 from nightowl.health.spec import CheckSpec
+from nightowl.health.topology import GroupSpec, ServiceSpec
 
 ENV_PREFIX = "NIGHTOWL_"
 _yaml_values: ContextVar[dict[str, Any] | None] = ContextVar("nightowl_yaml_values", default=None)
@@ -71,6 +72,16 @@ class Settings(BaseSettings):
     checks: list[CheckSpec] = Field(
         [],
         description="Health checks defined in the config file (see docs/checks.md); read-only through the API.",
+    )
+    services: list[ServiceSpec] = Field(
+        [], description="Services that checks belong to, with `group`, `parents` and `critical` (docs/checks.md)."
+    )
+    groups: list[GroupSpec] = Field([], description="Groups of services, with an optional `parent` group.")
+    health_unhealthy_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Overall health is unhealthy when this fraction of services is down (or any critical one).",
     )
     health_max_concurrency: int = Field(200, ge=1, le=10000, description="Most health checks running at the same time.")
 

@@ -16,7 +16,8 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
-from nightowl.health import manage
+from nightowl.health import manage, topology_store
+from nightowl.health.overview import HealthOverview
 from nightowl.health.runner import CheckRunner
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
@@ -34,6 +35,7 @@ class Nightowl:
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
     checks: CheckRunner = field(init=False)
+    overview: HealthOverview = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -45,6 +47,8 @@ class Nightowl:
         self.checks = CheckRunner(
             self.engine, self.storage, self.clock, max_concurrency=self.settings.health_max_concurrency
         )
+        self.overview = HealthOverview(self.checks, unhealthy_ratio=self.settings.health_unhealthy_ratio)
+        self.checks.suppression = self.overview.suppression
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
             "nightowl_db_pool_connections",
@@ -109,8 +113,10 @@ class Nightowl:
         self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
+        topology_store.sync_config(self.engine, self.settings.groups, self.settings.services)
         manage.sync_config(self.checks, self.settings.checks)
         self.checks.load()
+        self.overview.load()
         self.migrated = True
 
     async def start(self) -> None:

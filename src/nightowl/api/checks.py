@@ -97,6 +97,16 @@ async def list_transitions(
     return {"transitions": [asdict(r) for r in rows]}
 
 
+@router.get(
+    "/{check_id}/uptime",
+    summary="Uptime % over 24h, 7d, 30d and 1y from the state log, maintenance left out",
+    dependencies=READ,
+)
+async def check_uptime(check_id: str, nightowl: NightowlDep) -> dict[str, Any]:
+    check = _check(nightowl.checks, check_id)
+    return {"uptime": nightowl.overview.check_uptime(check, nightowl.clock.now())}
+
+
 @router.get("/{check_id}/pings", summary="A heartbeat's latest pings, newest first", dependencies=READ)
 async def list_pings(
     check_id: str, nightowl: NightowlDep, limit: Annotated[int, Query(ge=1, le=store.PINGS_KEPT)] = 50
