@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import checks, health_services, heartbeats, status, workers
+from nightowl.api import checks, health_services, heartbeats, status, status_pages, workers
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -47,6 +47,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(checks.router)
     app.include_router(heartbeats.router)
     app.include_router(health_services.router)
+    app.include_router(status_pages.router)
+    app.include_router(status_pages.public_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

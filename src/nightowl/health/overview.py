@@ -89,15 +89,15 @@ class HealthOverview:
         segments = self.timelines([check], now - WINDOWS["1y"], now)[check.id]
         return self.uptimes(segments, [check], now)
 
-    def services_report(self, now: float, group: str | None = None, bars: int = 0) -> dict[str, Any]:
-        """What `GET /api/v1/health/services` and status pages show; `bars` adds daily uptime bars."""
+    def services_report(self, now: float, groups: set[str] | None = None, bars: int = 0) -> dict[str, Any]:
+        """What `GET /api/v1/health/services` and status pages (`groups`, `bars` daily uptime bars) show."""
         checks = [c for c in self.checks() if c.spec.enabled]
         by_service: dict[str, list[Check]] = {name: [] for name in self.topology.services}
         for check in checks:
             if check.spec.service:
                 by_service.setdefault(check.spec.service, []).append(check)
-        if group is not None:
-            members = {s.name for s in self.topology.services.values() if s.group == group}
+        if groups is not None:
+            members = {s.name for s in self.topology.services.values() if s.group in groups}
             by_service = {name: found for name, found in by_service.items() if name in members}
         start = now - WINDOWS["1y"]
         check_timelines = self.timelines([c for found in by_service.values() for c in found], start, now)
@@ -111,7 +111,7 @@ class HealthOverview:
             "status": self._overall(counted, critical),
             "generated_at": now,
             "services": services,
-            "groups": self._groups(services, group),
+            "groups": self._groups(services, groups),
         }
 
     def _overall(self, states: dict[str, State], critical: set[str]) -> Overall:
@@ -165,10 +165,10 @@ class HealthOverview:
             report["bars"] = daily(clip(segments, start, now), self.maintenance_for(checks, start, now), now, bars)
         return report
 
-    def _groups(self, services: list[dict[str, Any]], only: str | None) -> list[dict[str, Any]]:
+    def _groups(self, services: list[dict[str, Any]], only: set[str] | None) -> list[dict[str, Any]]:
         groups = []
         for name in sorted(self.topology.groups):
-            if only is not None and name != only:
+            if only is not None and name not in only:
                 continue
             members = [s for s in services if s["group"] == name]
             groups.append(

@@ -97,6 +97,16 @@ class Topology:
             current = self.groups[current].parent if current in self.groups else None
         return chain
 
+    def descendants(self, group: str) -> set[str]:
+        """`group` and every group below it."""
+        found = {group}
+        changed = True
+        while changed:
+            below = {g.name for g in self.groups.values() if g.parent in found}
+            changed = not below <= found
+            found |= below
+        return found
+
     def dependencies(self, service: str) -> set[str]:
         """Every service `service` depends on, transitively (parents and services of ancestor groups)."""
         found: set[str] = set()
