@@ -9,7 +9,19 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import audit, auth, ingest_prometheus, keys, status, users, workers
+from nightowl.api import (
+    audit,
+    auth,
+    checks,
+    health_services,
+    heartbeats,
+    ingest_prometheus,
+    keys,
+    status,
+    status_pages,
+    users,
+    workers,
+)
 from nightowl.api.authn import Authentication
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
@@ -50,6 +62,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(audit.router)
     app.include_router(ingest_prometheus.router)
+    app.include_router(checks.router)
+    app.include_router(heartbeats.router)
+    app.include_router(health_services.router)
+    app.include_router(status_pages.router)
+    app.include_router(status_pages.public_router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)

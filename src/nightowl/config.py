@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from nightowl.core.errors import ConfigError
+from nightowl.health.spec import CheckSpec
+from nightowl.health.topology import GroupSpec, ServiceSpec
 
 ENV_PREFIX = "NIGHTOWL_"
 _yaml_values: ContextVar[dict[str, Any] | None] = ContextVar("nightowl_yaml_values", default=None)
@@ -253,6 +255,21 @@ class Settings(BaseSettings):
     metrics_flush_timeout: float = Field(
         30.0, gt=0, le=3600, description="Seconds a flush (and shutdown) waits for the remote write queue to drain."
     )
+    checks: list[CheckSpec] = Field(
+        [],
+        description="Health checks defined in the config file (see docs/checks.md); read-only through the API.",
+    )
+    services: list[ServiceSpec] = Field(
+        [], description="Services that checks belong to, with `group`, `parents` and `critical` (docs/checks.md)."
+    )
+    groups: list[GroupSpec] = Field([], description="Groups of services, with an optional `parent` group.")
+    health_unhealthy_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Overall health is unhealthy when this fraction of services is down (or any critical one).",
+    )
+    health_max_concurrency: int = Field(200, ge=1, le=10000, description="Most health checks running at the same time.")
 
     @classmethod
     def settings_customise_sources(

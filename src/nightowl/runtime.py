@@ -19,6 +19,9 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.health import manage, topology_store
+from nightowl.health.overview import HealthOverview
+from nightowl.health.runner import CheckRunner
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import QueryEngine, Storage
@@ -41,6 +44,8 @@ class Nightowl:
     secrets: SecretBox = field(init=False)
     gate: Gate = field(init=False)
     ingestor: Ingestor = field(init=False)
+    checks: CheckRunner = field(init=False)
+    overview: HealthOverview = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -58,6 +63,11 @@ class Nightowl:
             remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
             self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
         self.scheduler.listeners.append(self._record_job_run)
+        self.checks = CheckRunner(
+            self.engine, self.storage, self.clock, max_concurrency=self.settings.health_max_concurrency
+        )
+        self.overview = HealthOverview(self.checks, unhealthy_ratio=self.settings.health_unhealthy_ratio)
+        self.checks.suppression = self.overview.suppression
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
             "nightowl_db_pool_connections",
@@ -84,6 +94,16 @@ class Nightowl:
                 timeout=600,
                 jitter=60,
                 description="Checkpoint the SQLite WAL and refresh query planner statistics.",
+            )
+        )
+
+        self.scheduler.add(
+            Job(
+                "health-checks",
+                self.checks.tick,
+                interval=1,
+                timeout=30,
+                description="Start the health checks that are due, judge heartbeats, record results and states.",
             )
         )
 
@@ -120,10 +140,15 @@ class Nightowl:
         )
         self.gate = Gate(self.settings, self.engine, self.clock, signer)
         ensure_first_admin(self.engine, self.clock, self.settings)
+        topology_store.sync_config(self.engine, self.settings.groups, self.settings.services)
+        manage.sync_config(self.checks, self.settings.checks)
+        self.checks.load()
+        self.overview.load()
         self.migrated = True
         if self.settings.metrics_storage == "tsdb" and not self.settings.metrics_url:
             tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
             self.storage = tsdb
+            self.checks.appender = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
 
@@ -143,5 +168,6 @@ class Nightowl:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.checks.close()
         self.storage.close()
         self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Health checks: checkers, the tri-state judge, heartbeats, services, maintenance, uptime and status pages."""

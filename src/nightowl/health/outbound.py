@@ -1,0 +1,53 @@
+"""Outbound HTTP for checks: shared httpx clients with explicit timeouts, one per TLS trust setting.
+
+Clients are kept (connection pools, keep-alive) because 1,000 checks every 30 s cannot afford a new
+client, and so a new TLS context, per run.
+"""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+from nightowl import __version__
+
+USER_AGENT = f"Nightowl/{__version__} (health check)"
+
+
+class HttpClients:
+    """One `httpx.AsyncClient` per (verify, ca_file); closed together on stop."""
+
+    def __init__(self, max_connections: int = 1000) -> None:
+        self._clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
+        self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+    def get(self, verify: bool, ca_file: str | None) -> httpx.AsyncClient:
+        key = (verify, ca_file if verify else None)
+        client = self._clients.get(key)
+        if client is None:
+            client = httpx.AsyncClient(
+                verify=self._ssl_context(verify, ca_file),
+                limits=self._limits,
+                timeout=httpx.Timeout(10.0),
+                headers={"User-Agent": USER_AGENT},
+            )
+            self._clients[key] = client
+        return client
+
+    @staticmethod
+    def _ssl_context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+        if not verify:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            return context
+        context = ssl.create_default_context()
+        if ca_file:
+            context.load_verify_locations(cafile=ca_file)
+        return context
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()

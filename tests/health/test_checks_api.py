@@ -1,0 +1,107 @@
+"""/api/v1/checks: CRUD, run now, results as metrics, state changes as events."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from nightowl.health.events import CheckEvent
+from nightowl.metrics.model import Matcher
+from tests.health.servers import closed_port
+
+
+async def create(client: httpx.AsyncClient, **fields: object) -> dict:
+    response = await client.post("/api/v1/checks", json=fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_create_list_update_delete(client: httpx.AsyncClient, web: str) -> None:
+    check = await create(client, name="home", type="http", target=f"{web}/ok", interval=30, service="web")
+    assert check["source"] == "api" and check["state"]["state"] == "unknown"
+    listed = (await client.get("/api/v1/checks")).json()["checks"]
+    assert [c["name"] for c in listed] == ["home"]
+    updated = await client.put(
+        f"/api/v1/checks/{check['id']}", json={"name": "home", "type": "http", "target": f"{web}/json"}
+    )
+    assert updated.status_code == 200 and updated.json()["spec"]["target"] == f"{web}/json"
+    assert (await client.delete(f"/api/v1/checks/{check['id']}")).status_code == 204
+    missing = await client.get(f"/api/v1/checks/{check['id']}")
+    assert missing.status_code == 404 and missing.json()["field"] == "id"
+
+
+async def test_invalid_definitions_are_422_naming_the_problem(client: httpx.AsyncClient) -> None:
+    bad = await client.post("/api/v1/checks", json={"name": "x", "type": "tcp", "target": "no-port"})
+    assert bad.status_code == 422 and "must be host:port" in bad.text
+    bad = await client.post("/api/v1/checks", json={"name": "x", "type": "smtp", "target": "a:1"})
+    assert bad.status_code == 422 and bad.json()["field"] == "type"
+    bad = await client.post("/api/v1/checks", json={"name": "x", "type": "heartbeat"})
+    assert bad.status_code == 422 and "exactly one of `period`" in bad.text
+    bad = await client.post("/api/v1/checks", json={"name": "x", "type": "http", "target": "http://a", "timeout": 90})
+    assert bad.status_code == 422 and "must not exceed interval" in bad.text
+
+
+async def test_duplicate_name_is_a_conflict(client: httpx.AsyncClient, web: str) -> None:
+    await create(client, name="dup", type="http", target=f"{web}/ok")
+    again = await client.post("/api/v1/checks", json={"name": "dup", "type": "tcp", "target": "127.0.0.1:1"})
+    assert again.status_code == 409 and again.json()["field"] == "name"
+
+
+async def test_run_now_records_state_metrics_and_transitions(app: FastAPI, client: httpx.AsyncClient, web: str) -> None:
+    check = await create(client, name="api", type="http", target=f"{web}/ok", service="web", labels={"team": "core"})
+    response = await client.post(f"/api/v1/checks/{check['id']}/run")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["result"]["outcome"] == "up" and body["state"]["state"] == "up"
+    assert body["result"]["latency"] == 0.0  # the manual clock does not move during I/O
+    storage = app.state.nightowl.storage
+    series = storage.select([Matcher("__name__", "=", "probe_success"), Matcher("check", "=", "api")], 0, 2**62)
+    assert len(series) == 1 and series[0].values.tolist() == [1.0]
+    assert dict(series[0].labels) == {
+        "__name__": "probe_success",
+        "check": "api",
+        "type": "http",
+        "service": "web",
+        "team": "core",
+    }
+    state = storage.select([Matcher("__name__", "=", "nightowl_check_state")], 0, 2**62)
+    assert state[0].values.tolist() == [0.0]
+    assert storage.select([Matcher("__name__", "=", "probe_duration_seconds")], 0, 2**62)
+    transitions = (await client.get(f"/api/v1/checks/{check['id']}/transitions")).json()["transitions"]
+    assert [(t["previous"], t["state"]) for t in transitions] == [("unknown", "up")]
+
+
+async def test_state_changes_are_published_to_listeners(app: FastAPI, client: httpx.AsyncClient) -> None:
+    events: list[CheckEvent] = []
+    app.state.nightowl.checks.events.subscribe(events.append)
+    port = closed_port()
+    check = await create(client, name="db", type="tcp", target=f"127.0.0.1:{port}", failures_to_down=2)
+    await client.post(f"/api/v1/checks/{check['id']}/run")
+    assert events == []
+    run = (await client.post(f"/api/v1/checks/{check['id']}/run")).json()
+    assert run["state"]["state"] == "down" and run["state"]["last_error"] == "connection refused"
+    assert [(e.kind, e.check_name, e.suppressed) for e in events] == [("check.down", "db", False)]
+
+
+async def test_heartbeats_are_not_run(client: httpx.AsyncClient) -> None:
+    beat = await create(client, name="cron", type="heartbeat", period=60)
+    response = await client.post(f"/api/v1/checks/{beat['id']}/run")
+    assert response.status_code == 422 and "pinged" in response.json()["detail"]
+
+
+async def test_scheduler_job_starts_due_checks_spread_over_the_interval(
+    app: FastAPI, client: httpx.AsyncClient, clock, web: str
+) -> None:
+    ids = [(await create(client, name=f"c{i}", type="http", target=f"{web}/ok", interval=30))["id"] for i in range(20)]
+    runner = app.state.nightowl.checks
+    started_per_second = []
+    for _ in range(30):
+        clock.advance(1)
+        before = sum(1 for i in ids if runner.state_of(i).last_run_at is not None)
+        await app.state.nightowl.scheduler.run_now("health-checks")
+        await runner.wait_idle()
+        after = sum(1 for i in ids if runner.state_of(i).last_run_at is not None)
+        started_per_second.append(after - before)
+    assert sum(started_per_second) == 20
+    assert max(started_per_second) < 20
+    assert all(runner.state_of(i).state == "up" for i in ids)

@@ -1,0 +1,65 @@
+"""Status pages per group: JSON and HTML with state, uptime bars and incident notes; no operator details."""
+
+from __future__ import annotations
+
+import httpx
+
+from nightowl.core.clock import ManualClock
+from tests.health.servers import closed_port
+
+
+async def setup_group(client: httpx.AsyncClient) -> str:
+    for path, body in [
+        ("groups/public", {"name": "public"}),
+        ("groups/edge", {"name": "edge", "parent": "public"}),
+        ("services/website", {"name": "website", "group": "public", "description": "The shop"}),
+        ("services/cdn", {"name": "cdn", "group": "edge"}),
+        ("services/internal", {"name": "internal"}),
+    ]:
+        assert (await client.put(f"/api/v1/health/{path}", json=body)).status_code == 200
+    port = closed_port()
+    created = await client.post(
+        "/api/v1/checks",
+        json={"name": "shop", "type": "tcp", "target": f"127.0.0.1:{port}", "service": "website"},
+    )
+    return str(created.json()["id"])
+
+
+async def test_public_status_page_json_and_html(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    check = await setup_group(client)
+    await client.post(f"/api/v1/checks/{check}/run")
+    clock.advance(7200)
+    page = {"slug": "shop", "title": "Shop status", "group": "public", "public": True}
+    assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+    assert (await client.post("/api/v1/status-pages", json=page)).status_code == 409
+    incident = await client.post(
+        "/api/v1/status-pages/shop/incidents", json={"title": "Checkout <errors>", "body": "We are on it."}
+    )
+    assert incident.status_code == 201 and incident.json()["status"] == "investigating"
+    resolved = await client.patch(
+        f"/api/v1/status-pages/shop/incidents/{incident.json()['id']}", json={"status": "resolved"}
+    )
+    assert resolved.json()["resolved_at"] == clock.now()
+
+    view = (await client.get("/status-pages/shop/json")).json()
+    assert view["title"] == "Shop status" and view["status"] == "unhealthy"
+    assert [s["name"] for s in view["services"]] == ["cdn", "website"]
+    website = view["services"][1]
+    assert website["state"] == "down" and website["uptime"]["24h"] == 0.0
+    assert len(website["bars"]) == 90 and website["bars"][-1]["worst"] == "down"
+    assert "last_error" not in website and "checks" not in website
+    assert view["incidents"][0]["title"] == "Checkout <errors>"
+
+    html = await client.get("/status-pages/shop")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "Major outage" in html.text and "Checkout &lt;errors&gt;" in html.text and "<script" not in html.text
+    assert html.text.count('title="') >= 180
+
+
+async def test_status_page_validation(client: httpx.AsyncClient) -> None:
+    bad = await client.post("/api/v1/status-pages", json={"slug": "Bad Slug", "title": "x", "group": "g"})
+    assert bad.status_code == 422 and bad.json()["field"] == "slug"
+    missing_group = await client.post("/api/v1/status-pages", json={"slug": "ok", "title": "x", "group": "nope"})
+    assert missing_group.status_code == 422 and missing_group.json()["field"] == "group"
+    assert (await client.get("/status-pages/none")).status_code == 404
+    assert (await client.post("/api/v1/status-pages/none/incidents", json={"title": "x"})).status_code == 404

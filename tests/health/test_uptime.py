@@ -1,0 +1,69 @@
+"""Uptime from the transition log: exact intervals, worst-of for services, maintenance left out."""
+
+from __future__ import annotations
+
+import pytest
+
+from nightowl.health.maintenance import MaintenanceSpec, merge, occurrences
+from nightowl.health.uptime import DAY, Segment, daily, timeline, uptime, worst_timeline
+
+
+def test_timeline_starts_from_the_state_before_the_window() -> None:
+    changes = [(50.0, "up"), (150.0, "down"), (170.0, "up")]
+    assert timeline(changes, 100, 200) == [Segment(100, 150, "up"), Segment(150, 170, "down"), Segment(170, 200, "up")]
+    assert timeline([(150.0, "up")], 100, 200) == [Segment(100, 150, "unknown"), Segment(150, 200, "up")]
+
+
+def test_uptime_counts_degraded_as_available_and_ignores_unknown() -> None:
+    segments = [Segment(0, 10, "unknown"), Segment(10, 70, "up"), Segment(70, 85, "degraded"), Segment(85, 110, "down")]
+    result = uptime(segments, [])
+    assert result.percent == pytest.approx(75.0)
+    assert result.seconds["unknown"] == 10
+
+
+def test_maintenance_is_left_out_of_both_sides() -> None:
+    segments = [Segment(0, 100, "up"), Segment(100, 200, "down")]
+    assert uptime(segments, []).percent == 50.0
+    assert uptime(segments, [(100, 180)]).percent == pytest.approx(100 * 100 / 120)
+    assert uptime(segments, [(100, 200)]).percent == 100.0
+    assert uptime(segments, [(0, 200)]).percent is None
+
+
+def test_a_service_is_as_bad_as_its_worst_check() -> None:
+    a = [Segment(0, 50, "up"), Segment(50, 100, "down")]
+    b = [Segment(0, 20, "degraded"), Segment(20, 100, "up")]
+    assert worst_timeline([a, b], 0, 100) == [
+        Segment(0, 20, "degraded"),
+        Segment(20, 50, "up"),
+        Segment(50, 100, "down"),
+    ]
+
+
+def test_daily_bars_one_per_utc_day() -> None:
+    end = 10 * DAY + 3600
+    bars = daily([Segment(0, 9 * DAY + 43200, "up"), Segment(9 * DAY + 43200, end, "down")], [], end, 3)
+    assert [b["day"] for b in bars] == [8 * DAY, 9 * DAY, 10 * DAY]
+    assert [b["uptime"] for b in bars] == [100.0, 50.0, 0.0]
+    assert [b["worst"] for b in bars] == ["up", "down", "down"]
+
+
+def test_recurring_window_expands_in_its_time_zone() -> None:
+    spec = MaintenanceSpec(name="backups", starts_at=0, cron="0 2 * * 0", duration=7200, tz="Europe/Berlin")
+    found = occurrences(spec, 1_700_000_000, 1_700_000_000 + 14 * DAY)
+    assert len(found) == 2
+    assert all(e - s == 7200 for s, e in found)
+    assert found[0][0] == 1_700_355_600  # Sunday 19 Nov 2023 02:00 CET = 01:00 UTC
+
+
+def test_one_off_window_is_clipped_to_the_range() -> None:
+    spec = MaintenanceSpec(name="move", starts_at=100, ends_at=300)
+    assert occurrences(spec, 200, 1000) == [(200, 300)]
+    assert occurrences(spec, 300, 1000) == []
+    assert merge([(0, 10), (5, 20), (30, 40)]) == [(0, 20), (30, 40)]
+
+
+def test_window_shapes_are_validated() -> None:
+    with pytest.raises(ValueError, match="needs `ends_at` after"):
+        MaintenanceSpec(name="x", starts_at=10, ends_at=5)
+    with pytest.raises(ValueError, match="needs `duration`"):
+        MaintenanceSpec(name="x", starts_at=10, cron="0 * * * *")
