@@ -18,6 +18,7 @@ from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.notify.pipeline import Pipeline, build_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
+    pipeline: Pipeline = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -94,9 +96,13 @@ class Nightowl:
         check_connection(self.engine)
         migrate.upgrade(self.engine)
         self.migrated = True
+        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets)
+        for job in self.pipeline.jobs():
+            self.scheduler.add(job)
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
+        self.pipeline.start()
         self.scheduler.start()
         log.info(
             "nightowl started",
@@ -109,5 +115,6 @@ class Nightowl:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.pipeline.stop()
         self.storage.close()
         self.engine.dispose()

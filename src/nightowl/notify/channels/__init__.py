@@ -1,0 +1,16 @@
+"""The channel registry: one module per kind, one class each behind `Channel.send`."""
+
+from __future__ import annotations
+
+from nightowl.core.errors import InvalidInput
+from nightowl.notify.channels.base import Channel
+from nightowl.notify.channels.webhook import Webhook
+
+CHANNELS: dict[str, type[Channel]] = {cls.kind: cls for cls in (Webhook,)}
+
+
+def channel_class(kind: str) -> type[Channel]:
+    try:
+        return CHANNELS[kind]
+    except KeyError:
+        raise InvalidInput(f"unknown channel kind {kind!r}; known: {sorted(CHANNELS)}", field="kind") from None
