@@ -56,9 +56,7 @@ class Dispatcher:
         with self._lock, self.engine.begin() as conn:
             for alert in alerts:
                 if alert.ends_at is not None and alert.ends_at < alert.starts_at:
-                    raise InvalidInput(
-                        f"alert {alert.labels}: endsAt is before startsAt", field="endsAt"
-                    )
+                    raise InvalidInput(f"alert {alert.labels}: endsAt is before startsAt", field="endsAt")
                 ends = alert.ends_at if alert.ends_at is not None else now + self.config.resolve_timeout
                 current = self.router.insert(replace(alert, ends_at=ends, updated_at=now), now)
                 store.save_alert(conn, current)
