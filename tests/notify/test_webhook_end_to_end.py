@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from typing import Any
@@ -10,6 +11,7 @@ import httpx
 from fastapi import FastAPI
 
 from nightowl.core.clock import ManualClock
+from tests.notify.flow import settle
 from tests.notify.receiver import receiver
 
 
@@ -17,12 +19,6 @@ def iso(ts: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-async def tick(app: FastAPI) -> None:
-    nightowl = app.state.nightowl
-    await nightowl.scheduler.run_now("alert-dispatch")
-    await nightowl.pipeline.outbox.deliver_now()
 
 
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
@@ -55,10 +51,10 @@ async def test_alert_posted_like_prometheus_reaches_a_signed_webhook(
             "generatorURL": "http://prometheus/graph",
         }
         assert (await client.post("/api/v2/alerts", json=[alert])).status_code == 200
-        await tick(app)
+        await settle(app)
         assert hook.requests == []  # group_wait (30 s) first
         clock.advance(30)
-        await tick(app)
+        await settle(app)
         [request] = hook.requests
         assert request.headers["x-team"] == "db"
         assert verify("s3cret", request.headers, request.body)
@@ -77,7 +73,7 @@ async def test_alert_posted_like_prometheus_reaches_a_signed_webhook(
 
         # Prometheus stops sending: the alert resolves at endsAt and the resolved notice follows.
         clock.advance(300)
-        await tick(app)
+        await settle(app)
         assert [r.json()["status"] for r in hook.requests] == ["firing", "resolved"]
 
         log = (await client.get("/api/v1/notifications")).json()
@@ -99,7 +95,7 @@ async def test_failing_channel_is_retried_with_backoff_and_others_are_not_delaye
             )
         await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "A"}}])
         clock.advance(30)
-        await nightowl.scheduler.run_now("alert-dispatch")
+        await asyncio.to_thread(nightowl.pipeline.dispatcher.tick)
         await nightowl.pipeline.outbox.run()
         await good.arrived.wait()
         assert len(good.requests) == 1
@@ -130,7 +126,7 @@ async def test_permanent_error_goes_to_dead_letters_and_can_be_replayed(
         await create_webhook(client, hook.url)
         await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "A"}}])
         clock.advance(30)
-        await tick(app)
+        await settle(app)
         [dead] = (await client.get("/api/v1/notifications?status=dead")).json()
         assert dead["status_code"] == 404
         hook.status = 200
