@@ -55,7 +55,7 @@ class ChannelRecord:
 
 def _decrypt(box: SecretBox, value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_ENCRYPTED):
-        return box.decrypt(value[len(_ENCRYPTED) :])
+        return json.loads(box.decrypt(value[len(_ENCRYPTED) :]))
     return value
 
 
@@ -71,7 +71,7 @@ def prepare_config(
         if plain.get(name) in (None, MASK) and name in previous:
             plain[name] = _decrypt(box, previous[name])
     validated = cls.validate(plain)
-    return {k: (_ENCRYPTED + box.encrypt(str(v)) if k in secrets else v) for k, v in validated.items()}
+    return {k: (_ENCRYPTED + box.encrypt(json.dumps(v)) if k in secrets else v) for k, v in validated.items()}
 
 
 def check_options(min_severity: str | None, rate_limit: int | None) -> None:
