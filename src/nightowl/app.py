@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import alerts_v2, channels, notifications, routes, status, workers
+from nightowl.api import alerts_v2, channels, escalations, notifications, routes, status, workers
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -48,6 +48,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(channels.router)
     app.include_router(notifications.router)
     app.include_router(routes.router)
+    app.include_router(escalations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

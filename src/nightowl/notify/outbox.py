@@ -28,6 +28,7 @@ from nightowl.notify import store, tables
 from nightowl.notify.channels import channel_class
 from nightowl.notify.channels.base import DeliveryResult, SendContext
 from nightowl.notify.message import AlertView, Message, from_notification, meets_severity
+from nightowl.routing.escalations import EscalationNotice
 from nightowl.routing.grouping import Notification
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,26 @@ class Outbox:
             if not channel.send_resolved:
                 message = Message(**{**message.__dict__, "alerts": tuple(message.firing)})
             ids.append(self.enqueue(conn, channel.id, message))
+        return ids
+
+    def enqueue_notice(self, conn: Connection, notice: EscalationNotice) -> list[str]:
+        """The escalation engine's sink: a step, acknowledgement or resolution to one receiver's channels."""
+        status = "resolved" if notice.kind == "resolved" else "firing"
+        ids: list[str] = []
+        for channel in store.list_channels(conn, notice.receiver):
+            message = Message(
+                id=new_id(),
+                kind="alert" if notice.kind == "resolved" else notice.kind,
+                receiver=notice.receiver,
+                status=status,
+                group_key=f"escalation:{notice.escalation_id}",
+                group_labels={"alertname": notice.alert.labels.get("alertname", "")},
+                alerts=(AlertView.of(notice.alert, status),),
+                external_url=self.settings.external_url,
+                note=notice.note,
+            )
+            if channel.enabled and meets_severity(message, channel.min_severity):
+                ids.append(self.enqueue(conn, channel.id, message))
         return ids
 
     def enqueue(self, conn: Connection, channel_id: str, message: Message) -> str:

@@ -15,6 +15,7 @@ from nightowl.notify import store
 from nightowl.notify.outbox import Outbox, OutboxSettings
 from nightowl.routing.config import RoutingConfig, default_config, load_alertmanager_config
 from nightowl.routing.dispatcher import Dispatcher
+from nightowl.routing.escalations import Escalations
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class Pipeline:
     config: RoutingConfig
     dispatcher: Dispatcher
     outbox: Outbox
+    escalations: Escalations
     clock: Clock
     box: SecretBox
 
@@ -45,6 +47,13 @@ class Pipeline:
                 timeout=30,
                 description="Send due notifications from the outbox, one worker per channel, with retries.",
             ),
+            Job(
+                "escalations",
+                self.escalations.run,
+                interval=5,
+                timeout=30,
+                description="Start, advance and close escalations of firing alerts until acknowledged.",
+            ),
         ]
 
     def start(self) -> None:
@@ -52,6 +61,7 @@ class Pipeline:
             log.warning("alertmanager_config: %s", note)
         self.sync_file_channels()
         self.dispatcher.load()
+        self.escalations.seed()
 
     async def stop(self) -> None:
         await self.outbox.close()
@@ -96,4 +106,6 @@ def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: Secret
     )
     dispatcher = Dispatcher(engine, clock, config)
     dispatcher.sinks.append(outbox.enqueue_notification)
-    return Pipeline(config, dispatcher, outbox, clock, box)
+    escalations = Escalations(engine, clock, dispatcher.alerts)
+    escalations.sinks.append(outbox.enqueue_notice)
+    return Pipeline(config, dispatcher, outbox, escalations, clock, box)
