@@ -10,13 +10,18 @@ from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
 from nightowl.api import (
+    alerts_v2,
     audit,
     auth,
+    channels,
     checks,
+    escalations,
     health_services,
     heartbeats,
     ingest_prometheus,
     keys,
+    notifications,
+    routes,
     status,
     status_pages,
     users,
@@ -67,6 +72,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(health_services.router)
     app.include_router(status_pages.router)
     app.include_router(status_pages.public_router)
+    app.include_router(alerts_v2.router)
+    app.include_router(channels.router)
+    app.include_router(notifications.router)
+    app.include_router(routes.router)
+    app.include_router(escalations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)

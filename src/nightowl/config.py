@@ -270,6 +270,20 @@ class Settings(BaseSettings):
         description="Overall health is unhealthy when this fraction of services is down (or any critical one).",
     )
     health_max_concurrency: int = Field(200, ge=1, le=10000, description="Most health checks running at the same time.")
+    alertmanager_config: Path | None = Field(
+        None,
+        description="An existing alertmanager.yml (route, receivers, inhibit_rules, time_intervals) that Nightowl "
+        "routes alerts with; what it cannot do is logged at start. Unset: one `default` receiver.",
+    )
+    notify_external_url: str = Field(
+        "", description="Public URL of this Nightowl, used for links in notifications (Alertmanager's externalURL)."
+    )
+    notify_timeout: float = Field(10.0, gt=0, le=300, description="Timeout of one notification send, in seconds.")
+    notify_max_age: float = Field(
+        86400.0,
+        gt=0,
+        description="A notification still undelivered after this many seconds of retries goes to the dead letters.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -28,6 +28,7 @@ from nightowl.metrics.api import QueryEngine, Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
+from nightowl.notify.pipeline import Pipeline, build_pipeline
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Nightowl:
     ingestor: Ingestor = field(init=False)
     checks: CheckRunner = field(init=False)
     overview: HealthOverview = field(init=False)
+    pipeline: Pipeline = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -151,9 +153,13 @@ class Nightowl:
             self.checks.appender = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
+        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets)
+        for job in self.pipeline.jobs():
+            self.scheduler.add(job)
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
+        self.pipeline.start()
         self.scheduler.start()
         if isinstance(self.storage, RemoteStorage):
             self.storage.start()
@@ -169,5 +175,6 @@ class Nightowl:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.checks.close()
+        await self.pipeline.stop()
         self.storage.close()
         self.engine.dispose()

@@ -25,3 +25,11 @@ async def running_app(
 def http_client(app: FastAPI, *, ip: str = "127.0.0.1", headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(ip, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://nightowl.test", headers=headers)
+
+
+def admin_client(app: FastAPI, base_url: str = "http://nightowl.test") -> httpx.AsyncClient:
+    """A client of a running app authenticated with a fresh admin API key (for tests that build their own app)."""
+    from tests.conftest import credential_for
+
+    headers = {"Authorization": f"Bearer {credential_for(app, scopes=['admin'])}"}
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url, headers=headers)

@@ -1,0 +1,111 @@
+"""The alert delivery pipeline of one instance: routing config, dispatcher, outbox and their jobs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from nightowl.auth.secrets import SecretBox
+from nightowl.config import Settings
+from nightowl.core.clock import Clock
+from nightowl.core.scheduler import Job
+from nightowl.notify import store
+from nightowl.notify.outbox import Outbox, OutboxSettings
+from nightowl.routing.config import RoutingConfig, default_config, load_alertmanager_config
+from nightowl.routing.dispatcher import Dispatcher
+from nightowl.routing.escalations import Escalations
+
+log = logging.getLogger(__name__)
+
+FILE_SOURCE = "alertmanager.yml"
+
+
+@dataclass
+class Pipeline:
+    config: RoutingConfig
+    dispatcher: Dispatcher
+    outbox: Outbox
+    escalations: Escalations
+    clock: Clock
+    box: SecretBox
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job(
+                "alert-dispatch",
+                self.dispatcher.run,
+                interval=1,
+                timeout=30,
+                description="Flush due alert groups: silences, inhibition, grouping timers -> outbox.",
+            ),
+            Job(
+                "notify-outbox",
+                self.outbox.run,
+                interval=1,
+                timeout=30,
+                description="Send due notifications from the outbox, one worker per channel, with retries.",
+            ),
+            Job(
+                "escalations",
+                self.escalations.run,
+                interval=5,
+                timeout=30,
+                description="Start, advance and close escalations of firing alerts until acknowledged.",
+            ),
+        ]
+
+    def start(self) -> None:
+        for note in self.config.unsupported:
+            log.warning("alertmanager_config: %s", note)
+        self.sync_file_channels()
+        self.dispatcher.load()
+        self.escalations.seed()
+
+    async def stop(self) -> None:
+        await self.outbox.close()
+
+    def sync_file_channels(self) -> None:
+        """Receivers of alertmanager.yml become stored channels (read-only through the API)."""
+        now = self.clock.now()
+        wanted = {spec.id: spec for spec in self.config.channels}
+        with self.dispatcher.engine.begin() as conn:
+            for existing in store.list_channels(conn):
+                if existing.source == FILE_SOURCE and existing.id not in wanted:
+                    store.delete_channel(conn, existing.id)
+            for spec in wanted.values():
+                record = store.ChannelRecord(
+                    id=spec.id,
+                    name=f"{spec.receiver} {spec.kind} #{spec.index}",
+                    kind=spec.kind,
+                    receiver=spec.receiver,
+                    config=store.prepare_config(spec.kind, spec.config, self.box),
+                    min_severity=None,
+                    rate_limit=None,
+                    send_resolved=spec.send_resolved,
+                    enabled=True,
+                    source=FILE_SOURCE,
+                    updated_at=now,
+                )
+                store.save_channel(conn, record)
+
+
+def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: SecretBox) -> Pipeline:
+    path = settings.alertmanager_config
+    config = load_alertmanager_config(path) if path else default_config()
+    outbox = Outbox(
+        engine,
+        clock,
+        box,
+        OutboxSettings(
+            timeout=settings.notify_timeout,
+            max_age=settings.notify_max_age,
+            external_url=settings.notify_external_url,
+        ),
+    )
+    dispatcher = Dispatcher(engine, clock, config)
+    dispatcher.sinks.append(outbox.enqueue_notification)
+    escalations = Escalations(engine, clock, dispatcher.alerts)
+    escalations.sinks.append(outbox.enqueue_notice)
+    return Pipeline(config, dispatcher, outbox, escalations, clock, box)

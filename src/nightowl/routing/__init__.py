@@ -1,0 +1,1 @@
+"""Alertmanager-compatible routing: the routing tree, grouping timers, inhibition, silences, escalation."""

@@ -1,0 +1,146 @@
+"""The dispatcher: the router with its state in the database, fed by receivers and the `alert-dispatch` job.
+
+Alerts and the notification log are stored, so a restart rebuilds the groups and, thanks to the log,
+neither repeats nor loses a notification. Each flush stores its log entry and hands its notification
+to the sinks (the outbox, escalation) in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from sqlalchemy import Connection, Engine, select
+
+from nightowl.core.clock import Clock
+from nightowl.core.errors import InvalidInput, NotFound
+from nightowl.core.ids import new_id
+from nightowl.routing import store, tables
+from nightowl.routing.alert import Alert
+from nightowl.routing.config import RoutingConfig
+from nightowl.routing.grouping import Notification
+from nightowl.routing.router import AlertStatus, Router
+from nightowl.routing.silences import Silence, validate_silence
+
+log = logging.getLogger(__name__)
+
+NotificationSink = Callable[[Connection, Notification], object]
+
+
+class Dispatcher:
+    def __init__(self, engine: Engine, clock: Clock, config: RoutingConfig) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.config = config
+        self.router = Router(config)
+        self.sinks: list[NotificationSink] = []
+        self._lock = threading.RLock()
+
+    def load(self) -> None:
+        """Rebuild the groups from the stored alerts (after a start or restart)."""
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            alerts = store.load_alerts(conn)
+            silences = store.load_silences(conn)
+        with self._lock:
+            self.router = Router(self.config, silences=silences)
+            for alert in alerts:
+                self.router.insert(alert, now)
+
+    def receive(self, alerts: Sequence[Alert]) -> list[Alert]:
+        """Take alerts from a producer (API v2, the rule evaluator); missing ends get resolve_timeout."""
+        now = self.clock.now()
+        stored: list[Alert] = []
+        with self._lock, self.engine.begin() as conn:
+            for alert in alerts:
+                if alert.ends_at is not None and alert.ends_at < alert.starts_at:
+                    raise InvalidInput(f"alert {alert.labels}: endsAt is before startsAt", field="endsAt")
+                ends = alert.ends_at if alert.ends_at is not None else now + self.config.resolve_timeout
+                current = self.router.insert(replace(alert, ends_at=ends, updated_at=now), now)
+                store.save_alert(conn, current)
+                stored.append(current)
+        return stored
+
+    def reload_silences(self) -> None:
+        with self.engine.connect() as conn:
+            silences = store.load_silences(conn)
+        with self._lock:
+            self.router.silences = silences
+
+    def tick(self) -> list[Notification]:
+        """Flush every due group; run by the `alert-dispatch` job."""
+        self.reload_silences()
+        now = self.clock.now()
+        sent: list[Notification] = []
+        with self._lock:
+            for group in self.router.due(now):
+                receiver = group.route.receiver
+                with self.engine.begin() as conn:
+                    record = store.load_record(conn, group.key, receiver)
+                    result = self.router.flush(group, now, record)
+                    if result.record is not None and result.record != record:
+                        store.save_record(conn, group.key, receiver, result.record)
+                    if result.notification is not None:
+                        for sink in self.sinks:
+                            sink(conn, result.notification)
+                        sent.append(result.notification)
+            gone = self.router.collect_garbage(now)
+            if gone:
+                with self.engine.begin() as conn:
+                    store.delete_alerts(conn, gone)
+        if sent:
+            log.info("notifications dispatched", extra={"count": len(sent)})
+        return sent
+
+    def run(self) -> None:
+        """The `alert-dispatch` job."""
+        self.tick()
+
+    def alerts(self) -> list[tuple[Alert, AlertStatus]]:
+        now = self.clock.now()
+        with self._lock:
+            return [(a, self.router.status(a, now)) for a in self.router.alerts.values()]
+
+
+def put_silence(engine: Engine, silence: Silence, now: float) -> Silence:
+    """Create a silence, or update one by id; an expired silence is never revived (a new one is made)."""
+    validate_silence(silence)
+    with engine.begin() as conn:
+        existing = None
+        if silence.id:
+            row = conn.execute(select(tables.silences).where(tables.silences.c.id == silence.id)).mappings().first()
+            if row is None:
+                raise NotFound(f"silence {silence.id!r} not found", field="id")
+            existing = store.row_to_silence(row)
+        if existing is None or existing.state(now) == "expired":
+            silence = replace(silence, id=new_id())
+        if silence.ends_at <= now:
+            raise InvalidInput("endsAt must be in the future", field="endsAt")
+        silence = replace(silence, updated_at=now)
+        store.save_silence(conn, silence)
+    return silence
+
+
+def get_silence(engine: Engine, silence_id: str) -> Silence:
+    with engine.connect() as conn:
+        row = conn.execute(select(tables.silences).where(tables.silences.c.id == silence_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"silence {silence_id!r} not found", field="id")
+    return store.row_to_silence(row)
+
+
+def expire_silence(engine: Engine, silence_id: str, now: float) -> Silence:
+    silence = get_silence(engine, silence_id)
+    if silence.state(now) == "expired":
+        return silence
+    expired = replace(silence, starts_at=min(silence.starts_at, now), ends_at=now, updated_at=now)
+    with engine.begin() as conn:
+        store.save_silence(conn, expired)
+    return expired
+
+
+def list_silences(engine: Engine) -> list[Silence]:
+    with engine.connect() as conn:
+        return store.load_silences(conn)

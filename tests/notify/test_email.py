@@ -1,0 +1,130 @@
+"""E-mail reaches a real SMTP server (aiosmtpd) over STARTTLS with auth, as HTML + plain text."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import email
+import ssl
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from email.message import Message as Mail
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from nightowl.notify.channels.email import Email
+from tests.notify.factories import context, message
+
+
+@dataclass
+class Inbox:
+    port: int = 0
+    mails: list[tuple[Envelope, Mail]] = field(default_factory=list)
+    answer: str = "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        self.mails.append((envelope, email.message_from_bytes(envelope.content)))
+        return self.answer
+
+
+def self_signed(tmp: Path) -> ssl.SSLContext:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "k.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tmp / "c.pem", tmp / "k.pem")
+    return ctx
+
+
+def check_login(server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+    return AuthResult(success=(data.login, data.password) == (b"alerts", b"pw"))
+
+
+@pytest.fixture
+async def inbox(tmp_path: Path) -> AsyncIterator[Inbox]:
+    box = Inbox()
+    tls = self_signed(tmp_path)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(box, tls_context=tls, require_starttls=True, authenticator=check_login), "127.0.0.1", 0
+    )
+    box.port = server.sockets[0].getsockname()[1]
+    yield box
+    server.close()
+
+
+def config(port: int, **extra: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "tls": "starttls",
+        "verify_tls": False,
+        "username": "alerts",
+        "password": "pw",
+        "from": "nightowl@example.com",
+        "to": "oncall@example.com, lead@example.com",
+    }
+    values.update(extra)
+    return Email.validate(values)
+
+
+async def test_email_is_sent_over_starttls_with_html_and_text(inbox: Inbox) -> None:
+    async with context() as ctx:
+        result = await Email().send(message(), config(inbox.port), ctx)
+    assert result.ok, result.error
+    [(envelope, mail)] = inbox.mails
+    assert envelope.rcpt_tos == ["oncall@example.com", "lead@example.com"]
+    assert mail["Subject"] == "[FIRING:1] HighLatency"
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in mail.walk()
+        if not part.is_multipart()
+    }
+    assert "instance: api-1" in parts["text/plain"] and "http://prometheus.example/graph" in parts["text/plain"]
+    html = parts["text/html"]
+    assert "&lt;b&gt;slow&lt;/b&gt; &amp; getting slower" in html  # annotations are escaped in HTML
+    assert 'name="viewport"' in html and "api-1" in html
+
+
+async def test_custom_subject_template(inbox: Inbox) -> None:
+    cfg = config(inbox.port, title_template="{{ message.status }}: {{ message.common_labels.instance }}")
+    async with context() as ctx:
+        assert (await Email().send(message(), cfg, ctx)).ok
+    assert inbox.mails[0][1]["Subject"] == "firing: api-1"
+
+
+async def test_rejected_mail_is_a_permanent_failure_and_busy_server_retryable(inbox: Inbox) -> None:
+    inbox.answer = "554 5.7.1 rejected"
+    async with context() as ctx:
+        result = await Email().send(message(), config(inbox.port), ctx)
+        assert not result.ok and not result.retryable and result.status_code == 554
+        inbox.answer = "451 4.3.0 try later"
+        result = await Email().send(message(), config(inbox.port), ctx)
+    assert not result.ok and result.retryable and result.status_code == 451
+
+
+async def test_unreachable_server_is_retryable() -> None:
+    async with context() as ctx:
+        result = await Email().send(message(), config(1, tls="none"), ctx)
+    assert not result.ok and result.retryable
