@@ -102,6 +102,10 @@ class Settings(BaseSettings):
         900, ge=1, description="Window (seconds) for counting failed logins; a lock lasts until failures age out."
     )
 
+    audit_retention_days: int = Field(
+        365, ge=0, description="Audit log entries older than this many days are deleted; 0: keep forever."
+    )
+
     @field_validator("metrics_allow", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:

@@ -101,6 +101,9 @@ class Nightowl:
             self.secrets.derive("jwt"), self.settings.access_token_ttl, self.settings.refresh_token_ttl
         )
         self.gate = Gate(self.settings, self.engine, self.clock, signer)
+        for job in self.gate.jobs():
+            self.scheduler.remove(job.name)
+            self.scheduler.add(job)
         ensure_first_admin(self.engine, self.clock, self.settings)
         self.migrated = True
 

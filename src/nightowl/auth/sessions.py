@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from nightowl.auth import audit
 from nightowl.auth.principal import Principal
@@ -176,3 +176,13 @@ def authenticate_access_token(engine: Engine, clock: Clock, signer: TokenSigner,
     if row is None or row["revoked_at"] is not None or row["session_expires_at"] <= now or row["disabled"]:
         return None
     return principal_for(user_from_row(row), session_id=str(claims["sid"]))
+
+
+def prune_sessions(engine: Engine, clock: Clock, keep_seconds: float = 86400.0) -> int:
+    """Delete sessions that ended (expired or revoked) more than `keep_seconds` ago; returns how many."""
+    cutoff = clock.now() - keep_seconds
+    with engine.begin() as conn:
+        result = conn.execute(
+            delete(auth_sessions).where(or_(auth_sessions.c.expires_at < cutoff, auth_sessions.c.revoked_at < cutoff))
+        )
+    return int(result.rowcount or 0)
