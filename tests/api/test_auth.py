@@ -7,7 +7,6 @@ import json
 
 import httpx
 import jwt
-import pytest
 from fastapi import Depends, FastAPI
 
 from nightowl.api.deps import requires
@@ -118,10 +117,10 @@ async def test_refresh_from_the_cookie(client: httpx.AsyncClient, anon_client: h
     assert (await anon_client.post("/api/v1/auth/refresh", json={})).status_code == 401
 
 
-@pytest.mark.parametrize("token", ["", "garbage", "a.b", "x" * 500])
-async def test_bad_refresh_tokens_are_401_or_422(anon_client: httpx.AsyncClient, token: str) -> None:
-    response = await anon_client.post("/api/v1/auth/refresh", json={"refresh_token": token})
-    assert response.status_code in (401, 422)
+async def test_bad_refresh_tokens_are_401_or_422(anon_client: httpx.AsyncClient) -> None:
+    for token in ("", "garbage", "a.b", "x" * 500):
+        response = await anon_client.post("/api/v1/auth/refresh", json={"refresh_token": token})
+        assert response.status_code == (422 if len(token) > 200 else 401), token
 
 
 async def test_logout_revokes_the_session(app: FastAPI, client: httpx.AsyncClient, anon_client) -> None:

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
@@ -81,3 +81,12 @@ async def test_health_can_require_authentication(make_settings, clock: ManualClo
 
 async def test_unknown_paths_do_not_reveal_themselves_without_credentials(anon_client: httpx.AsyncClient) -> None:
     assert (await anon_client.get("/api/v1/no-such-thing")).status_code == 401
+
+
+async def test_websockets_need_credentials_too(app: FastAPI) -> None:
+    @app.websocket("/test-ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    assert await websocket_is_refused(app, "/test-ws")
