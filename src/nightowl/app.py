@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
 from nightowl.api import audit, auth, keys, status, users, workers
-from nightowl.api.authn import Authentication
+from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -51,5 +51,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
+    install_openapi_security(app, nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

@@ -90,3 +90,10 @@ async def test_websockets_need_credentials_too(app: FastAPI) -> None:
         await websocket.close()
 
     assert await websocket_is_refused(app, "/test-ws")
+
+
+async def test_openapi_declares_the_credentials(anon_client: httpx.AsyncClient) -> None:
+    spec = (await anon_client.get("/openapi.json")).json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey", "basic"}
+    assert spec["paths"]["/health"]["get"]["security"] == []
+    assert "security" not in spec["paths"]["/api/v1/workers"]["get"]

@@ -11,11 +11,12 @@ import binascii
 from http.cookies import SimpleCookie
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightowl.api.problems import problem_response
-from nightowl.auth.gate import METRICS_PATH, Credential
+from nightowl.auth.gate import ALWAYS_PUBLIC, HEALTH_PATHS, METRICS_PATH, Credential
 from nightowl.auth.principal import ANONYMOUS, Principal
 from nightowl.auth.ratelimit import Decision
 from nightowl.runtime import Nightowl
@@ -142,3 +143,30 @@ class Authentication:
         extra = {"limit": decision.limit} if decision is not None else None
         response = problem_response(status, title, detail, headers=headers, extra=extra)
         await response(scope, receive, send)
+
+
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (`nok_...`) or a login access token."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key."},
+    "basic": {"type": "http", "scheme": "basic", "description": "Any user name and an API key as the password."},
+}
+
+
+def install_openapi_security(app: FastAPI, nightowl: Nightowl) -> None:
+    """Declare the credentials in the OpenAPI document, so /docs offers "Authorize" and clients know."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        schema["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        for path, operations in schema.get("paths", {}).items():
+            if path in ALWAYS_PUBLIC or (nightowl.settings.public_health and path in HEALTH_PATHS):
+                for operation in operations.values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
