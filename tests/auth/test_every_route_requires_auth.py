@@ -11,6 +11,7 @@ from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
 from nightowl.core.clock import ManualClock
+from tests.conftest import credential_for
 from tests.support.apps import http_client, running_app
 
 PUBLIC = {
@@ -30,7 +31,7 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x", path)
 
 
-async def websocket_is_refused(app: FastAPI, path: str) -> bool:
+async def websocket_is_refused(app: FastAPI, path: str, headers: dict[str, str] | None = None) -> bool:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -39,7 +40,8 @@ async def websocket_is_refused(app: FastAPI, path: str) -> bool:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": path, "headers": [], "client": ("127.0.0.1", 1), "query_string": b""}
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    scope = {"type": "websocket", "path": path, "headers": raw_headers, "client": ("127.0.0.1", 1), "query_string": b""}
     await app(scope, receive, send)
     return bool(sent) and sent[0]["type"] == "websocket.close"
 
@@ -90,6 +92,10 @@ async def test_websockets_need_credentials_too(app: FastAPI) -> None:
         await websocket.close()
 
     assert await websocket_is_refused(app, "/test-ws")
+    cookie = f"nightowl_session={credential_for(app, role='viewer')}"
+    own = {"cookie": cookie, "host": "nightowl.test", "origin": "http://nightowl.test"}
+    assert not await websocket_is_refused(app, "/test-ws", own)
+    assert await websocket_is_refused(app, "/test-ws", {**own, "origin": "https://evil.example"})
 
 
 async def test_openapi_declares_the_credentials(anon_client: httpx.AsyncClient) -> None:

@@ -60,7 +60,7 @@ def credential_from(headers: dict[str, str]) -> Credential | None:
 
 
 def _same_origin(headers: dict[str, str]) -> bool:
-    """Browsers send Origin on cross-site writes; a cookie-authenticated write must come from our own page."""
+    """Browsers send Origin on cross-site writes and WebSocket upgrades; with a cookie they must be our own page's."""
     origin = headers.get("origin")
     if not origin:
         return True
@@ -129,7 +129,8 @@ class Authentication:
             return Admission(None, None, 401, "authentication required: send an API key or log in")
         if path == METRICS_PATH and "read" not in principal.permissions:
             return Admission(None, None, 403, "/metrics needs the 'read' permission")
-        if credential is not None and credential.source == "cookie" and scope.get("method") in UNSAFE_METHODS:
+        writes = scope["type"] == "websocket" or scope.get("method") in UNSAFE_METHODS
+        if credential is not None and credential.source == "cookie" and writes:
             if not _same_origin(headers):
                 return Admission(None, None, 403, "cross-origin request with a session cookie refused")
         return Admission(principal, decision)
