@@ -62,6 +62,14 @@ def test_create_admin_from_stdin(tmp_path: Path) -> None:
         timeout=60,
     )
     assert weak.returncode == 1 and "at least 8 characters" in weak.stderr
+    reset = subprocess.run(
+        [*NIGHTOWL, "users", "set-password", "--username", "root", "--password-stdin", "--data-dir", data],
+        input="another long password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert reset.returncode == 0 and "password of root changed" in reset.stdout
 
 
 @pytest.mark.serial

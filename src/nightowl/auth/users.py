@@ -109,6 +109,14 @@ def get_user(engine: Engine, user_id: str) -> User:
     return user_from_row(row)
 
 
+def find_user(engine: Engine, username: str) -> User:
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if row is None:
+        raise NotFound(f"no user named {username!r}", field="username")
+    return user_from_row(row)
+
+
 def update_user(
     engine: Engine,
     clock: Clock,
