@@ -27,7 +27,7 @@ from nightowl.api import (
     users,
     workers,
 )
-from nightowl.api.authn import Authentication
+from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -79,5 +79,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(escalations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
+    install_openapi_security(app, nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

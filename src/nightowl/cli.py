@@ -166,10 +166,7 @@ def users_create_admin(
     from nightowl.core.clock import SystemClock
     from nightowl.core.errors import NightowlError
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = read_password(password_stdin)
     engine = state_engine(config, data_dir)
     try:
         user = users.create_user(engine, SystemClock(), username=username, password=password, role="admin", actor="cli")
@@ -178,6 +175,39 @@ def users_create_admin(
     finally:
         engine.dispose()
     typer.echo(f"created admin user {user.username} (id {user.id})")
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@users_app.command("set-password")
+def users_set_password(
+    username: Annotated[str, typer.Option("--username", help="Whose password to set")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts)")
+    ] = False,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set a user's password (e.g. a locked-out admin's) and end their sessions."""
+    from nightowl.auth import users
+    from nightowl.core.clock import SystemClock
+    from nightowl.core.errors import NightowlError
+
+    password = read_password(password_stdin)
+    engine = state_engine(config, data_dir)
+    try:
+        user = users.find_user(engine, username)
+        users.set_password(engine, SystemClock(), user.id, password, actor="cli")
+    except NightowlError as exc:
+        raise fail(exc.detail, 1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"password of {user.username} changed; their sessions ended")
 
 
 @users_app.command("list")

@@ -133,6 +133,10 @@ class Settings(BaseSettings):
         900, ge=1, description="Window (seconds) for counting failed logins; a lock lasts until failures age out."
     )
 
+    audit_retention_days: int = Field(
+        365, ge=0, description="Audit log entries older than this many days are deleted; 0: keep forever."
+    )
+
     @field_validator("metrics_allow", mode="before")
     @classmethod
     def _split_networks(cls, value: Any) -> Any:
@@ -382,6 +386,17 @@ max_body_bytes: 10485760
 # and unhealthy below the critical amount.
 storage_min_free_bytes: 1073741824
 storage_critical_free_bytes: 104857600
+
+# Security (docs/security.md). Every route needs credentials except these health endpoints
+# (when public_health is true), the API docs and login. /metrics needs a key with `read`
+# unless metrics_public is true or the client IP is in metrics_allow.
+public_health: true
+metrics_public: false
+# metrics_allow: [10.0.0.1, 10.0.0.0/24]
+
+# Requests per hour per client IP (requests without an API key) and the default per API key (0: unlimited).
+rate_limit_per_ip: 36000
+rate_limit_per_key: 0
 """
 
 

@@ -141,6 +141,9 @@ class Nightowl:
             self.secrets.derive("jwt"), self.settings.access_token_ttl, self.settings.refresh_token_ttl
         )
         self.gate = Gate(self.settings, self.engine, self.clock, signer)
+        for job in self.gate.jobs():
+            self.scheduler.remove(job.name)
+            self.scheduler.add(job)
         ensure_first_admin(self.engine, self.clock, self.settings)
         topology_store.sync_config(self.engine, self.settings.groups, self.settings.services)
         manage.sync_config(self.checks, self.settings.checks)

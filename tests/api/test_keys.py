@@ -90,38 +90,40 @@ async def test_last_used_is_recorded(app: FastAPI, client: httpx.AsyncClient, cl
     assert (await client.get(f"/api/v1/keys/{created['id']}")).json()["last_used_at"] == clock.now()
 
 
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"name": "x", "scopes": ["root"]}, "scopes"),
-        ({"name": "x", "scopes": []}, "scopes"),
-        ({"name": "", "scopes": ["read"]}, "name"),
-        ({"name": "x", "scopes": ["read"], "rate_limit": 0}, "rate_limit"),
-        ({"name": "x", "scopes": ["read"], "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
-        ({"name": "x", "scopes": ["read"], "expires_at": "soon"}, "expires_at"),
-    ],
-)
-async def test_bad_key_requests_are_422_naming_the_field(client: httpx.AsyncClient, body: dict, field: str) -> None:
-    response = await client.post("/api/v1/keys", json=body)
-    assert response.status_code == 422 and response.json()["field"] == field
+BAD_KEY_REQUESTS = [
+    ({"name": "x", "scopes": ["root"]}, "scopes"),
+    ({"name": "x", "scopes": []}, "scopes"),
+    ({"name": "", "scopes": ["read"]}, "name"),
+    ({"name": "x", "scopes": ["read"], "rate_limit": 0}, "rate_limit"),
+    ({"name": "x", "scopes": ["read"], "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+    ({"name": "x", "scopes": ["read"], "expires_at": "soon"}, "expires_at"),
+]
+
+
+async def test_bad_key_requests_are_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    for body, field in BAD_KEY_REQUESTS:
+        response = await client.post("/api/v1/keys", json=body)
+        assert response.status_code == 422 and response.json()["field"] == field, body
 
 
 async def test_unknown_key_id_is_404(client: httpx.AsyncClient) -> None:
     assert (await client.delete("/api/v1/keys/nope")).status_code == 404
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {"Authorization": "Bearer nok_not-a-real-key"},
-        {"Authorization": "Bearer "},
-        {"Authorization": "Basic !!!"},
-        {"Authorization": "Digest abc"},
-        {"X-API-Key": "nok_wrong"},
-        {"Cookie": "nightowl_session=garbage"},
-    ],
-)
-async def test_bad_credentials_are_401(app: FastAPI, headers: dict[str, str]) -> None:
-    async with http_client(app, headers=headers) as c:
-        response = await c.get("/api/v1/workers")
-    assert response.status_code == 401 and response.headers["content-type"] == "application/problem+json"
+BAD_CREDENTIALS = [
+    {"Authorization": "Bearer nok_not-a-real-key"},
+    {"Authorization": "Bearer "},
+    {"Authorization": "Basic !!!"},
+    {"Authorization": "Digest abc"},
+    {"X-API-Key": "nok_wrong"},
+    {"Cookie": "nightowl_session=garbage"},
+    {"Cookie": 'nightowl_session="unterminated; x'},
+]
+
+
+async def test_bad_credentials_are_401(app: FastAPI) -> None:
+    for headers in BAD_CREDENTIALS:
+        async with http_client(app, headers=headers) as c:
+            response = await c.get("/api/v1/workers")
+        assert response.status_code == 401, headers
+        assert response.headers["content-type"] == "application/problem+json"

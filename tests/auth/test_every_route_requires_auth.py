@@ -6,11 +6,12 @@ import re
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, WebSocket
 from fastapi.routing import APIWebSocketRoute, iter_route_contexts
 from starlette.routing import Mount, WebSocketRoute
 
 from nightowl.core.clock import ManualClock
+from tests.conftest import credential_for
 from tests.support.apps import http_client, running_app
 
 PUBLIC = {
@@ -30,7 +31,7 @@ def concrete(path: str) -> str:
     return re.sub(r"\{[^}]+\}", "x", path)
 
 
-async def websocket_is_refused(app: FastAPI, path: str) -> bool:
+async def websocket_is_refused(app: FastAPI, path: str, headers: dict[str, str] | None = None) -> bool:
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -39,7 +40,8 @@ async def websocket_is_refused(app: FastAPI, path: str) -> bool:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "websocket", "path": path, "headers": [], "client": ("127.0.0.1", 1), "query_string": b""}
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    scope = {"type": "websocket", "path": path, "headers": raw_headers, "client": ("127.0.0.1", 1), "query_string": b""}
     await app(scope, receive, send)
     return bool(sent) and sent[0]["type"] == "websocket.close"
 
@@ -81,3 +83,23 @@ async def test_health_can_require_authentication(make_settings, clock: ManualClo
 
 async def test_unknown_paths_do_not_reveal_themselves_without_credentials(anon_client: httpx.AsyncClient) -> None:
     assert (await anon_client.get("/api/v1/no-such-thing")).status_code == 401
+
+
+async def test_websockets_need_credentials_too(app: FastAPI) -> None:
+    @app.websocket("/test-ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.close()
+
+    assert await websocket_is_refused(app, "/test-ws")
+    cookie = f"nightowl_session={credential_for(app, role='viewer')}"
+    own = {"cookie": cookie, "host": "nightowl.test", "origin": "http://nightowl.test"}
+    assert not await websocket_is_refused(app, "/test-ws", own)
+    assert await websocket_is_refused(app, "/test-ws", {**own, "origin": "https://evil.example"})
+
+
+async def test_openapi_declares_the_credentials(anon_client: httpx.AsyncClient) -> None:
+    spec = (await anon_client.get("/openapi.json")).json()
+    assert set(spec["components"]["securitySchemes"]) == {"bearer", "apiKey", "basic"}
+    assert spec["paths"]["/health"]["get"]["security"] == []
+    assert "security" not in spec["paths"]["/api/v1/workers"]["get"]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightowl.api.problems import problem_response
-from nightowl.auth.gate import METRICS_PATH, Credential
+from nightowl.auth.gate import ALWAYS_PUBLIC, HEALTH_PATHS, METRICS_PATH, Credential
 from nightowl.auth.principal import ANONYMOUS, Principal
 from nightowl.auth.ratelimit import Decision
 from nightowl.runtime import Nightowl
@@ -58,12 +60,22 @@ def credential_from(headers: dict[str, str]) -> Credential | None:
 
 
 def _same_origin(headers: dict[str, str]) -> bool:
-    """Browsers send Origin on cross-site writes; a cookie-authenticated write must come from our own page."""
+    """Browsers send Origin on cross-site writes and WebSocket upgrades; with a cookie they must be our own page's."""
     origin = headers.get("origin")
     if not origin:
         return True
     host = headers.get("host", "")
     return origin.partition("://")[2].rstrip("/") == host
+
+
+@dataclass(frozen=True)
+class Admission:
+    """The gate's verdict on one request: who it is (or the error status and why) and its rate-limit bucket."""
+
+    principal: Principal | None
+    decision: Decision | None
+    status: int = 200
+    detail: str = ""
 
 
 class Authentication:
@@ -74,6 +86,24 @@ class Authentication:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        admission = await self.admit(scope)
+        if admission.principal is None:
+            await self._reject(scope, receive, send, admission)
+            return
+        scope[PRINCIPAL_SCOPE_KEY] = admission.principal
+        if admission.decision is None or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = [(k.lower().encode(), v.encode()) for k, v in admission.decision.headers().items()]
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+    async def admit(self, scope: Scope) -> Admission:
         gate = self.nightowl.gate
         path: str = scope.get("path", "")
         client = scope.get("client")
@@ -84,61 +114,63 @@ class Authentication:
         principal: Principal | None = None
         if credential is not None and credential.token:
             principal = await run_in_threadpool(gate.authenticate, credential)
-
-        if principal is not None and principal.kind == "key":
-            decision = gate.limit_key(principal)
-        else:
-            decision = gate.limit_ip(client_ip)
+        # Requests with an API key count against the key; all others (failed attempts too) against the IP.
+        decision = gate.limit_key(principal) if principal and principal.kind == "key" else gate.limit_ip(client_ip)
         if decision is not None and not decision.allowed:
-            await self._reject(scope, receive, send, 429, "rate limit exceeded", decision)
-            return
+            return Admission(None, decision, 429, "rate limit exceeded")
 
         if principal is None:
-            if gate.is_public(path) or (path == METRICS_PATH and gate.metrics_open_to(client_ip)):
-                principal = (
-                    ANONYMOUS if path != METRICS_PATH else Principal("anonymous", "metrics", frozenset({"read"}))
-                )
-            elif credential is not None:
-                await self._reject(scope, receive, send, 401, "the credentials are invalid, expired or revoked")
-                return
-            else:
-                await self._reject(scope, receive, send, 401, "authentication required: send an API key or log in")
-                return
-        elif path == METRICS_PATH and "read" not in principal.permissions:
-            await self._reject(scope, receive, send, 403, "/metrics needs the 'read' permission")
-            return
-        if (
-            credential is not None
-            and credential.source == "cookie"
-            and scope.get("method") in UNSAFE_METHODS
-            and not _same_origin(headers)
-        ):
-            await self._reject(scope, receive, send, 403, "cross-origin request with a session cookie refused")
-            return
+            if path == METRICS_PATH and gate.metrics_open_to(client_ip):
+                return Admission(METRICS_READER, decision)
+            if gate.is_public(path):
+                return Admission(ANONYMOUS, decision)
+            if credential is not None:
+                return Admission(None, None, 401, "the credentials are invalid, expired or revoked")
+            return Admission(None, None, 401, "authentication required: send an API key or log in")
+        if path == METRICS_PATH and "read" not in principal.permissions:
+            return Admission(None, None, 403, "/metrics needs the 'read' permission")
+        writes = scope["type"] == "websocket" or scope.get("method") in UNSAFE_METHODS
+        if credential is not None and credential.source == "cookie" and writes:
+            if not _same_origin(headers):
+                return Admission(None, None, 403, "cross-origin request with a session cookie refused")
+        return Admission(principal, decision)
 
-        scope[PRINCIPAL_SCOPE_KEY] = principal
-        if decision is None or scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
-
-        async def send_with_limits(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_limits)
-
-    async def _reject(
-        self, scope: Scope, receive: Receive, send: Send, status: int, detail: str, decision: Decision | None = None
-    ) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, admission: Admission) -> None:
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008, "reason": detail})
+            await send({"type": "websocket.close", "code": 1008, "reason": admission.detail})
             return
+        decision = admission.decision
         headers: dict[str, Any] = decision.headers() if decision is not None else {}
-        if status == 401:
+        if admission.status == 401:
             headers["WWW-Authenticate"] = WWW_AUTHENTICATE
-        title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}[status]
+        title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}[admission.status]
         extra = {"limit": decision.limit} if decision is not None else None
-        response = problem_response(status, title, detail, headers=headers, extra=extra)
+        response = problem_response(admission.status, title, admission.detail, headers=headers, extra=extra)
         await response(scope, receive, send)
+
+
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "An API key (`nok_...`) or a login access token."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key."},
+    "basic": {"type": "http", "scheme": "basic", "description": "Any user name and an API key as the password."},
+}
+
+
+def install_openapi_security(app: FastAPI, nightowl: Nightowl) -> None:
+    """Declare the credentials in the OpenAPI document, so /docs offers "Authorize" and clients know."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+        schema["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        for path, operations in schema.get("paths", {}).items():
+            if path in ALWAYS_PUBLIC or (nightowl.settings.public_health and path in HEALTH_PATHS):
+                for operation in operations.values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

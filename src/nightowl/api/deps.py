@@ -29,7 +29,7 @@ def requires(permission: Permission) -> Callable[[HTTPConnection], Principal]:
 
     def dependency(connection: HTTPConnection) -> Principal:
         principal = connection.scope.get(PRINCIPAL_SCOPE_KEY)
-        if not isinstance(principal, Principal) or principal.kind == "anonymous" and not principal.permissions:
+        if not isinstance(principal, Principal) or (principal.kind == "anonymous" and not principal.permissions):
             raise Unauthorized(
                 "authentication required: send an API key or log in", headers={"WWW-Authenticate": WWW_AUTHENTICATE}
             )

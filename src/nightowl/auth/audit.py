@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select
 
 from nightowl.auth.principal import Principal
 from nightowl.auth.tables import audit_log
@@ -99,3 +99,10 @@ def query(
 def count(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_log)).scalar_one())
+
+
+def prune(engine: Engine, before: float) -> int:
+    """Delete entries older than `before` (Unix seconds); returns how many."""
+    with engine.begin() as conn:
+        result = conn.execute(delete(audit_log).where(audit_log.c.ts < before))
+    return int(result.rowcount or 0)

@@ -12,11 +12,12 @@ from typing import Literal
 
 from sqlalchemy import Engine
 
-from nightowl.auth import keys, sessions
+from nightowl.auth import audit, keys, sessions
 from nightowl.auth.principal import Principal
 from nightowl.auth.ratelimit import Decision, FailureLimiter, FailureWindow, RateLimiter, TokenBuckets
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
+from nightowl.core.scheduler import Job
 
 log = logging.getLogger(__name__)
 
@@ -110,3 +111,23 @@ class Gate:
 
     def login_succeeded(self, username: str) -> None:
         self.user_failures.reset(username)
+
+    def cleanup(self) -> None:
+        """Drop ended login sessions and audit entries past `audit_retention_days`."""
+        removed = sessions.prune_sessions(self.engine, self.clock)
+        days = self.settings.audit_retention_days
+        expired = audit.prune(self.engine, self.clock.now() - days * 86400) if days else 0
+        if removed or expired:
+            log.info("auth cleanup", extra={"sessions_removed": removed, "audit_entries_removed": expired})
+
+    def jobs(self) -> list[Job]:
+        return [
+            Job(
+                "auth-cleanup",
+                self.cleanup,
+                interval=3600,
+                timeout=300,
+                jitter=60,
+                description="Delete ended login sessions and audit entries older than audit_retention_days.",
+            )
+        ]

@@ -64,7 +64,7 @@ class TokenBuckets:
             bucket = self._buckets.get(key)
             if bucket is None:
                 if len(self._buckets) >= MAX_TRACKED:
-                    self._prune(now, rate)
+                    self._prune()
                 bucket = self._buckets[key] = _Bucket(float(per_hour), now)
             bucket.tokens = min(float(per_hour), bucket.tokens + (now - bucket.updated) * rate)
             bucket.updated = now
@@ -80,7 +80,7 @@ class TokenBuckets:
             retry_after=0.0 if allowed else (1.0 - tokens) / rate,
         )
 
-    def _prune(self, now: float, rate: float) -> None:
+    def _prune(self) -> None:
         """Drop the buckets idle longest (a full bucket is the same as no bucket)."""
         by_age = sorted(self._buckets.items(), key=lambda item: item[1].updated)
         for name, _bucket in by_age[: len(by_age) // 2 or 1]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from nightowl.auth import audit
 from nightowl.auth.principal import Principal
@@ -130,16 +130,20 @@ def refresh_session(engine: Engine, clock: Clock, signer: TokenSigner, refresh_t
         )
         if row is None or row["revoked_at"] is not None or row["session_expires_at"] <= now or row["disabled"]:
             raise invalid
-        if not hmac.compare_digest(row["refresh_hash"], _hash(secret)):
+        reused = not hmac.compare_digest(row["refresh_hash"], _hash(secret))
+        if reused:
+            # Committed before answering 401: rolling the revocation back would let the thief go on.
             conn.execute(update(auth_sessions).where(auth_sessions.c.id == session_id).values(revoked_at=now))
             audit.record(conn, f"user:{row['username']}", "session.refresh_reused", "session", session_id, clock=clock)
-            raise invalid
-        new_secret = secrets.token_urlsafe(32)
-        conn.execute(
-            update(auth_sessions)
-            .where(auth_sessions.c.id == session_id)
-            .values(refresh_hash=_hash(new_secret), refreshed_at=now, expires_at=now + signer.refresh_ttl)
-        )
+        else:
+            new_secret = secrets.token_urlsafe(32)
+            conn.execute(
+                update(auth_sessions)
+                .where(auth_sessions.c.id == session_id)
+                .values(refresh_hash=_hash(new_secret), refreshed_at=now, expires_at=now + signer.refresh_ttl)
+            )
+    if reused:
+        raise invalid
     user = user_from_row(row)
     return _issue(signer, user, session_id, new_secret, now)
 
@@ -172,3 +176,13 @@ def authenticate_access_token(engine: Engine, clock: Clock, signer: TokenSigner,
     if row is None or row["revoked_at"] is not None or row["session_expires_at"] <= now or row["disabled"]:
         return None
     return principal_for(user_from_row(row), session_id=str(claims["sid"]))
+
+
+def prune_sessions(engine: Engine, clock: Clock, keep_seconds: float = 86400.0) -> int:
+    """Delete sessions that ended (expired or revoked) more than `keep_seconds` ago; returns how many."""
+    cutoff = clock.now() - keep_seconds
+    with engine.begin() as conn:
+        result = conn.execute(
+            delete(auth_sessions).where(or_(auth_sessions.c.expires_at < cutoff, auth_sessions.c.revoked_at < cutoff))
+        )
+    return int(result.rowcount or 0)

@@ -68,13 +68,14 @@ def create_user(
     validate_password(password)
     now = clock.now()
     user_id = new_id()
+    password_hash = hash_password(password)  # before the transaction: argon2 is slow and SQLite locks on write
     try:
         with engine.begin() as conn:
             conn.execute(
                 insert(users).values(
                     id=user_id,
                     username=username,
-                    password_hash=hash_password(password),
+                    password_hash=password_hash,
                     role=role,
                     disabled=False,
                     created_at=now,
@@ -108,6 +109,14 @@ def get_user(engine: Engine, user_id: str) -> User:
     return user_from_row(row)
 
 
+def find_user(engine: Engine, username: str) -> User:
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if row is None:
+        raise NotFound(f"no user named {username!r}", field="username")
+    return user_from_row(row)
+
+
 def update_user(
     engine: Engine,
     clock: Clock,
@@ -129,7 +138,10 @@ def update_user(
     with engine.begin() as conn:
         demoted = changes.get("role", "admin") != "admin" or changes.get("disabled") is True
         if demoted and _is_last_admin(conn, user):
-            raise Conflict("this is the last enabled admin: make another user admin first", field="role")
+            raise Conflict(
+                "this is the last enabled admin: make another user admin first",
+                field="disabled" if "disabled" in changes else "role",
+            )
         conn.execute(update(users).where(users.c.id == user_id).values(updated_at=clock.now(), **changes))
         if changes.get("disabled"):
             _end_sessions(conn, user_id, clock.now())
@@ -149,11 +161,10 @@ def set_password(
     """Set a new password and end the user's sessions but `keep_session` (a reset must lock out an intruder)."""
     validate_password(password)
     user = get_user(engine, user_id)
+    password_hash = hash_password(password)  # before the transaction: argon2 is slow and SQLite locks on write
     with engine.begin() as conn:
         conn.execute(
-            update(users)
-            .where(users.c.id == user_id)
-            .values(password_hash=hash_password(password), updated_at=clock.now())
+            update(users).where(users.c.id == user_id).values(password_hash=password_hash, updated_at=clock.now())
         )
         _end_sessions(conn, user_id, clock.now(), keep=keep_session)
         audit.record(conn, actor, "user.password_changed", "user", user_id, {"username": user.username}, clock=clock)
