@@ -6,15 +6,17 @@ import random
 import struct
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
 from nightowl.core.errors import LimitExceeded, Unavailable
 from nightowl.metrics.model import STALE_NAN, SampleBatch, labels_from_dict
 from nightowl.metrics.remote import RemoteConfig, RemoteStorage
-from nightowl.metrics.remote.writer import backoff
+from nightowl.metrics.remote.writeproto import compress, encode_write_request
+from nightowl.metrics.remote.writer import backoff, split
 from tests.support.remote_servers import free_port
-from tests.support.write_receiver import WriteReceiver
+from tests.support.write_receiver import WriteReceiver, decode_write_request
 
 
 @pytest.fixture
@@ -141,3 +143,19 @@ def test_backoff_doubles_with_jitter_up_to_the_ceiling() -> None:
     waits = [backoff(attempt, 0.1, 2.0, rng) for attempt in range(1, 10)]
     assert 0.05 <= waits[0] <= 0.1 and 0.1 <= waits[1] <= 0.2
     assert all(1.0 <= w <= 2.0 for w in waits[5:])
+
+
+def test_the_encoding_round_trips_interleaved_series_and_every_timestamp_size() -> None:
+    rng = np.random.default_rng(3)
+    names = [labels_from_dict({"__name__": "m", "i": str(i), "ü": "ß" * i}) for i in range(7)]
+    stamps = [0, 1, 127, 128, 2**35, 1_700_000_000_123, 2**62, -1, -(2**40)]
+    rows_in = [
+        (names[int(rng.integers(7))], stamps[int(rng.integers(len(stamps)))], float(rng.normal())) for _ in range(500)
+    ]
+    pieces = split(SampleBatch.from_rows(rows_in), 64)
+    series, _ = decode_write_request(compress(encode_write_request(pieces)))
+    got = {tuple(sorted(s.labels.items())): s.samples for s in series}
+    want: dict[tuple[tuple[str, str], ...], list[tuple[int, float]]] = {}
+    for labels, ts, value in rows_in:
+        want.setdefault(labels, []).append((ts, value))
+    assert got == want

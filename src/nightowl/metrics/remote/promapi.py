@@ -86,7 +86,7 @@ def query_result(data: Any, warnings: list[str], infos: list[str]) -> QueryResul
         series.append(_series(item, points))
     if skipped:
         notes.append(f"{skipped} series with native histogram samples were left out")
-    return QueryResult(kind, series, warnings=notes, infos=infos, samples_loaded=sum(len(s.values) for s in series))
+    return QueryResult(kind, series, warnings=notes, infos=infos)
 
 
 def raw_series(data: Any, start_ms: int, end_ms: int) -> list[Series]:
