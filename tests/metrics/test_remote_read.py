@@ -103,6 +103,16 @@ def test_series_and_labels_are_listed_in_the_window(storage: RemoteStorage, serv
     assert {"__name__", "instance", "job"} <= set(storage.label_names([], lo, hi))
 
 
+def test_all_of_time_reaches_everything(storage: RemoteStorage, server: MetricsServer) -> None:
+    name, t0 = unique("forever"), now_ms() - 120_000
+    reference = write(storage, server, series_rows(name, t0))
+    by_name = [Matcher("__name__", "=", name)]
+    for lo, hi in [(0, t0 + 200_000), (-(2**63), 2**63 - 1), (0, 2**62)]:
+        assert len(storage.select(by_name, lo, hi)) == 3
+        assert storage.series([by_name], lo, hi) == reference.series([by_name], lo, hi)
+        assert storage.label_values("job", [by_name], lo, hi) == ["api", "web"]
+
+
 def test_special_values_survive_the_round_trip(storage: RemoteStorage, server: MetricsServer) -> None:
     name, t = unique("temperature"), now_ms() - 60_000
     # One series per value: VictoriaMetrics keeps 12 significant digits relative to the largest value of a block.
