@@ -201,6 +201,11 @@ max_body_bytes: 10485760
 # and unhealthy below the critical amount.
 storage_min_free_bytes: 1073741824
 storage_critical_free_bytes: 104857600
+
+# Metrics in a Prometheus-compatible store (VictoriaMetrics, Prometheus, Mimir...) instead of the
+# embedded TSDB: remote write out, PromQL through its HTTP API. See docs/remote-backend.md.
+# metrics_url: http://victoria-metrics:8428
+# metrics_bearer_token: ...
 """
 
 

@@ -159,3 +159,18 @@ def test_the_encoding_round_trips_interleaved_series_and_every_timestamp_size() 
     for labels, ts, value in rows_in:
         want.setdefault(labels, []).append((ts, value))
     assert got == want
+
+
+def test_secrets_never_reach_the_logs(receiver: WriteReceiver, caplog: pytest.LogCaptureFixture) -> None:
+    url = receiver.start().replace("http://", "http://writer:url-secret@")
+    storage, _ = remote_for(url, batch_max_samples=1)
+    assert storage.config.username == "writer" and storage.config.password == "url-secret"
+    receiver.answers.extend([(500, {}), (400, {})])
+    storage.append(rows("x", 2))
+    with caplog.at_level("DEBUG"):
+        for _ in range(3):
+            storage.writer.send_once()
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert "remote write failed" in logged and "remote write batch dropped" in logged
+    assert "url-secret" not in logged
+    assert receiver.headers[0]["Authorization"] == "Basic d3JpdGVyOnVybC1zZWNyZXQ="

@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from nightowl.core.errors import LimitExceeded, Unavailable
 from nightowl.metrics.model import SampleBatch
-from nightowl.metrics.remote.config import RemoteConfig, redact_url
+from nightowl.metrics.remote.config import RemoteConfig
 from nightowl.metrics.remote.writeproto import HEADERS, compress, encode_write_request
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class RemoteWriter:
                 why = f"; last error: {self._last_error}" if self._last_error else ""
                 raise Unavailable(
                     f"the remote write queue is full ({self._queued} of {limit} samples waiting for "
-                    f"{redact_url(self.config.write_url)}){why}",
+                    f"{self.config.write_url}){why}",
                     headers={"Retry-After": str(max(1, round(self.config.max_backoff_s)))},
                 )
             self._queue.extend(split(batch, self.config.batch_max_samples))
@@ -186,7 +186,7 @@ class RemoteWriter:
             self.metrics.dropped_batches.inc()
             log.warning(
                 "remote write batch dropped",
-                extra={"url": redact_url(self.config.write_url), "samples": request.samples, "error": error},
+                extra={"url": self.config.write_url, "samples": request.samples, "error": error},
             )
             return SendOutcome(dropped=request.samples, error=error)
 
@@ -198,7 +198,7 @@ class RemoteWriter:
             delay = max(delay, min(retry_after, self.config.max_backoff_s))
         log.warning(
             "remote write failed, will retry",
-            extra={"url": redact_url(self.config.write_url), "error": error, "retry_in": round(delay, 3)},
+            extra={"url": self.config.write_url, "error": error, "retry_in": round(delay, 3)},
         )
         return SendOutcome(retry_in=delay, error=error)
 
