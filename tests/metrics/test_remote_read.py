@@ -155,7 +155,7 @@ def test_remote_query_engine_answers_each_result_type(storage: RemoteStorage, se
     assert {dict(s.labels)["job"]: s.values.tolist() for s in vector.series} == {"api": [20.0], "web": [60.0]}
     assert all(s.timestamps.tolist() == [at] for s in vector.series)
 
-    matrix = engine.range(f"{name}{{job='web'}} / 3", t0, t0 + 60_000, 30_000)
+    matrix = engine.range(f"{name}{{job='web'}} / 3", t0, t0 + 60_000, 30_000, timeout_s=5)
     assert matrix.result_type == "matrix"
     (web,) = matrix.series
     assert web.timestamps.tolist() == [t0, t0 + 30_000, t0 + 60_000]
@@ -167,7 +167,7 @@ def test_remote_query_engine_answers_each_result_type(storage: RemoteStorage, se
     else:  # VictoriaMetrics answers scalars as a one-element vector without labels
         assert (scalar.result_type, scalar.series[0].labels, scalar.series[0].values.tolist()) == ("vector", (), [3.0])
 
-    rate = engine.instant(f"rate({name}{{job='api'}}[2m])", at)
+    rate = engine.instant(f"rate({name}{{job='api'}}[2m])", at, timeout_s=5.5)
     np.testing.assert_allclose(rate.series[0].values, [1.0 / 15])
 
 

@@ -102,6 +102,15 @@ def test_refused_batches_are_dropped_and_counted(receiver: WriteReceiver) -> Non
     assert counter(registry, "nightowl_remote_write_dropped_batches_total") == 1
 
 
+def test_a_batch_that_cannot_be_encoded_is_dropped_not_retried_forever(receiver: WriteReceiver) -> None:
+    storage, _ = remote_for(receiver.start(), batch_max_samples=1)
+    storage.append(SampleBatch.from_rows([(labels_from_dict({"__name__": "bad\udc80"}), 1, 1.0)]))
+    storage.append(rows("good", 1))
+    outcome = storage.writer.send_once()
+    assert outcome.dropped == 1 and outcome.error is not None and "encode" in outcome.error
+    assert storage.writer.send_once().sent == 1
+
+
 def test_a_remote_that_is_down_is_retried_until_it_comes_back(receiver: WriteReceiver) -> None:
     port = free_port()
     storage, _ = remote_for(f"http://127.0.0.1:{port}")
