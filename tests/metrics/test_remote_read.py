@@ -197,6 +197,7 @@ def test_old_samples_are_dropped_by_prometheus_and_kept_by_victoria_metrics(
     storage: RemoteStorage, server: MetricsServer
 ) -> None:
     labels = labels_from_dict({"__name__": unique("ancient")})
+    write(storage, server, [(labels, now_ms(), 1.0)])  # an empty Prometheus head would take any time
     storage.append(SampleBatch.from_rows([(labels, now_ms() - 7 * 86_400_000, 1.0)]))
     outcome = storage.writer.send_once()
     if server.kind == "prometheus":  # older than its head block: "out of bounds"
