@@ -122,6 +122,13 @@ def test_a_remote_that_is_down_is_retried_until_it_comes_back(receiver: WriteRec
     assert receiver.samples() == 5
 
 
+def test_flush_gives_up_after_its_timeout_and_keeps_the_samples() -> None:
+    storage, _ = remote_for(f"http://127.0.0.1:{free_port()}", min_backoff_s=0.01, max_backoff_s=0.02)
+    storage.append(rows("x", 3))
+    assert storage.writer.flush(timeout_s=0.1) is False
+    assert storage.writer.queued == 3
+
+
 def test_a_full_queue_refuses_appends_with_503_and_retry_after(receiver: WriteReceiver) -> None:
     storage, registry = remote_for(receiver.start(), queue_max_samples=10, batch_max_samples=10)
     storage.append(rows("x", 8))

@@ -97,8 +97,12 @@ def encode_write_request(batches: Sequence[SampleBatch]) -> bytes:
     index: dict[Labels, int] = {}
     ids, timestamps, values = [], [], []
     metadata: dict[str, tuple[str, str, str]] = {}
+    remaps: dict[int, npt.NDArray[np.int64]] = {}  # pieces of one append share their series list
     for batch in batches:
-        remap = np.fromiter((index.setdefault(labels, len(index)) for labels in batch.series), np.int64)
+        remap = remaps.get(id(batch.series))
+        if remap is None:
+            remap = np.fromiter((index.setdefault(labels, len(index)) for labels in batch.series), np.int64)
+            remaps[id(batch.series)] = remap
         ids.append(remap[batch.series_index] if len(remap) else np.empty(0, np.int64))
         timestamps.append(batch.timestamps)
         values.append(batch.values)
