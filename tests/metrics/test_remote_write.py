@@ -190,3 +190,19 @@ def test_secrets_never_reach_the_logs(receiver: WriteReceiver, caplog: pytest.Lo
     assert "remote write failed" in logged and "remote write batch dropped" in logged
     assert "url-secret" not in logged
     assert receiver.headers[0]["Authorization"] == "Basic d3JpdGVyOnVybC1zZWNyZXQ="
+
+
+def test_health_shows_a_failing_remote_write_and_a_filling_queue(receiver: WriteReceiver) -> None:
+    storage, _ = remote_for(receiver.start(), queue_max_samples=10, batch_max_samples=4)
+    assert storage.health().status == "ok"
+    receiver.answers.append((503, {}))
+    storage.append(rows("x", 4))
+    storage.writer.send_once()
+    failing = storage.health()
+    assert failing.status == "degraded" and "HTTP 503" in failing.detail
+    storage.writer.send_once()
+    assert storage.health().status == "ok"
+    storage.append(rows("y", 6))
+    assert storage.health().detail == "remote write queue 6 of 10 samples"
+    receiver.stop()
+    assert storage.health().status == "down"
