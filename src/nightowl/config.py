@@ -397,6 +397,11 @@ metrics_public: false
 # Requests per hour per client IP (requests without an API key) and the default per API key (0: unlimited).
 rate_limit_per_ip: 36000
 rate_limit_per_key: 0
+
+# Metrics in a Prometheus-compatible store (VictoriaMetrics, Prometheus, Mimir...) instead of the
+# embedded TSDB: remote write out, PromQL through its HTTP API. See docs/remote-backend.md.
+# metrics_url: http://victoria-metrics:8428
+# metrics_bearer_token: ...
 """
 
 

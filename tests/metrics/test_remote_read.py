@@ -103,6 +103,16 @@ def test_series_and_labels_are_listed_in_the_window(storage: RemoteStorage, serv
     assert {"__name__", "instance", "job"} <= set(storage.label_names([], lo, hi))
 
 
+def test_all_of_time_reaches_everything(storage: RemoteStorage, server: MetricsServer) -> None:
+    name, t0 = unique("forever"), now_ms() - 120_000
+    reference = write(storage, server, series_rows(name, t0))
+    by_name = [Matcher("__name__", "=", name)]
+    for lo, hi in [(0, t0 + 200_000), (-(2**63), 2**63 - 1), (0, 2**62)]:
+        assert len(storage.select(by_name, lo, hi)) == 3
+        assert storage.series([by_name], lo, hi) == reference.series([by_name], lo, hi)
+        assert storage.label_values("job", [by_name], lo, hi) == ["api", "web"]
+
+
 def test_special_values_survive_the_round_trip(storage: RemoteStorage, server: MetricsServer) -> None:
     name, t = unique("temperature"), now_ms() - 60_000
     # One series per value: VictoriaMetrics keeps 12 significant digits relative to the largest value of a block.
@@ -145,7 +155,7 @@ def test_remote_query_engine_answers_each_result_type(storage: RemoteStorage, se
     assert {dict(s.labels)["job"]: s.values.tolist() for s in vector.series} == {"api": [20.0], "web": [60.0]}
     assert all(s.timestamps.tolist() == [at] for s in vector.series)
 
-    matrix = engine.range(f"{name}{{job='web'}} / 3", t0, t0 + 60_000, 30_000)
+    matrix = engine.range(f"{name}{{job='web'}} / 3", t0, t0 + 60_000, 30_000, timeout_s=5)
     assert matrix.result_type == "matrix"
     (web,) = matrix.series
     assert web.timestamps.tolist() == [t0, t0 + 30_000, t0 + 60_000]
@@ -157,7 +167,7 @@ def test_remote_query_engine_answers_each_result_type(storage: RemoteStorage, se
     else:  # VictoriaMetrics answers scalars as a one-element vector without labels
         assert (scalar.result_type, scalar.series[0].labels, scalar.series[0].values.tolist()) == ("vector", (), [3.0])
 
-    rate = engine.instant(f"rate({name}{{job='api'}}[2m])", at)
+    rate = engine.instant(f"rate({name}{{job='api'}}[2m])", at, timeout_s=5.5)
     np.testing.assert_allclose(rate.series[0].values, [1.0 / 15])
 
 
@@ -187,6 +197,7 @@ def test_old_samples_are_dropped_by_prometheus_and_kept_by_victoria_metrics(
     storage: RemoteStorage, server: MetricsServer
 ) -> None:
     labels = labels_from_dict({"__name__": unique("ancient")})
+    write(storage, server, [(labels, now_ms(), 1.0)])  # an empty Prometheus head would take any time
     storage.append(SampleBatch.from_rows([(labels, now_ms() - 7 * 86_400_000, 1.0)]))
     outcome = storage.writer.send_once()
     if server.kind == "prometheus":  # older than its head block: "out of bounds"

@@ -6,15 +6,17 @@ import random
 import struct
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
 from nightowl.core.errors import LimitExceeded, Unavailable
 from nightowl.metrics.model import STALE_NAN, SampleBatch, labels_from_dict
 from nightowl.metrics.remote import RemoteConfig, RemoteStorage
-from nightowl.metrics.remote.writer import backoff
+from nightowl.metrics.remote.writeproto import compress, encode_write_request
+from nightowl.metrics.remote.writer import backoff, split
 from tests.support.remote_servers import free_port
-from tests.support.write_receiver import WriteReceiver
+from tests.support.write_receiver import WriteReceiver, decode_write_request
 
 
 @pytest.fixture
@@ -100,6 +102,15 @@ def test_refused_batches_are_dropped_and_counted(receiver: WriteReceiver) -> Non
     assert counter(registry, "nightowl_remote_write_dropped_batches_total") == 1
 
 
+def test_a_batch_that_cannot_be_encoded_is_dropped_not_retried_forever(receiver: WriteReceiver) -> None:
+    storage, _ = remote_for(receiver.start(), batch_max_samples=1)
+    storage.append(SampleBatch.from_rows([(labels_from_dict({"__name__": "bad\udc80"}), 1, 1.0)]))
+    storage.append(rows("good", 1))
+    outcome = storage.writer.send_once()
+    assert outcome.dropped == 1 and outcome.error is not None and "encode" in outcome.error
+    assert storage.writer.send_once().sent == 1
+
+
 def test_a_remote_that_is_down_is_retried_until_it_comes_back(receiver: WriteReceiver) -> None:
     port = free_port()
     storage, _ = remote_for(f"http://127.0.0.1:{port}")
@@ -109,6 +120,13 @@ def test_a_remote_that_is_down_is_retried_until_it_comes_back(receiver: WriteRec
     receiver.start(port)
     assert storage.writer.send_once().sent == 5
     assert receiver.samples() == 5
+
+
+def test_flush_gives_up_after_its_timeout_and_keeps_the_samples() -> None:
+    storage, _ = remote_for(f"http://127.0.0.1:{free_port()}", min_backoff_s=0.01, max_backoff_s=0.02)
+    storage.append(rows("x", 3))
+    assert storage.writer.flush(timeout_s=0.1) is False
+    assert storage.writer.queued == 3
 
 
 def test_a_full_queue_refuses_appends_with_503_and_retry_after(receiver: WriteReceiver) -> None:
@@ -141,3 +159,50 @@ def test_backoff_doubles_with_jitter_up_to_the_ceiling() -> None:
     waits = [backoff(attempt, 0.1, 2.0, rng) for attempt in range(1, 10)]
     assert 0.05 <= waits[0] <= 0.1 and 0.1 <= waits[1] <= 0.2
     assert all(1.0 <= w <= 2.0 for w in waits[5:])
+
+
+def test_the_encoding_round_trips_interleaved_series_and_every_timestamp_size() -> None:
+    rng = np.random.default_rng(3)
+    names = [labels_from_dict({"__name__": "m", "i": str(i), "ü": "ß" * i}) for i in range(7)]
+    stamps = [0, 1, 127, 128, 2**35, 1_700_000_000_123, 2**62, -1, -(2**40)]
+    rows_in = [
+        (names[int(rng.integers(7))], stamps[int(rng.integers(len(stamps)))], float(rng.normal())) for _ in range(500)
+    ]
+    pieces = split(SampleBatch.from_rows(rows_in), 64)
+    series, _ = decode_write_request(compress(encode_write_request(pieces)))
+    got = {tuple(sorted(s.labels.items())): s.samples for s in series}
+    want: dict[tuple[tuple[str, str], ...], list[tuple[int, float]]] = {}
+    for labels, ts, value in rows_in:
+        want.setdefault(labels, []).append((ts, value))
+    assert got == want
+
+
+def test_secrets_never_reach_the_logs(receiver: WriteReceiver, caplog: pytest.LogCaptureFixture) -> None:
+    url = receiver.start().replace("http://", "http://writer:url-secret@")
+    storage, _ = remote_for(url, batch_max_samples=1)
+    assert storage.config.username == "writer" and storage.config.password == "url-secret"
+    receiver.answers.extend([(500, {}), (400, {})])
+    storage.append(rows("x", 2))
+    with caplog.at_level("DEBUG"):
+        for _ in range(3):
+            storage.writer.send_once()
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert "remote write failed" in logged and "remote write batch dropped" in logged
+    assert "url-secret" not in logged
+    assert receiver.headers[0]["Authorization"] == "Basic d3JpdGVyOnVybC1zZWNyZXQ="
+
+
+def test_health_shows_a_failing_remote_write_and_a_filling_queue(receiver: WriteReceiver) -> None:
+    storage, _ = remote_for(receiver.start(), queue_max_samples=10, batch_max_samples=4)
+    assert storage.health().status == "ok"
+    receiver.answers.append((503, {}))
+    storage.append(rows("x", 4))
+    storage.writer.send_once()
+    failing = storage.health()
+    assert failing.status == "degraded" and "HTTP 503" in failing.detail
+    storage.writer.send_once()
+    assert storage.health().status == "ok"
+    storage.append(rows("y", 6))
+    assert storage.health().detail == "remote write queue 6 of 10 samples"
+    receiver.stop()
+    assert storage.health().status == "down"

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import httpx
 
 from nightowl.core.errors import InvalidInput, NightowlError, Unavailable
-from nightowl.metrics.remote.config import RemoteConfig, redact_url
+from nightowl.metrics.remote.config import RemoteConfig
 
 Params = list[tuple[str, str]]
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -53,7 +53,7 @@ class RemoteAPI:
     def __init__(self, config: RemoteConfig, client: httpx.Client) -> None:
         self.config = config
         self.client = client
-        self.where = redact_url(config.url)
+        self.where = config.url
 
     def call(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from nightowl.config import Settings
 from nightowl.core.errors import ConfigError
@@ -12,7 +12,7 @@ from nightowl.core.errors import ConfigError
 
 @dataclass(frozen=True, repr=False)
 class RemoteConfig:
-    """Where the Prometheus-compatible store is and how to talk to it. Secrets stay out of `repr`."""
+    """Where the Prometheus-compatible store is and how to talk to it. Secrets stay out of `repr` and URLs."""
 
     url: str
     write_url: str
@@ -29,7 +29,17 @@ class RemoteConfig:
 
     def __repr__(self) -> str:
         auth = "bearer" if self.bearer_token else f"basic:{self.username}" if self.username else "none"
-        return f"RemoteConfig(url={redact_url(self.url)!r}, write_url={redact_url(self.write_url)!r}, auth={auth})"
+        return f"RemoteConfig(url={self.url!r}, write_url={self.write_url!r}, auth={auth})"
+
+    def __post_init__(self) -> None:
+        """Credentials in a URL move to username/password, so no URL Nightowl logs or sends carries them."""
+        url, user, password = split_userinfo(self.url)
+        write_url, write_user, write_password = split_userinfo(self.write_url)
+        object.__setattr__(self, "url", url)
+        object.__setattr__(self, "write_url", write_url)
+        if self.username is None and self.bearer_token is None:
+            object.__setattr__(self, "username", user or write_user)
+            object.__setattr__(self, "password", self.password or password or write_password)
 
     @classmethod
     def for_url(cls, url: str, **options: Any) -> RemoteConfig:
@@ -86,3 +96,16 @@ def redact_url(url: str) -> str:
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def split_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    """`http://user:pass@host/x` -> (`http://host/x`, user, pass), percent-decoded."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=host)), unquote(parts.username), unquote(parts.password or "") or None

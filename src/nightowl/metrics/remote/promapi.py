@@ -15,6 +15,11 @@ from nightowl.metrics.model import Labels, Matcher, Series, labels_from_dict
 MAX_WINDOW_MS = 100 * 365 * 86_400_000
 """Range selectors longer than a century would overflow the remote's nanosecond durations."""
 
+MIN_TIME_MS = 1
+"""Earliest time asked of the remote: VictoriaMetrics takes `start=0` for "unset" (the last 5 minutes)."""
+MAX_TIME_MS = 4_102_444_800_000
+"""Latest time asked of the remote (2100-01-01): far-future times make both remotes answer nothing."""
+
 EVERY_SERIES: Sequence[Matcher] = (Matcher("__name__", "=~", ".+"),)
 """The selector for "all series": Prometheus needs at least one matcher that does not match ""."""
 
@@ -86,7 +91,7 @@ def query_result(data: Any, warnings: list[str], infos: list[str]) -> QueryResul
         series.append(_series(item, points))
     if skipped:
         notes.append(f"{skipped} series with native histogram samples were left out")
-    return QueryResult(kind, series, warnings=notes, infos=infos, samples_loaded=sum(len(s.values) for s in series))
+    return QueryResult(kind, series, warnings=notes, infos=infos)
 
 
 def raw_series(data: Any, start_ms: int, end_ms: int) -> list[Series]:
@@ -119,6 +124,11 @@ def metadata(data: Any) -> dict[str, list[MetricMetadata]]:
             for e in entries
         ]
     return out
+
+
+def clamp(start_ms: int, end_ms: int) -> tuple[int, int]:
+    """The window as the remote can answer it: samples before 1970 or after 2100 are out of reach."""
+    return max(start_ms, MIN_TIME_MS), min(end_ms, MAX_TIME_MS)
 
 
 def select_window(start_ms: int, end_ms: int) -> tuple[int, int]:

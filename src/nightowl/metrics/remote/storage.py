@@ -24,8 +24,6 @@ from nightowl.metrics.remote.client import RemoteAPI, build_client
 from nightowl.metrics.remote.config import RemoteConfig
 from nightowl.metrics.remote.writer import RemoteWriter, WriterMetrics
 
-DAY_MS = 86_400_000
-
 
 class RemoteStorage:
     def __init__(
@@ -58,11 +56,12 @@ class RemoteStorage:
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
     ) -> list[Series]:
+        start_ms, end_ms = promapi.clamp(start_ms, end_ms)
         if start_ms > end_ms:
             return []
         at, window = promapi.select_window(start_ms, end_ms)
         query = f"{promapi.selector(matchers)}[{promapi.duration(window)}]"
-        answer = self.api.call("/api/v1/query", [("query", query), ("time", promapi.seconds(at))], field="matchers")
+        answer = self.api.call("/api/v1/query", [("query", query), ("time", promapi.seconds(at))], field="match[]")
         try:
             return promapi.raw_series(answer.data, start_ms, end_ms)
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -92,15 +91,16 @@ class RemoteStorage:
         return found[:limit] if limit else found
 
     def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
-        """Delete through the admin API. VictoriaMetrics deletes whole series whatever the window."""
+        """Delete through the admin API; returns how many series matched. VictoriaMetrics refuses a window."""
+        lo, hi = promapi.clamp(start_ms or promapi.MIN_TIME_MS, end_ms or promapi.MAX_TIME_MS)
         window = []
         if start_ms is not None:
-            window.append(("start", promapi.seconds(start_ms)))
+            window.append(("start", promapi.seconds(lo)))
         if end_ms is not None:
-            window.append(("end", promapi.seconds(end_ms)))
+            window.append(("end", promapi.seconds(hi)))
         match = [("match[]", promapi.selector(matchers))]
         # Without a window both remotes default to all of time (a far-future `end` finds nothing on VM).
-        touched = len(promapi.label_sets(self.api.call("/api/v1/series", match + window, field="matchers").data))
+        touched = len(promapi.label_sets(self.api.call("/api/v1/series", match + window, field="match[]").data))
         self.api.call_no_content("/api/v1/admin/tsdb/delete_series", match + window)
         return touched
 
@@ -147,6 +147,7 @@ class RemoteStorage:
 
 
 def _window(start_ms: int, end_ms: int, limit: int) -> list[tuple[str, str]]:
+    start_ms, end_ms = promapi.clamp(start_ms, end_ms)
     params = [("start", promapi.seconds(start_ms)), ("end", promapi.seconds(end_ms))]
     if limit:
         params.append(("limit", str(limit)))

@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from nightowl.core.errors import LimitExceeded, Unavailable
 from nightowl.metrics.model import SampleBatch
-from nightowl.metrics.remote.config import RemoteConfig, redact_url
+from nightowl.metrics.remote.config import RemoteConfig
 from nightowl.metrics.remote.writeproto import HEADERS, compress, encode_write_request
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class RemoteWriter:
                 why = f"; last error: {self._last_error}" if self._last_error else ""
                 raise Unavailable(
                     f"the remote write queue is full ({self._queued} of {limit} samples waiting for "
-                    f"{redact_url(self.config.write_url)}){why}",
+                    f"{self.config.write_url}){why}",
                     headers={"Retry-After": str(max(1, round(self.config.max_backoff_s)))},
                 )
             self._queue.extend(split(batch, self.config.batch_max_samples))
@@ -140,7 +140,11 @@ class RemoteWriter:
             self._changed.notify_all()
 
     def _next_request(self) -> _InFlight | None:
-        """The head of the queue as one request of at most batch_max_samples (kept until it is settled)."""
+        """The head of the queue as one request of at most batch_max_samples (kept until it is settled).
+
+        Raises UnicodeEncodeError for a label that is not valid UTF-8 (a lone surrogate), with `_inflight`
+        holding the batches and an empty body, so the caller drops them instead of retrying forever.
+        """
         with self._lock:
             if self._inflight is None and self._queue:
                 take, samples = 0, 0
@@ -148,8 +152,8 @@ class RemoteWriter:
                     if take and samples + len(batch) > self.config.batch_max_samples:
                         break
                     take, samples = take + 1, samples + len(batch)
-                body = compress(encode_write_request([self._queue[i] for i in range(take)]))
-                self._inflight = _InFlight(take, samples, body)
+                self._inflight = _InFlight(take, samples, b"")
+                self._inflight.body = compress(encode_write_request([self._queue[i] for i in range(take)]))
             return self._inflight
 
     def _settle(self, request: _InFlight) -> None:
@@ -164,7 +168,11 @@ class RemoteWriter:
     def send_once(self) -> SendOutcome:
         """One attempt at the head of the queue. The loop (or a test) decides when to call it again."""
         with self._send_lock:
-            request = self._next_request()
+            try:
+                request = self._next_request()
+            except UnicodeEncodeError as exc:
+                assert self._inflight is not None
+                return self._drop(self._inflight, f"cannot encode: {exc}")
             if request is None:
                 return SendOutcome()
             request.attempts += 1
@@ -181,14 +189,17 @@ class RemoteWriter:
             error = f"HTTP {status}: {response.text[:200].strip()}"
             if status in RETRIED or status >= 500:
                 return self._retry(request, error, _retry_after(response))
-            self._settle(request)
-            self.metrics.samples.labels("dropped").inc(request.samples)
-            self.metrics.dropped_batches.inc()
-            log.warning(
-                "remote write batch dropped",
-                extra={"url": redact_url(self.config.write_url), "samples": request.samples, "error": error},
-            )
-            return SendOutcome(dropped=request.samples, error=error)
+            return self._drop(request, error)
+
+    def _drop(self, request: _InFlight, error: str) -> SendOutcome:
+        self._settle(request)
+        self.metrics.samples.labels("dropped").inc(request.samples)
+        self.metrics.dropped_batches.inc()
+        log.warning(
+            "remote write batch dropped",
+            extra={"url": self.config.write_url, "samples": request.samples, "error": error},
+        )
+        return SendOutcome(dropped=request.samples, error=error)
 
     def _retry(self, request: _InFlight, error: str, retry_after: float | None) -> SendOutcome:
         self._last_error = error
@@ -198,7 +209,7 @@ class RemoteWriter:
             delay = max(delay, min(retry_after, self.config.max_backoff_s))
         log.warning(
             "remote write failed, will retry",
-            extra={"url": redact_url(self.config.write_url), "error": error, "retry_in": round(delay, 3)},
+            extra={"url": self.config.write_url, "error": error, "retry_in": round(delay, 3)},
         )
         return SendOutcome(retry_in=delay, error=error)
 
