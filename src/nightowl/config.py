@@ -68,6 +68,23 @@ class Settings(BaseSettings):
         "(mode 0600). Back it up; several instances must share it.",
     )
 
+    lookback_delta: float = Field(
+        300.0,
+        gt=0,
+        le=86400 * 7,
+        description="PromQL lookback delta in seconds: how far back an instant selector looks.",
+    )
+    query_max_samples: int = Field(
+        50_000_000, ge=0, description="Most samples one PromQL query may load (0: no limit); beyond it 422."
+    )
+    query_max_series: int = Field(
+        0, ge=0, description="Most series one PromQL query may select (0: no limit); beyond it 422."
+    )
+    query_timeout: float = Field(120.0, gt=0, le=3600, description="PromQL query timeout in seconds; beyond it 503.")
+    query_max_length: int = Field(
+        16_384, ge=256, le=1_048_576, description="Longest PromQL query accepted, in characters."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -18,6 +18,7 @@ from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.promql.engine import EngineLimits, PromQLEngine
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
+    query_engine: PromQLEngine = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -38,6 +40,16 @@ class Nightowl:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
+        self.query_engine = PromQLEngine(
+            self.storage,
+            EngineLimits(
+                lookback_ms=round(self.settings.lookback_delta * 1000),
+                max_samples=self.settings.query_max_samples,
+                max_series=self.settings.query_max_series,
+                timeout_s=self.settings.query_timeout,
+                max_length=self.settings.query_max_length,
+            ),
+        )
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
