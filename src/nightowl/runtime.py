@@ -16,6 +16,8 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.ingest.limits import IngestLimits
+from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.promql.engine import EngineLimits, PromQLEngine
@@ -33,6 +35,7 @@ class Nightowl:
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
     query_engine: PromQLEngine = field(init=False)
+    ingestor: Ingestor = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -49,6 +52,12 @@ class Nightowl:
                 timeout_s=self.settings.query_timeout,
                 max_length=self.settings.query_max_length,
             ),
+        )
+        self.ingestor = Ingestor(
+            lambda: self.storage,
+            IngestLimits.from_settings(self.settings),
+            self.telemetry.registry,
+            self.settings.ingest_max_in_flight,
         )
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
