@@ -10,9 +10,8 @@ import numpy as np
 from nightowl.metrics.model import METRIC_NAME, Labels
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.rangefuncs import quantile_of
+from nightowl.promql.summation import accurate_sum, welford_variance
 from nightowl.promql.values import Bools, Floats, Vector
-
-_NEUMAIER_MAX_MEMBERS = 256
 
 
 @dataclass
@@ -51,22 +50,7 @@ def _padded(vector: Vector, groups: Groups, fill: float) -> tuple[Floats, Bools]
 
 
 def kahan_sum(values: Floats, axis: int = 1) -> Floats:
-    """Prometheus sums with Neumaier compensation; exact-ish for small groups, pairwise beyond."""
-    if values.shape[axis] > _NEUMAIER_MAX_MEMBERS:
-        total: Floats = np.sum(np.moveaxis(values, axis, -1), axis=-1)
-        return total
-    moved = np.moveaxis(values, axis, 0)
-    acc = np.zeros(moved.shape[1:])
-    comp = np.zeros(moved.shape[1:])
-    with np.errstate(invalid="ignore", over="ignore"):
-        for inc in moved:
-            t = acc + inc
-            big = np.abs(acc) >= np.abs(inc)
-            delta = np.where(big, (acc - t) + inc, (inc - t) + acc)
-            comp = np.where(np.isinf(t), 0.0, comp + delta)
-            acc = t
-        result: Floats = np.where(np.isinf(acc), acc, acc + comp)
-    return result
+    return accurate_sum(values, axis)
 
 
 def aggregate(op: str, vector: Vector, grouping: list[str], without: bool, param: Floats | None) -> Vector:
@@ -97,9 +81,7 @@ def aggregate(op: str, vector: Vector, grouping: list[str], without: bool, param
             filled = np.where(present, values, np.nan)
             result = np.fmin.reduce(filled, axis=1) if op == "min" else np.fmax.reduce(filled, axis=1)
         elif op in ("stddev", "stdvar"):
-            mean = kahan_sum(values) / count
-            dev = np.where(present, values - mean[:, None, :], 0.0)
-            result = kahan_sum(dev * dev) / count
+            result = welford_variance(values, present, axis=1)
             result = np.sqrt(result) if op == "stddev" else result
         elif op == "quantile":
             assert param is not None

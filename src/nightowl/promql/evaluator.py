@@ -14,7 +14,7 @@ from nightowl.promql import binary, functions, rangefuncs
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
 from nightowl.promql.selectors import Budget, fetch, instant_vector, range_vector, vector_to_range
-from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Scalar, String, Value, Vector
+from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Scalar, String, Value, Vector, names_dropped
 
 _RANGE_FUNCS = {
     "avg_over_time", "min_over_time", "max_over_time", "sum_over_time", "count_over_time",
@@ -238,6 +238,18 @@ class Evaluator:
     def other_call(self, name: str, args: list[pp.Expr], ts: Ints) -> Value:
         if name == "time":
             return Scalar(ts / 1000.0)
+        if name in ("start", "end", "step", "range"):
+            ctx = self.ctx
+            seconds = {
+                "start": ctx.start_ms,
+                "end": ctx.end_ms,
+                "step": ctx.step_ms,
+                "range": ctx.end_ms - ctx.start_ms,
+            }[name]
+            return Scalar(np.full(len(ts), seconds / 1000.0))
+        if name in ("min_of", "max_of"):
+            a, b = self._scalar_arg(args[0], ts), self._scalar_arg(args[1], ts)
+            return Scalar(np.minimum(a, b) if name == "min_of" else np.maximum(a, b))
         if name == "pi":
             return Scalar(np.full(len(ts), np.pi))
         if name == "vector":
@@ -333,8 +345,4 @@ def _required(param: pp.Expr | None) -> pp.Expr:
 
 def _apply_drop(vector: Vector) -> Vector:
     """Apply delayed name drops before an operation that groups or compares label sets."""
-    if not vector.drop_name.any():
-        return vector
-    from nightowl.promql.values import finalize
-
-    return finalize(vector)
+    return names_dropped(vector)

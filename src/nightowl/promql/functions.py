@@ -9,7 +9,8 @@ from collections.abc import Callable
 import numpy as np
 
 from nightowl.metrics.model import METRIC_NAME, Labels, Matcher
-from nightowl.promql.errors import QueryExecutionError
+from nightowl.promql.errors import QueryExecutionError, QueryParseError
+from nightowl.promql.regex import compile_anchored
 from nightowl.promql.values import Floats, Ints, Vector
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
@@ -98,9 +99,9 @@ def time_part(name: str, seconds: Floats) -> Floats:
 
 def label_replace(vector: Vector, dst: str, replacement: str, src: str, regex: str) -> Vector:
     try:
-        pattern = re.compile(f"(?s:{_go_regex(regex)})\\Z")
-    except re.error as exc:
-        raise QueryExecutionError(f'invalid regular expression in label_replace(): "{regex}"') from exc
+        pattern = compile_anchored(regex)
+    except QueryParseError:
+        raise QueryExecutionError(f'invalid regular expression in label_replace(): "{regex}"') from None
     if not _LABEL_NAME.match(dst) and dst != METRIC_NAME:
         raise QueryExecutionError(f'invalid destination label name in label_replace(): "{dst}"')
     labels: list[Labels] = []
@@ -118,11 +119,6 @@ def label_replace(vector: Vector, dst: str, replacement: str, src: str, regex: s
                 drop[i] = False
         labels.append(tuple(sorted(current.items())))
     return Vector(labels, vector.values, vector.present, drop)
-
-
-def _go_regex(regex: str) -> str:
-    """RE2 spellings Python's re lacks."""
-    return regex.replace("\\z", "\\Z")
 
 
 def _expand(match: re.Match[str], template: str) -> str:
@@ -190,10 +186,12 @@ def absent_labels(matcher_sets: list[list[Matcher]]) -> Labels:
         return ()
     seen: dict[str, str] = {}
     repeated: set[str] = set()
+    named: set[str] = set()
     for m in matcher_sets[0]:
+        if m.name in named:
+            repeated.add(m.name)
+        named.add(m.name)
         if m.op == "=" and m.name != METRIC_NAME:
-            if m.name in seen:
-                repeated.add(m.name)
             seen[m.name] = m.value
     return tuple(sorted((k, v) for k, v in seen.items() if k not in repeated))
 
@@ -285,11 +283,16 @@ def sort_rows(vector: Vector, step: int, descending: bool) -> list[int]:
 
 
 def sort_by_label_rows(vector: Vector, names: list[str], descending: bool) -> list[int]:
-    def key(i: int) -> tuple[list[str], Labels]:
+    def key(i: int) -> tuple[list[list[tuple[int, int | str]]], Labels]:
         labels = dict(vector.labels[i])
-        return [labels.get(n, "") for n in names], vector.labels[i]
+        return [_natural(labels.get(n, "")) for n in names], vector.labels[i]
 
     return sorted(range(len(vector.labels)), key=key, reverse=descending)
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    """Natural order ("2" before "10"), as Prometheus's sort_by_label."""
+    return [(0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", text)]
 
 
 def timestamps_of(values_ts: Ints) -> Floats:

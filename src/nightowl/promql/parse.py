@@ -8,6 +8,7 @@ import promql_parser as pp
 
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
 from nightowl.promql.errors import QueryParseError
+from nightowl.promql.regex import compile_anchored, to_python
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_AT_MS = 253402300799000  # 9999-12-31T23:59:59Z, the largest time promql-parser can represent
@@ -61,12 +62,21 @@ def at_ms(at: pp.AtModifier | None, start_ms: int, end_ms: int) -> int | None:
     return ms
 
 
+def _matcher(m: pp.Matcher) -> Matcher:
+    op = _OPS[str(m.op)]
+    if op in ("=~", "!~"):
+        compile_anchored(m.value)
+        return Matcher(m.name, op, to_python(m.value))
+    return Matcher(m.name, op, m.value)
+
+
 def selector_matchers(selector: pp.VectorSelector) -> list[list[Matcher]]:
-    """The matcher sets of a selector (several for `{a="1" or b="2"}`), `__name__` folded in."""
-    base = [Matcher(m.name, _OPS[str(m.op)], m.value) for m in selector.matchers.matchers]
+    """The matcher sets of a selector (several for `{a="1" or b="2"}`), `__name__` folded in; regexes
+    are checked here and rewritten to Python's dialect."""
+    base = [_matcher(m) for m in selector.matchers.matchers]
     if selector.name:
         base.insert(0, Matcher(METRIC_NAME, "=", selector.name))
     alternatives = selector.matchers.or_matchers
     if not alternatives:
         return [base]
-    return [base + [Matcher(m.name, _OPS[str(m.op)], m.value) for m in group] for group in alternatives]
+    return [base + [_matcher(m) for m in group] for group in alternatives]

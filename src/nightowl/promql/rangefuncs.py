@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from nightowl.promql.errors import QueryExecutionError
+from nightowl.promql.summation import accurate_sum, welford_variance
 from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Vector
 
 _CHUNK_ELEMENTS = 1 << 21
@@ -139,8 +140,7 @@ def count_changes(rv: RangeVector, resets: bool) -> Vector:
 
 
 def _kahan_sum(vals: Floats, axis: int = -1) -> Floats:
-    total: Floats = np.sum(vals, axis=axis)
-    return total
+    return accurate_sum(vals, axis)
 
 
 def _sum(vals: Floats, mask: Bools, counts: Ints) -> Floats:
@@ -169,11 +169,7 @@ def _max(vals: Floats, mask: Bools, counts: Ints) -> Floats:
 
 
 def _variance(vals: Floats, mask: Bools, counts: Ints) -> Floats:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.sum(np.where(mask, vals, 0.0), axis=-1) / counts
-        dev = np.where(mask, vals - mean[..., None], 0.0)
-        result: Floats = np.sum(dev * dev, axis=-1) / counts
-    return result
+    return welford_variance(vals, mask)
 
 
 def quantile_of(q: Floats, vals: Floats, counts: Ints) -> Floats:

@@ -102,8 +102,20 @@ class RangeVector:
 Value = Scalar | String | Vector | RangeVector
 
 
+_NAME_LABELS = (METRIC_NAME, "__type__", "__unit__")
+
+
 def drop_metric_name(labels: Labels) -> Labels:
-    return tuple(pair for pair in labels if pair[0] != METRIC_NAME)
+    """Without `__name__` (and the `__type__`/`__unit__` labels that describe it)."""
+    return tuple(pair for pair in labels if pair[0] not in _NAME_LABELS)
+
+
+def names_dropped(vector: Vector) -> Vector:
+    """Pending name drops applied, without the duplicate check (for grouping operations)."""
+    if not vector.drop_name.any():
+        return vector
+    labels = [drop_metric_name(lbl) if drop else lbl for lbl, drop in zip(vector.labels, vector.drop_name, strict=True)]
+    return Vector(labels, vector.values, vector.present)
 
 
 def finalize(vector: Vector) -> Vector:
