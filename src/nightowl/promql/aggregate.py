@@ -90,7 +90,9 @@ def aggregate(op: str, vector: Vector, grouping: list[str], without: bool, param
             result = quantile_of(q, filled, count)
         else:
             raise QueryExecutionError(f"unknown aggregation {op!r}")
-    return Vector(groups.labels, np.where(out_present, result, 0.0), out_present)
+    drop = np.zeros(len(groups.labels), bool)
+    np.logical_or.at(drop, groups.index, vector.drop_name)
+    return Vector(groups.labels, np.where(out_present, result, 0.0), out_present, drop)
 
 
 def _select_k(op: str, vector: Vector, groups: Groups, param: Floats) -> Vector:

@@ -12,6 +12,7 @@ from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
+from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget
 from nightowl.promql.values import RangeVector, Scalar, String, Vector, drop_metric_name, finalize
@@ -29,15 +30,16 @@ class EngineLimits:
     subquery_step_ms: int = 60_000
 
 
-def _ordered_top(node: pp.Expr) -> bool:
-    """Whether an instant query's result keeps the evaluator's order instead of label order."""
+def _result_order(node: pp.Expr) -> str:
+    """How an instant query's vector is ordered: "keep" (sort functions), "desc"/"asc" by value
+    (topk/bottomk), or "labels"."""
     while isinstance(node, pp.ParenExpr):
         node = node.expr
-    if isinstance(node, pp.Call):
-        return node.func.name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc")
-    if isinstance(node, pp.AggregateExpr):
-        return str(node.op) in ("topk", "bottomk")
-    return False
+    if isinstance(node, pp.Call) and node.func.name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
+        return "keep"
+    if isinstance(node, pp.AggregateExpr) and str(node.op) in ("topk", "bottomk"):
+        return "desc" if str(node.op) == "topk" else "asc"
+    return "labels"
 
 
 class PromQLEngine:
@@ -47,30 +49,53 @@ class PromQLEngine:
         self.querier = querier
         self.limits = limits or EngineLimits()
 
-    def _context(self, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
+    def _context(self, query: str, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
         limits = self.limits
         budget = Budget(limits.max_samples, limits.max_series, time.monotonic() + (timeout_s or limits.timeout_s))
-        return Context(self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms)
+        return Context(
+            self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms, query
+        )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
         expr = parse(query, self.limits.max_length)
-        ctx = self._context(time_ms, time_ms, 0, timeout_s)
+        ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
         value = Evaluator(ctx).eval(expr, ts)
         if isinstance(value, Scalar):
             return QueryResult(
-                "scalar", [], scalar=(time_ms, float(value.values[0])), samples_loaded=ctx.budget.samples
+                "scalar",
+                [],
+                scalar=(time_ms, float(value.values[0])),
+                samples_loaded=ctx.budget.samples,
+                warnings=ctx.warnings,
+                infos=ctx.infos,
             )
         if isinstance(value, String):
-            return QueryResult("string", [], string=(time_ms, value.value), samples_loaded=ctx.budget.samples)
+            return QueryResult(
+                "string",
+                [],
+                string=(time_ms, value.value),
+                samples_loaded=ctx.budget.samples,
+                warnings=ctx.warnings,
+                infos=ctx.infos,
+            )
         if isinstance(value, RangeVector):
-            return QueryResult("matrix", _range_series(value), samples_loaded=ctx.budget.samples)
+            return QueryResult(
+                "matrix",
+                _range_series(value),
+                samples_loaded=ctx.budget.samples,
+                warnings=ctx.warnings,
+                infos=ctx.infos,
+            )
         vector = finalize(value).compact()
         rows = list(range(len(vector)))
-        if not _ordered_top(expr):
+        order = _result_order(expr)
+        if order == "labels":
             rows.sort(key=lambda i: vector.labels[i])
+        elif order != "keep":
+            rows = sort_rows(vector, 0, descending=order == "desc")
         series = [Series(vector.labels[i], np.array([time_ms], np.int64), vector.values[i, :1].copy()) for i in rows]
-        return QueryResult("vector", series, samples_loaded=ctx.budget.samples)
+        return QueryResult("vector", series, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)
 
     def range(
         self, query: str, start_ms: int, end_ms: int, step_ms: int, *, timeout_s: float | None = None
@@ -87,12 +112,15 @@ class PromQLEngine:
                 "Try decreasing the query resolution (?step=XX)"
             )
         expr = parse(query, self.limits.max_length)
-        ctx = self._context(start_ms, end_ms, step_ms, timeout_s)
+        ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)
+        ctx.ranged = True
         ts = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
         value = Evaluator(ctx).eval(expr, ts)
         if isinstance(value, Scalar):
             series = [Series((), ts, value.values)]
-            return QueryResult("matrix", series, samples_loaded=ctx.budget.samples)
+            return QueryResult(
+                "matrix", series, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos
+            )
         if not isinstance(value, Vector):
             kind = "range vector" if isinstance(value, RangeVector) else "string"
             raise QueryExecutionError(
@@ -103,7 +131,7 @@ class PromQLEngine:
         for i in sorted(range(len(vector)), key=lambda i: vector.labels[i]):
             mask = vector.present[i]
             out.append(Series(vector.labels[i], ts[mask], vector.values[i, mask]))
-        return QueryResult("matrix", out, samples_loaded=ctx.budget.samples)
+        return QueryResult("matrix", out, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)
 
 
 def _range_series(value: RangeVector) -> list[Series]:

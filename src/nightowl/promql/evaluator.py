@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import numpy as np
 import promql_parser as pp
@@ -34,6 +35,27 @@ class Context:
     lookback_ms: int
     budget: Budget
     subquery_step_ms: int = 60_000
+    query: str = ""
+    ranged: bool = False
+    warnings: list[str] = field(default_factory=list)
+    infos: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def info(self, message: str) -> None:
+        if message not in self.infos:
+            self.infos.append(message)
+
+    def position(self, pattern: str) -> str:
+        """A `(line:column)` suffix like Prometheus's annotations carry, found by searching the query text."""
+        match = re.search(pattern, self.query)
+        if match is None:
+            return ""
+        line = self.query.count("\n", 0, match.start()) + 1
+        column = match.start() - (self.query.rfind("\n", 0, match.start()) + 1) + 1
+        return f" ({line}:{column})"
 
 
 def _go_div(a: int, b: int) -> int:
@@ -199,15 +221,37 @@ class Evaluator:
             return agg.count_values(vector, label, grouping, without)
         param = self._scalar_arg(_required(node.param), ts) if op in ("topk", "bottomk", "quantile", "limitk") else None
         if op in ("topk", "bottomk", "limitk") and param is not None:
+            if np.isnan(param).any():
+                raise QueryExecutionError("Parameter value is NaN")
             return agg.aggregate(op, vector, grouping, without, param)
-        vector = _apply_drop(vector)
+        if op == "quantile" and param is not None:
+            self._check_quantile(param)
         return agg.aggregate(op, vector, grouping, without, param)
+
+    def _check_quantile(self, q: Floats) -> None:
+        bad = np.isnan(q) | (q < 0) | (q > 1)
+        if bad.any():
+            value = float(q[np.flatnonzero(bad)[0]])
+            self.ctx.warn(f"PromQL warning: quantile value should be between 0 and 1, got {value:g}")
+
+    def _counter_hint(self, node: pp.Expr, func: str) -> None:
+        while isinstance(node, pp.ParenExpr):
+            node = node.expr
+        if isinstance(node, pp.MatrixSelector):
+            name = node.vector_selector.name or ""
+            if name and not name.endswith(("_total", "_sum", "_count", "_bucket")):
+                self.ctx.info(
+                    "PromQL info: metric might not be a counter, name does not end in "
+                    f'_total/_sum/_count/_bucket: "{name}"'
+                )
 
     def call(self, node: pp.Call, ts: Ints) -> Value:
         name = node.func.name
         args = list(node.args)
         if name in ("rate", "increase", "delta"):
             rv = self._range_arg(args[0], ts, name)
+            if name != "delta":
+                self._counter_hint(args[0], name)
             return rangefuncs.extrapolated_rate(rv, name != "delta", name == "rate")
         if name in ("irate", "idelta"):
             return rangefuncs.instant_rate(self._range_arg(args[0], ts, name), name == "irate")
@@ -217,12 +261,13 @@ class Evaluator:
             return rangefuncs.over_time(self._range_arg(args[0], ts, name), name)
         if name == "quantile_over_time":
             q = self._scalar_arg(args[0], ts)
+            self._check_quantile(q)
             return rangefuncs.over_time(self._range_arg(args[1], ts, name), name, q)
         if name == "deriv":
             return rangefuncs.deriv(self._range_arg(args[0], ts, name))
         if name == "predict_linear":
             seconds = self._scalar_arg(args[1], ts)
-            return rangefuncs.predict_linear(self._range_arg(args[0], ts, name), seconds)
+            return rangefuncs.predict_linear(self._range_arg(args[0], ts, name), seconds, ts)
         if name in ("holt_winters", "double_exponential_smoothing"):
             rv = self._range_arg(args[0], ts, name)
             sf, tf = self._scalar_arg(args[1], ts), self._scalar_arg(args[2], ts)
@@ -288,6 +333,12 @@ class Evaluator:
             return functions.label_join(v, dst, sep, [self._string_arg(a, ts) for a in args[3:]])
         if name in ("sort", "sort_desc", "sort_by_label", "sort_by_label_desc"):
             v = self._vector_arg(args[0], ts)
+            if self.ctx.ranged:
+                where = self.ctx.position(rf"\b{name}\s*\(")
+                self.ctx.warn(
+                    "PromQL warning: sort is ineffective for range queries since results are always ordered "
+                    f"by labels{where}"
+                )
             if name.startswith("sort_by_label"):
                 names = [self._string_arg(a, ts) for a in args[1:]]
                 return v.take(functions.sort_by_label_rows(v, names, name.endswith("desc")))
@@ -297,8 +348,39 @@ class Evaluator:
             return v
         if name == "histogram_quantile":
             q = self._scalar_arg(args[0], ts)
-            return functions.histogram_quantile(q, _apply_drop(self._vector_arg(args[1], ts)))
+            self._check_quantile(q)
+            result, notes = functions.histogram_quantile(q, _apply_drop(self._vector_arg(args[1], ts)))
+            for note in notes:
+                (self.ctx.info if note.startswith("PromQL info") else self.ctx.warn)(note)
+            return result
+        if name == "histogram_fraction":
+            lower, upper = self._scalar_arg(args[0], ts), self._scalar_arg(args[1], ts)
+            return functions.histogram_fraction(lower, upper, _apply_drop(self._vector_arg(args[2], ts)))
+        if name == "histogram_quantiles":
+            return self.histogram_quantiles(args, ts)
         raise QueryExecutionError(f"function {name!r} is not supported")
+
+    def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
+        """One output series per requested quantile, told apart by the given label."""
+        buckets = _apply_drop(self._vector_arg(args[0], ts))
+        label = self._string_arg(args[1], ts)
+        parts: list[Vector] = []
+        for arg in args[2:]:
+            q = self._scalar_arg(arg, ts)
+            self._check_quantile(q)
+            result, notes = functions.histogram_quantile(q, buckets)
+            for note in notes:
+                (self.ctx.info if note.startswith("PromQL info") else self.ctx.warn)(note)
+            text = agg.format_value(float(q[0]))
+            result.labels = [tuple(sorted((*lbl, (label, text)))) for lbl in result.labels]
+            parts.append(result)
+        if not parts:
+            return Vector.empty(len(ts))
+        return Vector(
+            [lbl for p in parts for lbl in p.labels],
+            np.concatenate([p.values for p in parts]),
+            np.concatenate([p.present for p in parts]),
+        )
 
     def timestamp(self, node: pp.Expr, ts: Ints) -> Vector:
         inner = node

@@ -196,17 +196,22 @@ def absent_labels(matcher_sets: list[list[Matcher]]) -> Labels:
     return tuple(sorted((k, v) for k, v in seen.items() if k not in repeated))
 
 
-def histogram_quantile(q: Floats, vector: Vector) -> Vector:
-    """Classic-bucket quantile, as Prometheus's bucketQuantile (monotonicity fix, +Inf bucket required)."""
+def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
+    """Classic-bucket quantile, as Prometheus's bucketQuantile (monotonicity fix, +Inf bucket required).
+    Returns the result and the annotations Prometheus would attach."""
     steps = vector.values.shape[1]
+    notes: list[str] = []
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for i, labels in enumerate(vector.labels):
         le_text = dict(labels).get("le")
-        if le_text is None:
-            continue
         try:
-            upper = float(le_text)
+            upper = float(le_text if le_text is not None else "")
         except ValueError:
+            name = dict(labels).get(METRIC_NAME, "")
+            notes.append(
+                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le_text or ""}" '
+                f'for metric name "{name}"'
+            )
             continue
         key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
         groups.setdefault(key, []).append((upper, i))
@@ -225,24 +230,76 @@ def histogram_quantile(q: Floats, vector: Vector) -> Vector:
         valid = np.zeros((len(uniq), steps), bool)
         np.add.at(merged, inverse, np.nan_to_num(counts, nan=0.0))
         np.logical_or.at(valid, inverse, vector.present[rows])
-        values = _bucket_quantile(qs, uniq, merged, valid)
+        values, fixed = _bucket_quantile(qs, uniq, merged, valid)
+        if fixed:
+            name = dict(vector.labels[rows[0]]).get(METRIC_NAME, "")
+            notes.append(
+                "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see "
+                "https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) "
+                f'for metric name "{name}"'
+            )
         out_labels.append(key)
         out_values.append(values)
         out_present.append(present)
+    if not out_labels:
+        return Vector.empty(steps), notes
+    return Vector(out_labels, np.array(out_values), np.array(out_present)), notes
+
+
+def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
+    """Share of observations in [lower, upper] from classic buckets, interpolating linearly inside
+    finite buckets (an infinite bucket only counts when wholly inside the range)."""
+    steps = vector.values.shape[1]
+    groups: dict[Labels, list[tuple[float, int]]] = {}
+    for i, labels in enumerate(vector.labels):
+        try:
+            bound = float(dict(labels).get("le", ""))
+        except ValueError:
+            continue
+        key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
+        groups.setdefault(key, []).append((bound, i))
+    out_labels: list[Labels] = []
+    out_values: list[Floats] = []
+    out_present: list[np.ndarray] = []
+    lo_q, hi_q = lower[None, :], upper[None, :]
+    for key, members in groups.items():
+        members.sort()
+        bounds = np.array([b for b, _ in members])
+        rows = np.array([i for _, i in members])
+        cumulative = np.maximum.accumulate(np.where(vector.present[rows], vector.values[rows], 0.0), axis=0)
+        counts = np.diff(cumulative, axis=0, prepend=0.0)
+        lows = np.concatenate([[0.0 if bounds[0] > 0 else -np.inf], bounds[:-1]])[:, None]
+        highs = bounds[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            inside = (lows >= lo_q) & (highs <= hi_q)
+            overlap = np.minimum(highs, hi_q) - np.maximum(lows, lo_q)
+            finite = np.isfinite(lows) & np.isfinite(highs)
+            partial = np.where(finite & (overlap > 0), counts * overlap / (highs - lows), 0.0)
+            taken = np.where(inside, counts, partial).sum(axis=0)
+            total = cumulative[-1]
+            result = np.where(total > 0, taken / total, np.nan)
+            result = np.where(lower >= upper, 0.0, result)
+            result = np.where(np.isnan(lower) | np.isnan(upper) | ~np.isinf(bounds[-1]), np.nan, result)
+        out_labels.append(key)
+        out_values.append(result)
+        out_present.append(vector.present[rows].any(axis=0))
     if not out_labels:
         return Vector.empty(steps)
     return Vector(out_labels, np.array(out_values), np.array(out_present))
 
 
-def _bucket_quantile(q: Floats, bounds: Floats, counts: Floats, valid: np.ndarray) -> Floats:
+def _bucket_quantile(q: Floats, bounds: Floats, counts: Floats, valid: np.ndarray) -> tuple[Floats, bool]:
     steps = counts.shape[1]
     result = np.full(steps, np.nan)
+    fixed = False
     for s in range(steps):
         have = valid[:, s]
         b = bounds[have]
         c = counts[have, s]
+        if len(c) > 1 and (np.diff(c) < 0).any():
+            fixed = True
         result[s] = _one_quantile(float(q[s]), b, c)
-    return result
+    return result, fixed
 
 
 def _one_quantile(q: float, bounds: Floats, counts: Floats) -> float:

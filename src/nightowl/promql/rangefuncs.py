@@ -174,7 +174,13 @@ def _variance(vals: Floats, mask: Bools, counts: Ints) -> Floats:
 
 def quantile_of(q: Floats, vals: Floats, counts: Ints) -> Floats:
     """Prometheus's `quantile`: linear interpolation between the closest ranks; `vals` padded with +Inf."""
-    ordered = np.sort(vals, axis=-1)
+    nans = np.isnan(vals)
+    if nans.any():
+        # Go's sort puts NaN first: the NaN samples count as the smallest values
+        ordered = np.sort(np.where(nans, -np.inf, vals), axis=-1)
+        ordered = np.where(np.arange(vals.shape[-1]) < nans.sum(axis=-1)[..., None], np.nan, ordered)
+    else:
+        ordered = np.sort(vals, axis=-1)
     with np.errstate(invalid="ignore"):
         rank = q * (counts - 1)
         rank_safe = np.where(np.isfinite(rank), rank, 0.0)
@@ -293,8 +299,9 @@ def deriv(rv: RangeVector) -> Vector:
     return _result(rv, slope, ok)
 
 
-def predict_linear(rv: RangeVector, seconds: Floats) -> Vector:
-    slope, intercept, ok = linear_regression(rv, rv.eval_ts)
+def predict_linear(rv: RangeVector, seconds: Floats, step_ts: Ints) -> Vector:
+    """Regression anchored at the evaluation step's time (not the `@` time), as Prometheus does."""
+    slope, intercept, ok = linear_regression(rv, step_ts)
     return _result(rv, intercept + slope * seconds[None, :], ok)
 
 
