@@ -48,6 +48,22 @@ class Context:
         if message not in self.infos:
             self.infos.append(message)
 
+    def position_of(self, node: pp.Expr) -> str:
+        """Where an argument starts in the query text, for annotations (promql-parser keeps no positions)."""
+        while isinstance(node, pp.ParenExpr):
+            node = node.expr
+        if isinstance(node, pp.VectorSelector) and node.name:
+            return self.position(rf"(?<![\w:]){re.escape(node.name)}(?![\w:])")
+        if isinstance(node, pp.NumberLiteral):
+            value = float(node.val)
+            if value != value:
+                return self.position(r"(?i)(?<![\w.])nan(?![\w.])")
+        try:
+            text = node.prettify()
+        except BaseException:  # promql-parser may panic while printing
+            return ""
+        return self.position(re.escape(text))
+
     def position(self, pattern: str) -> str:
         """A `(line:column)` suffix like Prometheus's annotations carry, found by searching the query text."""
         match = re.search(pattern, self.query)
@@ -220,19 +236,31 @@ class Evaluator:
                 raise QueryExecutionError(f'invalid label name "{label}"')
             return agg.count_values(vector, label, grouping, without)
         param = self._scalar_arg(_required(node.param), ts) if op in ("topk", "bottomk", "quantile", "limitk") else None
+        if op == "limit_ratio":
+            ratio = self._scalar_arg(_required(node.param), ts)
+            if np.isnan(ratio).any():
+                raise QueryExecutionError("Ratio value is NaN")
+            raise QueryExecutionError("limit_ratio is not supported")
         if op in ("topk", "bottomk", "limitk") and param is not None:
             if np.isnan(param).any():
                 raise QueryExecutionError("Parameter value is NaN")
             return agg.aggregate(op, vector, grouping, without, param)
         if op == "quantile" and param is not None:
-            self._check_quantile(param)
+            self._check_quantile(param, _required(node.param))
         return agg.aggregate(op, vector, grouping, without, param)
 
-    def _check_quantile(self, q: Floats) -> None:
+    def _check_quantile(self, q: Floats, node: pp.Expr) -> None:
         bad = np.isnan(q) | (q < 0) | (q > 1)
         if bad.any():
             value = float(q[np.flatnonzero(bad)[0]])
-            self.ctx.warn(f"PromQL warning: quantile value should be between 0 and 1, got {value:g}")
+            text = "NaN" if value != value else f"{value:g}"
+            where = self.ctx.position_of(node)
+            self.ctx.warn(f"PromQL warning: quantile value should be between 0 and 1, got {text}{where}")
+
+    def _annotate(self, notes: list[str], node: pp.Expr) -> None:
+        where = self.ctx.position_of(node)
+        for note in notes:
+            (self.ctx.info if note.startswith("PromQL info") else self.ctx.warn)(note + where)
 
     def _counter_hint(self, node: pp.Expr, func: str) -> None:
         while isinstance(node, pp.ParenExpr):
@@ -261,7 +289,7 @@ class Evaluator:
             return rangefuncs.over_time(self._range_arg(args[0], ts, name), name)
         if name == "quantile_over_time":
             q = self._scalar_arg(args[0], ts)
-            self._check_quantile(q)
+            self._check_quantile(q, args[0])
             return rangefuncs.over_time(self._range_arg(args[1], ts, name), name, q)
         if name == "deriv":
             return rangefuncs.deriv(self._range_arg(args[0], ts, name))
@@ -348,14 +376,15 @@ class Evaluator:
             return v
         if name == "histogram_quantile":
             q = self._scalar_arg(args[0], ts)
-            self._check_quantile(q)
+            self._check_quantile(q, args[0])
             result, notes = functions.histogram_quantile(q, _apply_drop(self._vector_arg(args[1], ts)))
-            for note in notes:
-                (self.ctx.info if note.startswith("PromQL info") else self.ctx.warn)(note)
+            self._annotate(notes, args[1])
             return result
         if name == "histogram_fraction":
             lower, upper = self._scalar_arg(args[0], ts), self._scalar_arg(args[1], ts)
-            return functions.histogram_fraction(lower, upper, _apply_drop(self._vector_arg(args[2], ts)))
+            fraction, notes = functions.histogram_fraction(lower, upper, _apply_drop(self._vector_arg(args[2], ts)))
+            self._annotate(notes, args[2])
+            return fraction
         if name == "histogram_quantiles":
             return self.histogram_quantiles(args, ts)
         raise QueryExecutionError(f"function {name!r} is not supported")
@@ -367,12 +396,11 @@ class Evaluator:
         parts: list[Vector] = []
         for arg in args[2:]:
             q = self._scalar_arg(arg, ts)
-            self._check_quantile(q)
+            self._check_quantile(q, arg)
             result, notes = functions.histogram_quantile(q, buckets)
-            for note in notes:
-                (self.ctx.info if note.startswith("PromQL info") else self.ctx.warn)(note)
-            text = agg.format_value(float(q[0]))
-            result.labels = [tuple(sorted((*lbl, (label, text)))) for lbl in result.labels]
+            self._annotate(notes, args[0])
+            text = repr(float(q[0])) if np.isfinite(q[0]) else agg.format_value(float(q[0]))
+            result.labels = [tuple(sorted({**dict(lbl), label: text}.items())) for lbl in result.labels]
             parts.append(result)
         if not parts:
             return Vector.empty(len(ts))

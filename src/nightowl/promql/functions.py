@@ -246,15 +246,22 @@ def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
     return Vector(out_labels, np.array(out_values), np.array(out_present)), notes
 
 
-def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
+def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> tuple[Vector, list[str]]:
     """Share of observations in [lower, upper] from classic buckets, interpolating linearly inside
     finite buckets (an infinite bucket only counts when wholly inside the range)."""
     steps = vector.values.shape[1]
+    notes: list[str] = []
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for i, labels in enumerate(vector.labels):
+        le_text = dict(labels).get("le")
         try:
-            bound = float(dict(labels).get("le", ""))
+            bound = float(le_text if le_text is not None else "")
         except ValueError:
+            name = dict(labels).get(METRIC_NAME, "")
+            notes.append(
+                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le_text or ""}" '
+                f'for metric name "{name}"'
+            )
             continue
         key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
         groups.setdefault(key, []).append((bound, i))
@@ -275,6 +282,8 @@ def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
             overlap = np.minimum(highs, hi_q) - np.maximum(lows, lo_q)
             finite = np.isfinite(lows) & np.isfinite(highs)
             partial = np.where(finite & (overlap > 0), counts * overlap / (highs - lows), 0.0)
+            open_end = ((highs == np.inf) & (hi_q == np.inf)) | ((lows == -np.inf) & (lo_q == -np.inf))
+            partial = np.where(open_end & (overlap > 0), counts, partial)
             taken = np.where(inside, counts, partial).sum(axis=0)
             total = cumulative[-1]
             result = np.where(total > 0, taken / total, np.nan)
@@ -284,8 +293,8 @@ def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> Vector:
         out_values.append(result)
         out_present.append(vector.present[rows].any(axis=0))
     if not out_labels:
-        return Vector.empty(steps)
-    return Vector(out_labels, np.array(out_values), np.array(out_present))
+        return Vector.empty(steps), notes
+    return Vector(out_labels, np.array(out_values), np.array(out_present)), notes
 
 
 def _bucket_quantile(q: Floats, bounds: Floats, counts: Floats, valid: np.ndarray) -> tuple[Floats, bool]:

@@ -75,11 +75,14 @@ def extrapolated_rate(rv: RangeVector, is_counter: bool, is_rate: bool) -> Vecto
     v, t = rv.values, rv.timestamps
     result = v[last] - v[first]
     if is_counter:
-        same = _pairs(rv)
-        prev = np.concatenate([[0.0], v[:-1]])
-        drops = np.where(same & (v < prev), prev, 0.0)
-        cum = _cum(drops)
-        result = result + (cum[last + 1] - cum[first + 1])
+        # counter resets are rare: prefix sums over the reset positions only
+        resets = np.flatnonzero(v[1:] < v[:-1]) + 1
+        resets = resets[_pairs(rv)[resets]] if len(resets) else resets
+        if len(resets):
+            cum = np.concatenate([[0.0], np.cumsum(v[resets - 1])])
+            upto_last = np.searchsorted(resets, last, side="right")
+            upto_first = np.searchsorted(resets, first, side="right")
+            result = result + (cum[upto_last] - cum[upto_first])
     range_start = (rv.eval_ts - rv.range_ms)[None, :].astype(np.float64)
     range_end = rv.eval_ts[None, :].astype(np.float64)
     first_t, last_t = t[first].astype(np.float64), t[last].astype(np.float64)
@@ -225,7 +228,9 @@ def over_time(rv: RangeVector, name: str, param: Floats | None = None) -> Vector
 
         def mad(v: Floats, m: Bools, c: Ints) -> Floats:
             median = quantile_of(np.full(c.shape, 0.5), v, c)
-            return quantile_of(np.full(c.shape, 0.5), np.where(m, np.abs(v - median[..., None]), np.inf), c)
+            deviation = quantile_of(np.full(c.shape, 0.5), np.where(m, np.abs(v - median[..., None]), np.inf), c)
+            result: Floats = np.where((np.isnan(v) & m).any(axis=-1), np.nan, deviation)
+            return result
 
         return _result(rv, _gather(rv, lo, hi, mad, fill=np.inf), ok)
     if name in ("ts_of_max_over_time", "ts_of_min_over_time"):

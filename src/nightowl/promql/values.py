@@ -91,8 +91,8 @@ class RangeVector:
         top = max(int(self.timestamps.max()) if len(self.timestamps) else 0, int(self.eval_ts.max()))
         width = top - base + 2
         counts = np.diff(self.offsets)
-        owner = np.repeat(np.arange(n, dtype=np.int64), counts)
-        keys = owner * width + (self.timestamps - base)
+        keys = np.repeat(np.arange(n, dtype=np.int64) * width - base, counts)
+        keys += self.timestamps
         series_base = (np.arange(n, dtype=np.int64) * width)[:, None]
         hi = np.searchsorted(keys, series_base + (self.eval_ts - base)[None, :], side="right")
         lo = np.searchsorted(keys, series_base + (self.eval_ts - self.range_ms - base)[None, :], side="right")
