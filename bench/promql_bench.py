@@ -100,10 +100,14 @@ class ArrayQuerier:
                 out.append(Series(self.labels[i], ts[a:b], self.values[i, a:b]))
         return out
 
-    def series(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0) -> list[Labels]:
+    def series(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[Labels]:
         return []
 
-    def label_names(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0) -> list[str]:
+    def label_names(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
         return []
 
     def label_values(
@@ -153,7 +157,7 @@ def main() -> None:
     engine = PromQLEngine(querier)
     end_s = -(-end_ms // 1000) * 1000
     window_start = end_s - int(args.hours * 3600 * 1000)
-    print(f"| query | instant ms (median) | range ms (median) | result series |")
+    print("| query | instant ms (median) | range ms (median) | result series |")
     print("|---|---|---|---|")
     for name, query in QUERIES:
         row = []
