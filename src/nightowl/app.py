@@ -21,6 +21,8 @@ from nightowl.api import (
     ingest_prometheus,
     keys,
     notifications,
+    otlp,
+    prometheus,
     routes,
     status,
     status_pages,
@@ -77,6 +79,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(notifications.router)
     app.include_router(routes.router)
     app.include_router(escalations.router)
+    app.include_router(prometheus.router)
+    app.include_router(otlp.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

@@ -194,6 +194,22 @@ class Settings(BaseSettings):
     def _tsdb_tiers(cls, value: list[str]) -> list[str]:
         return [_duration(v) for v in value]
 
+    lookback_delta: float = Field(
+        300.0,
+        gt=0,
+        le=86400 * 7,
+        description="PromQL lookback delta in seconds: how far back an instant selector looks.",
+    )
+    query_max_samples: int = Field(
+        50_000_000, ge=0, description="Most samples one PromQL query may load (0: no limit); beyond it 422."
+    )
+    query_max_series: int = Field(
+        0, ge=0, description="Most series one PromQL query may select (0: no limit); beyond it 422."
+    )
+    query_timeout: float = Field(120.0, gt=0, le=3600, description="PromQL query timeout in seconds; beyond it 503.")
+    query_max_length: int = Field(
+        16_384, ge=256, le=1_048_576, description="Longest PromQL query accepted, in characters."
+    )
     ingest_max_samples_per_request: int = Field(
         5_000_000, ge=1, description="Most samples one ingest request may carry; more refuses it whole with 413."
     )
@@ -287,6 +303,22 @@ class Settings(BaseSettings):
         86400.0,
         gt=0,
         description="A notification still undelivered after this many seconds of retries goes to the dead letters.",
+    )
+
+    otlp_translation_strategy: Literal[
+        "UnderscoreEscapingWithSuffixes",
+        "UnderscoreEscapingWithoutSuffixes",
+        "NoUTF8EscapingWithSuffixes",
+        "NoTranslation",
+    ] = Field(
+        "UnderscoreEscapingWithSuffixes",
+        description="How OTLP metric and attribute names become Prometheus names (Prometheus's "
+        "`otlp.translation_strategy`): escape to `_` and add unit/`_total` suffixes by default.",
+    )
+    otlp_promote_resource_attributes: list[str] = Field(
+        [],
+        description="OTLP resource attributes copied as labels onto every series of the resource "
+        "(all resource attributes also land on `target_info`).",
     )
 
     @classmethod

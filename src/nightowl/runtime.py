@@ -29,6 +29,7 @@ from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.pipeline import Pipeline, build_pipeline
+from nightowl.promql.engine import EngineLimits, PromQLEngine
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,16 @@ class Nightowl:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
+        self.query_engine = PromQLEngine(
+            self.storage,
+            EngineLimits(
+                lookback_ms=round(self.settings.lookback_delta * 1000),
+                max_samples=self.settings.query_max_samples,
+                max_series=self.settings.query_max_series,
+                timeout_s=self.settings.query_timeout,
+                max_length=self.settings.query_max_length,
+            ),
+        )
         self.ingestor = Ingestor(
             lambda: self.storage,
             IngestLimits.from_settings(self.settings),
@@ -153,7 +164,10 @@ class Nightowl:
         if self.settings.metrics_storage == "tsdb" and not self.settings.metrics_url:
             tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
             self.storage = tsdb
+            # Components built in __post_init__ held the placeholder storage; point them at the TSDB.
             self.checks.appender = tsdb
+            if isinstance(self.query_engine, PromQLEngine):
+                self.query_engine.querier = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
         self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets)

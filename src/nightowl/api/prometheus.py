@@ -1,0 +1,362 @@
+"""The Prometheus-compatible query API under /prometheus/api/v1 (what Grafana and promtool speak).
+
+Answers use Prometheus's envelope (`status`, `data`, `errorType`, `error`, `warnings`), not problem
+JSON: 400 bad_data for bad parameters, 422 execution for query errors and limits, 503 timeout.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import re
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+import promql_parser as pp
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from nightowl import __version__
+from nightowl.api.deps import get_nightowl, requires
+from nightowl.metrics.api import QueryResult
+from nightowl.metrics.model import Matcher
+from nightowl.promql import jsonfmt
+from nightowl.promql.errors import PromQLError, QueryParseError
+from nightowl.promql.parse import parse, selector_matchers
+from nightowl.runtime import Nightowl
+
+router = APIRouter(prefix="/prometheus/api/v1", tags=["prometheus"], dependencies=[Depends(requires("read"))])
+NightowlDep = Annotated[Nightowl, Depends(get_nightowl)]
+
+MIN_TIME_MS = -9223372036854775 // 1000 * 1000
+MAX_TIME_MS = 9223372036854775 // 1000 * 1000
+_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
+_DURATION = re.compile(r"^(?:\d+(?:y|w|d|h|ms|m|s))+$")
+
+
+class BadParameter(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _answer(data: Any, warnings: list[str] | None = None, infos: list[str] | None = None) -> Response:
+    body: dict[str, Any] = {"status": "success", "data": data}
+    if warnings:
+        body["warnings"] = warnings
+    if infos:
+        body["infos"] = infos
+    return Response(jsonfmt.dumps(body), media_type="application/json")
+
+
+def _error(kind: str, message: str) -> Response:
+    body = {"status": "error", "errorType": kind, "error": message}
+    return Response(jsonfmt.dumps(body), status_code=_STATUS.get(kind, 422), media_type="application/json")
+
+
+async def _params(request: Request) -> dict[str, list[str]]:
+    """Query string and url-encoded form body together, as Prometheus reads them."""
+    found: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        found.setdefault(key, []).append(value)
+    if request.method == "POST":
+        form = await request.form()
+        for key, item in form.multi_items():
+            if isinstance(item, str):
+                found.setdefault(key, []).append(item)
+    return found
+
+
+def _one(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values else None
+
+
+def parse_time(text: str, name: str) -> int:
+    """Unix seconds (float) or RFC 3339, to milliseconds."""
+    try:
+        seconds = float(text)
+        if math.isfinite(seconds):
+            return round(seconds * 1000)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            return round(moment.timestamp() * 1000)
+    except ValueError:
+        pass
+    if text in ("0001-01-01T00:00:00Z", "-292273086-05-16T16:47:06Z"):
+        return MIN_TIME_MS
+    raise BadParameter(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+
+
+def parse_duration(text: str, name: str) -> int:
+    """Seconds (float) or a Prometheus duration like 1m30s, to milliseconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        if not math.isfinite(seconds) or seconds * 1000 >= 2**63:
+            raise BadParameter(
+                f'invalid parameter "{name}": cannot parse "{text}" to a valid duration. It overflows int64'
+            )
+        return round(seconds * 1000)
+    if _DURATION.match(text):
+        try:
+            td = pp.parse_duration(text)
+            return td.days * 86_400_000 + td.seconds * 1000 + td.microseconds // 1000
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+    raise BadParameter(f'invalid parameter "{name}": cannot parse "{text}" to a valid duration')
+
+
+def _timeout(params: dict[str, list[str]], nightowl: Nightowl) -> float:
+    limit = nightowl.settings.query_timeout
+    text = _one(params, "timeout")
+    if text is None:
+        return limit
+    return min(limit, parse_duration(text, "timeout") / 1000)
+
+
+def _stats(result: QueryResult, started: float) -> dict[str, Any]:
+    elapsed = time.perf_counter() - started
+    return {
+        "timings": {
+            "evalTotalTime": elapsed,
+            "resultSortTime": 0,
+            "queryPreparationTime": 0,
+            "innerEvalTime": elapsed,
+            "execQueueTime": 0,
+            "execTotalTime": elapsed,
+        },
+        "samples": {"totalQueryableSamples": result.samples_loaded, "peakSamples": result.samples_loaded},
+    }
+
+
+async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Response:
+    started = time.perf_counter()
+    try:
+        params = await _params(request)
+        query = _one(params, "query")
+        if query is None:
+            raise BadParameter('invalid parameter "query": no query provided')
+        timeout = _timeout(params, nightowl)
+        engine = nightowl.query_engine
+        if ranged:
+            start_text, end_text, step_text = (_one(params, k) for k in ("start", "end", "step"))
+            if start_text is None or end_text is None:
+                missing = "start" if start_text is None else "end"
+                raise BadParameter(f'invalid parameter "{missing}": cannot parse "" to a valid timestamp')
+            start, end = parse_time(start_text, "start"), parse_time(end_text, "end")
+            if end < start:
+                raise BadParameter('invalid parameter "end": end timestamp must not be before start time')
+            if step_text is None:
+                raise BadParameter('invalid parameter "step": cannot parse "" to a valid duration')
+            step = parse_duration(step_text, "step")
+            if step <= 0:
+                raise BadParameter(
+                    'invalid parameter "step": zero or negative query resolution step widths are not accepted. '
+                    "Try a positive integer"
+                )
+            if (end - start) // step >= 11_000:
+                raise BadParameter(
+                    "exceeded maximum resolution of 11,000 points per timeseries. "
+                    "Try decreasing the query resolution (?step=XX)"
+                )
+            result = await run_in_threadpool(engine.range, query, start, end, step, timeout_s=timeout)
+        else:
+            time_text = _one(params, "time")
+            at = parse_time(time_text, "time") if time_text else int(nightowl.clock.now() * 1000)
+            result = await run_in_threadpool(engine.instant, query, at, timeout_s=timeout)
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    except PromQLError as exc:
+        return _error(exc.kind, exc.message)
+    data = jsonfmt.result_data(result)
+    if _one(params, "stats"):
+        data["stats"] = _stats(result, started)
+    return _answer(data, result.warnings, result.infos)
+
+
+@router.api_route("/query", methods=["GET", "POST"], summary="Instant query")
+async def query(request: Request, nightowl: NightowlDep) -> Response:
+    return await _run_query(request, nightowl, ranged=False)
+
+
+@router.api_route("/query_range", methods=["GET", "POST"], summary="Range query")
+async def query_range(request: Request, nightowl: NightowlDep) -> Response:
+    return await _run_query(request, nightowl, ranged=True)
+
+
+def _matcher_sets(params: dict[str, list[str]], max_length: int) -> list[list[Matcher]]:
+    sets: list[list[Matcher]] = []
+    for text in params.get("match[]", []):
+        try:
+            expr = parse(text, max_length)
+        except QueryParseError as exc:
+            raise BadParameter(f'invalid parameter "match[]": {exc.message}') from None
+        if not isinstance(expr, pp.VectorSelector):
+            raise BadParameter(f'invalid parameter "match[]": 1:1: parse error: unexpected expression "{text}"')
+        sets.extend(selector_matchers(expr))
+    return sets
+
+
+def _window(params: dict[str, list[str]]) -> tuple[int, int, int]:
+    start_text, end_text, limit_text = _one(params, "start"), _one(params, "end"), _one(params, "limit")
+    start = parse_time(start_text, "start") if start_text else MIN_TIME_MS
+    end = parse_time(end_text, "end") if end_text else MAX_TIME_MS
+    limit = 0
+    if limit_text:
+        try:
+            limit = int(limit_text)
+        except ValueError:
+            raise BadParameter(f'invalid parameter "limit": cannot parse "{limit_text}" to a valid limit') from None
+        if limit < 0:
+            raise BadParameter('invalid parameter "limit": limit must be non-negative')
+    return start, end, limit
+
+
+@router.api_route("/series", methods=["GET", "POST"], summary="Series matching selectors")
+async def series(request: Request, nightowl: NightowlDep) -> Response:
+    try:
+        params = await _params(request)
+        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        if not sets:
+            raise BadParameter("no match[] parameter provided")
+        start, end, limit = _window(params)
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    found = await run_in_threadpool(nightowl.storage.series, sets, start, end, limit)
+    return _answer([dict(labels) for labels in found])
+
+
+@router.api_route("/labels", methods=["GET", "POST"], summary="Label names")
+async def labels(request: Request, nightowl: NightowlDep) -> Response:
+    try:
+        params = await _params(request)
+        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        start, end, limit = _window(params)
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    names = await run_in_threadpool(nightowl.storage.label_names, sets, start, end, limit)
+    return _answer(names)
+
+
+@router.get("/label/{name}/values", summary="Values of one label")
+async def label_values(name: str, request: Request, nightowl: NightowlDep) -> Response:
+    if name.startswith("U__"):
+        name = _decode_utf8_name(name)
+    try:
+        params = await _params(request)
+        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        start, end, limit = _window(params)
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    values = await run_in_threadpool(nightowl.storage.label_values, name, sets, start, end, limit)
+    return _answer(values)
+
+
+def _decode_utf8_name(name: str) -> str:
+    """Prometheus's U__ escaping of label names in URL paths (`_2e_` -> `.`, `__` -> `_`)."""
+    body = name[3:]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        if body.startswith("__", i):
+            out.append("_")
+            i += 2
+            continue
+        match = re.match(r"_([0-9a-fA-F]+)_", body[i:])
+        if match:
+            out.append(chr(int(match.group(1), 16)))
+            i += len(match.group(0))
+            continue
+        out.append(body[i])
+        i += 1
+    return "".join(out)
+
+
+@router.get("/metadata", summary="Metric metadata (TYPE, HELP, UNIT)")
+async def metadata(request: Request, nightowl: NightowlDep) -> Response:
+    params = await _params(request)
+    metric = _one(params, "metric") or None
+    try:
+        _, _, limit = _window({"limit": params.get("limit", [])})
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    found = nightowl.storage.metadata(metric, limit)
+    data = {name: [{"type": m.type, "help": m.help, "unit": m.unit} for m in items] for name, items in found.items()}
+    return _answer(data)
+
+
+@router.api_route("/query_exemplars", methods=["GET", "POST"], summary="Exemplars (none are stored)")
+async def query_exemplars(request: Request, nightowl: NightowlDep) -> Response:
+    try:
+        params = await _params(request)
+        text = _one(params, "query")
+        if text is None:
+            raise BadParameter('invalid parameter "query": no query provided')
+        parse(text, nightowl.settings.query_max_length)
+        _window(params)
+    except BadParameter as exc:
+        return _error("bad_data", exc.message)
+    except QueryParseError as exc:
+        return _error("bad_data", exc.message)
+    return _answer([])
+
+
+@router.api_route("/format_query", methods=["GET", "POST"], summary="Pretty-print a PromQL expression")
+async def format_query(request: Request, nightowl: NightowlDep) -> Response:
+    params = await _params(request)
+    text = _one(params, "query")
+    if text is None:
+        return _error("bad_data", 'invalid parameter "query": no query provided')
+    try:
+        expr = parse(text, nightowl.settings.query_max_length)
+        pretty = expr.prettify()
+    except QueryParseError as exc:
+        return _error("bad_data", exc.message)
+    except BaseException as exc:
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise
+        return _error("bad_data", f"cannot format query: {exc}")
+    return _answer(pretty)
+
+
+@router.get("/status/buildinfo", summary="Version information (Prometheus-compatible)")
+async def buildinfo() -> Response:
+    return _answer(
+        {
+            "version": __version__,
+            "revision": "",
+            "branch": "",
+            "buildUser": "",
+            "buildDate": "",
+            "goVersion": f"python{platform.python_version()}",
+            "application": "nightowl",
+        }
+    )
+
+
+@router.get("/status/runtimeinfo", summary="Runtime information (Prometheus-compatible)")
+async def runtimeinfo(nightowl: NightowlDep) -> Response:
+    started = nightowl.clock.now() - (nightowl.clock.monotonic() - nightowl.started_monotonic)
+    return _answer(
+        {
+            "startTime": datetime.fromtimestamp(started).astimezone().isoformat(),
+            "CWD": str(nightowl.settings.data_dir.resolve().parent),
+            "reloadConfigSuccess": True,
+            "lastConfigTime": datetime.fromtimestamp(started).astimezone().isoformat(),
+            "corruptionCount": 0,
+            "goroutineCount": 0,
+            "GOMAXPROCS": 0,
+            "GOGC": "",
+            "GODEBUG": "",
+            "storageRetention": "",
+            "lookbackDelta": f"{nightowl.settings.lookback_delta:g}s",
+        }
+    )

@@ -1,0 +1,1 @@
+"""PromQL: parse with promql-parser, evaluate over numpy arrays through `metrics.Querier`."""

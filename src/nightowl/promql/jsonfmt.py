@@ -1,0 +1,69 @@
+"""Prometheus's JSON encoding of query results: values as strings ("NaN", "+Inf", no exponent),
+timestamps as seconds with millisecond precision."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from nightowl.metrics.api import QueryResult
+from nightowl.metrics.model import Labels, Series
+
+
+def format_float(value: float) -> str:
+    """Go's strconv.FormatFloat(v, 'f', -1, 64)."""
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = repr(value)
+    if "e" in text:
+        text = np.format_float_positional(value, trim="-")
+    elif text.endswith(".0"):
+        text = text[:-2]
+    return text
+
+
+def format_time(ms: int) -> float | int:
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+def _metric(labels: Labels) -> dict[str, str]:
+    return dict(labels)
+
+
+def _points(series: Series) -> list[list[Any]]:
+    times = series.timestamps.tolist()
+    values = series.values.tolist()
+    return [[format_time(t), format_float(v)] for t, v in zip(times, values, strict=False)]
+
+
+def result_data(result: QueryResult) -> dict[str, Any]:
+    """The `data` object of /api/v1/query and /api/v1/query_range."""
+    if result.result_type == "scalar":
+        assert result.scalar is not None
+        t, v = result.scalar
+        return {"resultType": "scalar", "result": [format_time(t), format_float(v)]}
+    if result.result_type == "string":
+        assert result.string is not None
+        t, s = result.string
+        return {"resultType": "string", "result": [format_time(t), s]}
+    if result.result_type == "vector":
+        items = []
+        for series in result.series:
+            t = int(series.timestamps[0])
+            items.append(
+                {"metric": _metric(series.labels), "value": [format_time(t), format_float(float(series.values[0]))]}
+            )
+        return {"resultType": "vector", "result": items}
+    return {
+        "resultType": "matrix",
+        "result": [{"metric": _metric(s.labels), "values": _points(s)} for s in result.series],
+    }
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()

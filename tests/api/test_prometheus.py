@@ -1,0 +1,122 @@
+"""The Prometheus-compatible query API: envelopes, parameters, errors, and what Grafana asks for."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from nightowl.metrics.model import SampleBatch, labels_from_dict
+
+T0 = 1_700_000_000  # the manual clock's start, seconds
+
+
+@pytest.fixture
+def loaded(app: FastAPI) -> FastAPI:
+    """Two counters and a gauge, every 15 s for the last hour before the manual clock's now."""
+    rows = []
+    for i in range(241):
+        ts = (T0 - 3600 + i * 15) * 1000
+        for instance, factor in (("a", 1.0), ("b", 2.0)):
+            labels = labels_from_dict({"__name__": "http_requests_total", "job": "api", "instance": instance})
+            rows.append((labels, ts, i * factor))
+        rows.append((labels_from_dict({"__name__": "temperature", "room": "lab"}), ts, 20.5))
+    app.state.nightowl.storage.append(SampleBatch.from_rows(rows))
+    return app
+
+
+async def test_instant_query_answers_in_the_prometheus_envelope(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    response = await client.get("/prometheus/api/v1/query", params={"query": "temperature", "time": str(T0)})
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [{"metric": {"__name__": "temperature", "room": "lab"}, "value": [T0, "20.5"]}],
+        },
+    }
+
+
+async def test_query_range_by_post_form(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    form = {"query": "sum(rate(http_requests_total[5m]))", "start": str(T0 - 600), "end": str(T0), "step": "5m"}
+    response = await client.post("/prometheus/api/v1/query_range", data=form)
+    body = response.json()
+    assert body["status"] == "success" and body["data"]["resultType"] == "matrix"
+    (series,) = body["data"]["result"]
+    assert series["metric"] == {}
+    assert [p[0] for p in series["values"]] == [T0 - 600, T0 - 300, T0]
+    assert float(series["values"][-1][1]) == pytest.approx(0.2)
+
+
+async def test_scalar_nan_and_inf_are_strings(client: httpx.AsyncClient) -> None:
+    for query, text in (("1/0", "+Inf"), ("-1/0", "-Inf"), ("0/0", "NaN"), ("1e21", "1000000000000000000000")):
+        body = (await client.get("/prometheus/api/v1/query", params={"query": query, "time": "100"})).json()
+        assert body["data"] == {"resultType": "scalar", "result": [100, text]}
+
+
+async def test_bad_parameters_are_400_bad_data(client: httpx.AsyncClient) -> None:
+    response = await client.get("/prometheus/api/v1/query", params={"query": "up", "time": "yesterday"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "status": "error",
+        "errorType": "bad_data",
+        "error": 'invalid parameter "time": cannot parse "yesterday" to a valid timestamp',
+    }
+    response = await client.get("/prometheus/api/v1/query", params={"query": "sum(up"})
+    assert response.status_code == 400 and response.json()["errorType"] == "bad_data"
+    params = {"query": "up", "start": "0", "end": "100000", "step": "1"}
+    response = await client.get("/prometheus/api/v1/query_range", params=params)
+    assert response.status_code == 400 and "11,000 points" in response.json()["error"]
+
+
+async def test_execution_errors_are_422(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    query = "http_requests_total + on(job) http_requests_total"
+    response = await client.get("/prometheus/api/v1/query", params={"query": query, "time": str(T0)})
+    assert response.status_code == 422
+    assert response.json()["errorType"] == "execution"
+
+
+async def test_stats_all_reports_samples(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    params = {"query": "temperature[5m]", "time": str(T0), "stats": "all"}
+    body = (await client.get("/prometheus/api/v1/query", params=params)).json()
+    assert body["data"]["stats"]["samples"]["totalQueryableSamples"] == 20  # (t-5m, t]: left-open
+
+
+async def test_format_query_and_exemplars(client: httpx.AsyncClient) -> None:
+    body = (await client.get("/prometheus/api/v1/format_query", params={"query": "sum(rate(x[5m]))by(job)"})).json()
+    assert body == {"status": "success", "data": "sum by (job) (rate(x[5m]))"}
+    body = (await client.get("/prometheus/api/v1/query_exemplars", params={"query": "x"})).json()
+    assert body == {"status": "success", "data": []}
+
+
+async def test_grafana_data_source_requests(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    """The requests Grafana's Prometheus data source makes: health check, editor, variables, a panel."""
+    base = "/prometheus/api/v1"
+    info = (await client.get(f"{base}/status/buildinfo")).json()
+    assert info["status"] == "success" and info["data"]["version"]
+    health = await client.get(f"{base}/query", params={"query": "1+1", "time": str(T0)})
+    assert health.json()["data"]["result"] == [T0, "2"]
+    window = {"start": str(T0 - 3600), "end": str(T0)}
+    labels = (await client.get(f"{base}/labels", params=window)).json()
+    assert labels["data"] == ["__name__", "instance", "job", "room"]
+    names = (await client.get(f"{base}/label/__name__/values", params=window)).json()
+    assert names["data"] == ["http_requests_total", "temperature"]
+    values = await client.get(
+        f"{base}/label/instance/values", params={**window, "match[]": 'http_requests_total{job="api"}'}
+    )
+    assert values.json()["data"] == ["a", "b"]
+    series = (await client.post(f"{base}/series", data={**window, "match[]": "temperature"})).json()
+    assert series["data"] == [{"__name__": "temperature", "room": "lab"}]
+    metadata = (await client.get(f"{base}/metadata")).json()
+    assert metadata == {"status": "success", "data": {}}
+    panel = {
+        "query": "sum by (instance) (rate(http_requests_total[1m]))",
+        "start": str(T0 - 3600),
+        "end": str(T0),
+        "step": "60",
+    }
+    result = (await client.post(f"{base}/query_range", data=panel)).json()
+    assert [s["metric"] for s in result["data"]["result"]] == [{"instance": "a"}, {"instance": "b"}]
+    assert all(float(v) == pytest.approx(1 / 15) for _, v in result["data"]["result"][0]["values"][1:])
+    runtime = (await client.get(f"{base}/status/runtimeinfo")).json()
+    assert runtime["data"]["lookbackDelta"] == "300s"
