@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import ingest_prometheus, otlp, status, workers
+from nightowl.api import ingest_prometheus, metrics_json, otlp, status, workers
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -46,6 +46,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(workers.router)
     app.include_router(ingest_prometheus.router)
     app.include_router(otlp.router)
+    app.include_router(metrics_json.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app
