@@ -23,6 +23,8 @@ from nightowl.metrics.model import METRIC_NAME, Labels, SampleBatch
 
 _LABELS_CACHE: dict[bytes, Labels] = {}
 _SERIES_CACHE: dict[bytes, Labels | None] = {}
+_INTERNED: dict[Labels, Labels] = {}
+"""One tuple object per distinct label set, so requests can deduplicate series by identity."""
 _CACHE_MAX = 500_000
 _VARINT_WEIGHTS = np.array([0, 7, 14, 21, 28, 35], np.int64)
 _TAIL = 18
@@ -93,9 +95,12 @@ def _labels_v1(raw: list[bytes]) -> Labels:
     for item in raw:
         label = protos.Label.FromString(item)
         pairs.append((label.name, label.value))
-    labels = tuple(sorted(pair for pair in pairs if pair[1]))
-    if len(_LABELS_CACHE) >= _CACHE_MAX:
+    if len(_LABELS_CACHE) >= _CACHE_MAX or len(_SERIES_CACHE) >= _CACHE_MAX:
         _LABELS_CACHE.clear()
+        _SERIES_CACHE.clear()
+        _INTERNED.clear()
+    labels = tuple(sorted(pair for pair in pairs if pair[1]))
+    labels = _INTERNED.setdefault(labels, labels)
     _LABELS_CACHE[key] = labels
     return labels
 
@@ -116,8 +121,6 @@ def _labels_only(head: bytes) -> Labels | None:
             labels = _labels_v1(raw)
     except DecodeError:
         labels = None
-    if len(_SERIES_CACHE) >= _CACHE_MAX:
-        _SERIES_CACHE.clear()
     _SERIES_CACHE[head] = labels
     return labels
 
@@ -144,15 +147,19 @@ def _fast_v1(request: Any) -> SampleBatch | None:
         return None
     index: dict[bytes, int] = {}
     local = np.array([index.setdefault(item[:-_TAIL], len(index)) for item in raw], np.int32)
-    unique: dict[Labels, int] = {}
+    series: list[Labels] = []
+    by_identity: dict[int, int] = {}
     remap = np.empty(len(index), np.int32)
     for head, position in index.items():
         labels = _labels_only(head)
         if labels is None:
             return None
-        remap[position] = unique.setdefault(labels, len(unique))
+        found = by_identity.setdefault(id(labels), len(series))
+        if found == len(series):
+            series.append(labels)
+        remap[position] = found
     values, stamps = decoded
-    return SampleBatch(list(unique), remap[local], stamps, values)
+    return SampleBatch(series, remap[local], stamps, values)
 
 
 def _assemble(index: dict[Labels, int], ids: list[int], counts: list[int], samples: list[bytes]) -> SampleBatch:
