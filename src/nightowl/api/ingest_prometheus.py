@@ -232,7 +232,8 @@ def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str
         result = nightowl.ingestor.append(decoded.batch, protocol)
     except NightowlError as exc:
         if v2:
-            exc.headers.update(_written_headers(0))
+            written = exc.extra.get("written", 0)
+            exc.headers.update(_written_headers(written if isinstance(written, int) else 0))
         raise
     headers = _written_headers(result.accepted) if v2 else {}
     if decoded.histograms:

@@ -47,11 +47,15 @@ def _export(nightowl: Nightowl, body: bytes, media: str) -> ExportMetricsService
     )
     for reason, count in translated.rejected.items():
         nightowl.ingestor.reject(PROTOCOL, reason, count)
-    nightowl.ingestor.append(translated.batch, PROTOCOL)
+    result = nightowl.ingestor.append(translated.batch, PROTOCOL, allow_partial=True)
     response = ExportMetricsServiceResponse()
-    if translated.rejected_points:
-        response.partial_success.rejected_data_points = translated.rejected_points
-        response.partial_success.error_message = "; ".join(translated.errors)
+    errors = list(translated.errors)
+    if result.rejected_total:
+        reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
+        errors.append(f"{result.rejected_total} samples were not stored ({reasons})")
+    if translated.rejected_points or result.rejected_total:
+        response.partial_success.rejected_data_points = translated.rejected_points + result.rejected_total
+        response.partial_success.error_message = "; ".join(errors)
     return response
 
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from prometheus_client import CollectorRegistry, Counter
 
 from nightowl.core.errors import TooManyRequests, Unavailable
+from nightowl.ingest.errors import PartialWrite
 from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
 from nightowl.metrics.model import AppendResult, SampleBatch
@@ -86,8 +87,10 @@ class Ingestor:
         """Count samples an adapter could not turn into a batch (e.g. native histograms)."""
         self.metrics.rejected.labels(protocol, reason).inc(samples)
 
-    def append(self, batch: SampleBatch, protocol: str) -> AppendResult:
-        """Store `batch` whole or raise: a `NightowlError` naming the limit, or 503 when storage is overloaded."""
+    def append(self, batch: SampleBatch, protocol: str, *, allow_partial: bool = False) -> AppendResult:
+        """Store `batch` or raise: a `NightowlError` naming the limit, 503 when storage is overloaded, and
+        `PartialWrite` (400) when the storage refused some samples, unless `allow_partial` (OTLP reports
+        those in its own answer)."""
         try:
             checked, dropped = self.validator.check(batch)
         except LimitViolation as violation:
@@ -107,6 +110,14 @@ class Ingestor:
         self.metrics.series_created.labels(protocol).inc(result.series_created)
         for reason, count in result.rejected.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
+        if result.rejected_total and not allow_partial:
+            reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
+            raise PartialWrite(
+                f"{result.rejected_total} samples were refused by the storage ({reasons}); "
+                f"{result.accepted} samples were written",
+                field="samples",
+                extra={"written": result.accepted, "rejected": dict(result.rejected)},
+            )
         rejected = dict(result.rejected)
         for reason, count in dropped.items():
             rejected[reason] = rejected.get(reason, 0) + count
