@@ -129,6 +129,9 @@ async def test_malformed_requests_are_4xx_and_store_nothing(
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert app.state.nightowl.storage.select([Matcher("__name__", "=~", ".+")], -(2**62), 2**62) == []
+    if status == 400:
+        metrics = (await client.get("/metrics")).text
+        assert 'nightowl_ingest_requests_total{outcome="malformed-payload",protocol="remote_write"} 1.0' in metrics
 
 
 async def test_v2_errors_still_say_nothing_was_written(client: httpx.AsyncClient) -> None:

@@ -259,14 +259,15 @@ async def remote_write(request: Request, nightowl: NightowlDep) -> Response:
     """Content-Type `application/x-protobuf` (1.0) or `application/x-protobuf;proto=io.prometheus.write.v2.Request`
     (2.0), Content-Encoding `snappy`. 204 when every sample is stored; 400 for bad data (do not retry);
     429/503 with Retry-After when overloaded (retry later)."""
-    message = remote_write_message(request.headers.get("content-type"))
-    encoding = (request.headers.get("content-encoding") or "snappy").strip().lower()
-    if encoding != "snappy":
-        raise UnsupportedMediaType(
-            f"remote write bodies must be snappy-compressed, not {encoding!r}", field="Content-Encoding"
-        )
-    protocol = "remote_write_v2" if message == RW_V2 else "remote_write"
+    content_type = request.headers.get("content-type") or ""
+    protocol = "remote_write_v2" if RW_V2 in content_type else "remote_write"
     with nightowl.ingestor.admit(protocol):
+        message = remote_write_message(content_type)
+        encoding = (request.headers.get("content-encoding") or "snappy").strip().lower()
+        if encoding != "snappy":
+            raise UnsupportedMediaType(
+                f"remote write bodies must be snappy-compressed, not {encoding!r}", field="Content-Encoding"
+            )
         raw = await request.body()
         headers = await run_in_threadpool(_remote_write, nightowl, raw, message)
     return Response(status_code=204, headers=headers)

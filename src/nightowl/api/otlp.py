@@ -70,11 +70,11 @@ async def export_metrics(request: Request, nightowl: NightowlDep) -> Response:
     e.g. delta temporality); 400 for an unreadable body; 415 for other content types; 429/503 with
     Retry-After when overloaded."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media not in (PROTOBUF, JSON):
-        raise UnsupportedMediaType(
-            f"OTLP/HTTP takes {PROTOBUF} or {JSON}, not {media or 'no content type'!r}", field="Content-Type"
-        )
     with nightowl.ingestor.admit(PROTOCOL):
+        if media not in (PROTOBUF, JSON):
+            raise UnsupportedMediaType(
+                f"OTLP/HTTP takes {PROTOBUF} or {JSON}, not {media or 'no content type'!r}", field="Content-Type"
+            )
         raw = await request.body()
         limit = nightowl.settings.ingest_max_decompressed_bytes
         body = await run_in_threadpool(decode_content_encoding, raw, request.headers.get("content-encoding"), limit)

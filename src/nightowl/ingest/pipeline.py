@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter
 
-from nightowl.core.errors import TooManyRequests, Unavailable
+from nightowl.core.errors import NightowlError, TooManyRequests, Unavailable
 from nightowl.ingest.errors import PartialWrite
 from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
@@ -31,6 +31,13 @@ class IngestMetrics:
             "nightowl_ingest_rejected_samples_total",
             "Samples refused, by ingest protocol and reason (a limit, a bad name, out_of_order, overload...).",
             ["protocol", "reason"],
+            registry=registry,
+        )
+        self.requests = Counter(
+            "nightowl_ingest_requests_total",
+            "Ingest requests handled, by protocol and outcome (ok, or the error: malformed-payload, "
+            "invalid-series, limit-exceeded, partial-write, unavailable, too-many-requests...).",
+            ["protocol", "outcome"],
             registry=registry,
         )
         self.series_created = Counter(
@@ -70,6 +77,7 @@ class Ingestor:
         """Hold one of the in-flight slots while a request decodes and appends; 429 when none is free."""
         with self._lock:
             if self._in_flight >= self.max_in_flight:
+                self.metrics.requests.labels(protocol, TooManyRequests.type_slug).inc()
                 raise TooManyRequests(
                     f"{self._in_flight} ingest requests are in flight (ingest_max_in_flight={self.max_in_flight}); "
                     "retry later",
@@ -79,6 +87,11 @@ class Ingestor:
             self._in_flight += 1
         try:
             yield
+        except NightowlError as exc:
+            self.metrics.requests.labels(protocol, exc.type_slug).inc()
+            raise
+        else:
+            self.metrics.requests.labels(protocol, "ok").inc()
         finally:
             with self._lock:
                 self._in_flight -= 1
