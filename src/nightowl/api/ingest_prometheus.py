@@ -29,6 +29,12 @@ MAX_TIME_MS = 2**62
 OPENMETRICS_MEDIA_TYPE = "application/openmetrics-text"
 
 
+def raw_body(*media_types: str, binary: bool = False) -> dict[str, object]:
+    """OpenAPI for a route that reads its body itself (text or protobuf), so /docs shows what to send."""
+    schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in media_types}}}
+
+
 def parse_time(value: str, field: str) -> int:
     """A Prometheus API time (Unix seconds, fractional allowed, or RFC 3339) -> milliseconds."""
     try:
@@ -99,6 +105,7 @@ def _import_json(nightowl: Nightowl, body: bytes) -> None:
     status_code=204,
     response_class=Response,
     summary="Import Prometheus text or OpenMetrics, with or without timestamps (backfill)",
+    openapi_extra=raw_body("text/plain", OPENMETRICS_MEDIA_TYPE),
     dependencies=[Depends(requires("ingest"))],
 )
 async def import_prometheus(request: Request, nightowl: NightowlDep) -> Response:
@@ -123,6 +130,7 @@ async def import_prometheus(request: Request, nightowl: NightowlDep) -> Response
     status_code=204,
     response_class=Response,
     summary="Import JSON lines as /export writes them",
+    openapi_extra=raw_body("application/x-ndjson"),
     dependencies=[Depends(requires("ingest"))],
 )
 async def import_json_lines(request: Request, nightowl: NightowlDep) -> Response:
@@ -253,6 +261,7 @@ def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str
     status_code=204,
     response_class=Response,
     summary="Prometheus remote write 1.0 and 2.0 (snappy-compressed protobuf)",
+    openapi_extra=raw_body("application/x-protobuf", binary=True),
     dependencies=[Depends(requires("ingest"))],
 )
 async def remote_write(request: Request, nightowl: NightowlDep) -> Response:

@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from nightowl.api.deps import get_nightowl, requires
+from nightowl.api.ingest_prometheus import raw_body
 from nightowl.ingest.encoding import decode_content_encoding
 from nightowl.ingest.errors import MalformedPayload, UnsupportedMediaType
 from nightowl.ingest.otlp import translate
@@ -62,6 +63,7 @@ def _export(nightowl: Nightowl, body: bytes, media: str) -> ExportMetricsService
 @router.post(
     "/v1/metrics",
     summary="OTLP/HTTP metrics export (protobuf or JSON)",
+    openapi_extra=raw_body(PROTOBUF, JSON, binary=True),
     response_class=Response,
     dependencies=[Depends(requires("ingest"))],
 )
