@@ -20,6 +20,7 @@ from nightowl.api import (
     heartbeats,
     ingest_prometheus,
     keys,
+    metrics_json,
     notifications,
     otlp,
     prometheus,
@@ -81,6 +82,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(escalations.router)
     app.include_router(prometheus.router)
     app.include_router(otlp.router)
+    app.include_router(metrics_json.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

@@ -121,5 +121,5 @@ async def test_samples_older_than_retention_are_refused_loudly_and_the_rest_kept
             response = await client.post(IMPORT, content=f"kept 1 {now_ms}\nancient 1 1000\n")
         assert response.status_code == 400
         problem = response.json()
-        assert problem["rejected"] == {"too_old": 1} and problem["accepted"] == 1
+        assert problem["rejected"] == {"too_old": 1} and problem["written"] == 1
         assert stored(app, "kept") == [({"__name__": "kept"}, [now_ms], [1.0])]

@@ -2,15 +2,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from fastapi import FastAPI
 from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -19,7 +12,6 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 
-from nightowl.app import create_app
 from nightowl.metrics.model import Matcher
 from tests.conftest import credential_for
 
@@ -79,26 +71,6 @@ async def test_otlp_rejects_bad_bodies_and_content_types(app: FastAPI, client: h
     gzipped = gzip.compress(json.dumps(OTLP_JSON).encode())
     headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
     assert (await client.post("/v1/metrics", content=gzipped, headers=headers)).status_code == 200
-
-
-@pytest.fixture
-def live_app(make_settings: Any) -> Iterator[tuple[FastAPI, str]]:
-    """The real app served by uvicorn on a free port, in a thread."""
-    app = create_app(make_settings())
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "uvicorn did not start"
-    yield app, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
 
 
 def test_the_opentelemetry_sdk_exporter_round_trips_every_instrument(live_app: tuple[FastAPI, str]) -> None:

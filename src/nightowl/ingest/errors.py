@@ -27,13 +27,9 @@ class InvalidSeries(NightowlError):
     type_slug = "invalid-series"
 
 
-class SamplesRejected(NightowlError):
-    """Storage refused some samples (too old for retention, out of order, conflicting duplicates).
-
-    The samples it accepted stay stored; the sender learns how many were refused and why, rather than
-    a 2xx that silently lost data. 400 tells remote-write senders not to retry, as Prometheus does.
-    """
+class PartialWrite(NightowlError):
+    """The storage refused some samples (out of order, too old...) and stored the rest."""
 
     status = 400
-    title = "Samples rejected"
-    type_slug = "samples-rejected"
+    title = "Partially written"
+    type_slug = "partial-write"
