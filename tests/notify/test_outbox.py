@@ -89,3 +89,18 @@ def test_every_channel_kind_is_documented_and_tested() -> None:
     for kind, cls in CHANNELS.items():
         assert f"| `{kind}` |" in docs, f"channel {kind} is missing from docs/alerting.md"
         assert f"{cls.__name__}().send" in tests or f'"kind": "{kind}"' in tests, f"channel {kind} has no test"
+
+
+async def test_prune_forgets_old_delivery_log_entries(
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    async with receiver() as target:
+        channel = await hook(client, target.url)
+        await client.post(f"/api/v1/channels/{channel['id']}/test")
+    pipeline = app.state.nightowl.pipeline
+    clock.advance(6 * 86400)
+    pipeline.prune()
+    assert len((await client.get("/api/v1/notifications")).json()) == 1
+    clock.advance(2 * 86400)
+    pipeline.prune()
+    assert (await client.get("/api/v1/notifications")).json() == []

@@ -188,9 +188,8 @@ async def post_silence(body: PostableSilence, nightowl: Runtime) -> dict[str, st
     for m in matchers:
         if not _LABEL_NAME.fullmatch(m.name):
             raise InvalidInput(f"matcher label name {m.name!r} is invalid", field="matchers")
-    silence = Silence(
-        body.id or "", matchers, max(starts, now) if starts < now else starts, ends, body.createdBy, body.comment
-    )
+    # a start in the past means "from now", as in Alertmanager
+    silence = Silence(body.id or "", matchers, max(starts, now), ends, body.createdBy, body.comment)
     saved = await run_in_threadpool(ops.put_silence, nightowl.engine, silence, now)
     return {"silenceID": saved.id}
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from jinja2 import TemplateError
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
@@ -44,6 +44,7 @@ class OutboxSettings:
     backoff_max: float = 600.0
     batch: int = 50
     external_url: str = ""
+    log_retention: float = 7 * 86400.0
 
 
 def backoff(attempts: int, settings: OutboxSettings, rng: random.Random) -> float:
@@ -281,6 +282,14 @@ class Outbox:
             conn.execute(update(tables.outbox).where(tables.outbox.c.id == row["id"]).values(**values))
 
     # --- the delivery log and the dead letters ---
+
+    def prune(self) -> int:
+        """Forget delivered and dead notifications older than the log retention; returns how many."""
+        t = tables.outbox
+        cutoff = self.clock.now() - self.settings.log_retention
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(t).where(t.c.status.in_(["delivered", "dead"]), t.c.created_at < cutoff))
+            return int(result.rowcount)
 
     def replay(self, notification_id: str) -> None:
         t = tables.outbox

@@ -20,6 +20,7 @@ from nightowl.routing.escalations import Escalations
 log = logging.getLogger(__name__)
 
 FILE_SOURCE = "alertmanager.yml"
+NOTIFY_LOG_RETENTION = 5 * 86400.0  # Alertmanager keeps its notification log 120h
 
 
 @dataclass
@@ -54,7 +55,19 @@ class Pipeline:
                 timeout=30,
                 description="Start, advance and close escalations of firing alerts until acknowledged.",
             ),
+            Job(
+                "notify-prune",
+                self.prune,
+                interval=3600,
+                timeout=300,
+                jitter=60,
+                description="Forget old delivery log entries, notification log entries and expired silences.",
+            ),
         ]
+
+    def prune(self) -> None:
+        self.outbox.prune()
+        self.dispatcher.prune(max(self.outbox.settings.log_retention, NOTIFY_LOG_RETENTION))
 
     def start(self) -> None:
         for note in self.config.unsupported:

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from nightowl.core.clock import Clock
 from nightowl.core.errors import InvalidInput, NotFound
@@ -97,6 +97,13 @@ class Dispatcher:
     def run(self) -> None:
         """The `alert-dispatch` job."""
         self.tick()
+
+    def prune(self, retention: float) -> None:
+        """Drop notification log entries of groups not notified for `retention` seconds, and old silences."""
+        cutoff = self.clock.now() - retention
+        with self.engine.begin() as conn:
+            conn.execute(delete(tables.notify_log).where(tables.notify_log.c.timestamp < cutoff))
+            conn.execute(delete(tables.silences).where(tables.silences.c.ends_at < cutoff))
 
     def alerts(self) -> list[tuple[Alert, AlertStatus]]:
         now = self.clock.now()
