@@ -104,6 +104,12 @@ async def test_critical_goes_to_pager_and_team_and_inhibits_warnings(
     assert listed["euSlow"]["status"]["state"] == "suppressed"
     assert listed["euSlow"]["status"]["inhibitedBy"] == [listed["euDown"]["fingerprint"]]
     assert listed["euDown"]["receivers"] == [{"name": "pager"}]
+    groups = (await am.get("/api/v2/alerts/groups")).json()
+    assert [(g["receiver"]["name"], g["labels"], len(g["alerts"])) for g in groups] == [
+        ("pager", {"alertname": "Down", "cluster": "eu"}, 1),
+        ("team", {"alertname": "Slow", "cluster": "eu"}, 1),
+        ("team", {"alertname": "Slow", "cluster": "us"}, 1),
+    ]
 
 
 async def test_silence_crud_mutes_then_resolved_notice_still_arrives(

@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from nightowl.app import create_app
+from nightowl.config import load_settings
 from tests.conftest import requires
 from tests.notify.receiver import receiver
 
@@ -39,7 +40,7 @@ async def wait_for(condition: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.2)
 
 
-async def test_prometheus_alert_reaches_a_webhook_through_nightowl(make_settings: Any, tmp_path: Path) -> None:
+async def test_prometheus_alert_reaches_a_webhook_through_nightowl(tmp_path: Path) -> None:
     port, prom_port = free_port(), free_port()
     async with receiver() as hook:
         am = tmp_path / "alertmanager.yml"
@@ -47,7 +48,7 @@ async def test_prometheus_alert_reaches_a_webhook_through_nightowl(make_settings
             "route: {receiver: hook, group_by: [alertname], group_wait: 1s, group_interval: 1m}\n"
             f"receivers: [{{name: hook, webhook_configs: [{{url: '{hook.url}/am'}}]}}]\n"
         )
-        app = create_app(make_settings(alertmanager_config=am))
+        app = create_app(load_settings(None, data_dir=tmp_path / "data", alertmanager_config=am))  # SQLite is enough
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         serving = asyncio.create_task(server.serve())
         await wait_for(lambda: asyncio.sleep(0, result=server.started))

@@ -105,6 +105,15 @@ class Dispatcher:
             conn.execute(delete(tables.notify_log).where(tables.notify_log.c.timestamp < cutoff))
             conn.execute(delete(tables.silences).where(tables.silences.c.ends_at < cutoff))
 
+    def groups(self) -> list[tuple[dict[str, str], str, list[tuple[Alert, AlertStatus]]]]:
+        """Aggregation groups as `GET /api/v2/alerts/groups` shows them: labels, receiver, alerts."""
+        now = self.clock.now()
+        with self._lock:
+            return [
+                (dict(g.labels), g.route.receiver, [(a, self.router.status(a, now)) for a in g.alerts.values()])
+                for g in self.router.groups.values()
+            ]
+
     def alerts(self) -> list[tuple[Alert, AlertStatus]]:
         now = self.clock.now()
         with self._lock:
