@@ -67,8 +67,11 @@ class Router:
     def due(self, now: float) -> list[AggregationGroup]:
         return [g for g in self.groups.values() if g.next_flush <= now]
 
-    def flush(self, group: AggregationGroup, now: float, record: NotifyRecord | None) -> FlushResult:
-        firing = self.firing(now)
+    def flush(
+        self, group: AggregationGroup, now: float, record: NotifyRecord | None, firing: list[Alert] | None = None
+    ) -> FlushResult:
+        """Flush one group; `firing` (the inhibition sources) may be computed once for many flushes."""
+        firing = self.firing(now) if firing is None else firing
         rules = self.config.inhibit_rules
 
         def muted(alert: Alert) -> bool:
