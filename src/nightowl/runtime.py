@@ -96,7 +96,7 @@ class Nightowl:
         check_connection(self.engine)
         migrate.upgrade(self.engine)
         self.migrated = True
-        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets)
+        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
 

@@ -28,6 +28,7 @@ from nightowl.notify import store, tables
 from nightowl.notify.channels import channel_class
 from nightowl.notify.channels.base import DeliveryResult, SendContext
 from nightowl.notify.message import AlertView, Message, from_notification, meets_severity
+from nightowl.notify.metrics import DeliveryMetrics
 from nightowl.routing.escalations import EscalationNotice
 from nightowl.routing.grouping import Notification
 
@@ -62,6 +63,7 @@ class Outbox:
         settings: OutboxSettings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -69,6 +71,7 @@ class Outbox:
         self.settings = settings or OutboxSettings()
         self.transport = transport
         self.rng = rng or random.Random()
+        self.metrics = metrics
         self._client: httpx.AsyncClient | None = None
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -244,7 +247,10 @@ class Outbox:
             )
             result = await self._send(channel, message, ctx)
         latency_ms = (time.perf_counter() - started) * 1000
-        await asyncio.to_thread(self._record, row, result, latency_ms)
+        outcome = await asyncio.to_thread(self._record, row, result, latency_ms)
+        if self.metrics is not None and channel is not None:
+            self.metrics.attempts.labels(channel.kind, outcome).inc()
+            self.metrics.latency.labels(channel.kind).observe(latency_ms / 1000)
         return result
 
     async def _send(self, channel: store.ChannelRecord, message: Message, ctx: SendContext) -> DeliveryResult:
@@ -263,7 +269,7 @@ class Outbox:
             log.exception("channel send failed", extra={"channel": channel.id})
             return DeliveryResult(False, error=f"{type(exc).__name__}: {exc}")
 
-    def _record(self, row: dict[str, Any], result: DeliveryResult, latency_ms: float) -> None:
+    def _record(self, row: dict[str, Any], result: DeliveryResult, latency_ms: float) -> str:
         now = self.clock.now()
         values: dict[str, Any] = {
             "last_status_code": result.status_code,
@@ -280,6 +286,7 @@ class Outbox:
             log.warning("notification not delivered", extra={"channel": row["channel_id"], "error": result.error})
         with self.engine.begin() as conn:
             conn.execute(update(tables.outbox).where(tables.outbox.c.id == row["id"]).values(**values))
+        return "retry" if values["status"] == "pending" else str(values["status"])
 
     # --- the delivery log and the dead letters ---
 

@@ -11,7 +11,9 @@ from nightowl.auth.secrets import SecretBox
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
 from nightowl.core.scheduler import Job
+from nightowl.core.telemetry import Telemetry
 from nightowl.notify import store
+from nightowl.notify.metrics import DeliveryMetrics
 from nightowl.notify.outbox import Outbox, OutboxSettings
 from nightowl.routing.config import RoutingConfig, default_config, load_alertmanager_config
 from nightowl.routing.dispatcher import Dispatcher
@@ -104,7 +106,9 @@ class Pipeline:
                 store.save_channel(conn, record)
 
 
-def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: SecretBox) -> Pipeline:
+def build_pipeline(
+    settings: Settings, engine: Engine, clock: Clock, box: SecretBox, telemetry: Telemetry | None = None
+) -> Pipeline:
     path = settings.alertmanager_config
     config = load_alertmanager_config(path) if path else default_config()
     outbox = Outbox(
@@ -116,6 +120,7 @@ def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: Secret
             max_age=settings.notify_max_age,
             external_url=settings.notify_external_url,
         ),
+        metrics=DeliveryMetrics(telemetry) if telemetry is not None else None,
     )
     dispatcher = Dispatcher(engine, clock, config)
     dispatcher.sinks.append(outbox.enqueue_notification)
