@@ -40,8 +40,8 @@ class Router:
             key = (route.id, group_key(route, route.group_labels(current.labels)))
             group = self.groups.get(key)
             if group is None:
-                if current.resolved(now):
-                    continue  # a resolved alert never opens a group: nobody was told it fired
+                # a resolved alert opens a group too: after a restart its resolved notice may still be owed;
+                # the flush sends it only to receivers that were told the alert fired
                 self.groups[key] = new_group(route, current, now)
             else:
                 group.insert(current, now)
