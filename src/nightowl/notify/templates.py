@@ -27,6 +27,9 @@ TEXT = """\
 {% if alert.annotations.description %}
   {{ alert.annotations.description }}
 {% endif %}
+{% if alert.annotations.value %}
+  value: {{ alert.annotations.value }}
+{% endif %}
   since {{ alert.starts_at | datetime }}
 {% if alert.generator_url %}
   source: {{ alert.generator_url }}
