@@ -64,3 +64,12 @@ def test_silence_then_expiry_releases_the_notification() -> None:
     sent = simulate(CONFIG, [arrive(t0)], [silence], t0 + 3600)
     assert sent[0][0] == t0 + 30 + 600  # the first flush after the silence ended (every 5m)
     assert sent[0][1].notification is not None and sent[0][1].notification.receiver == "mail"
+
+
+def test_simulation_is_bounded() -> None:
+    config = parse_alertmanager_config(
+        "route: {receiver: a, group_wait: 0s, group_interval: 1ms}\nreceivers: [{name: a}]"
+    )
+    t0 = 1_700_000_000.0
+    sent = simulate(config, [arrive(t0)], [], t0 + 7 * 86400, max_steps=1000)
+    assert len(sent) <= 1000
