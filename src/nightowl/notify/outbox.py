@@ -13,7 +13,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -87,7 +87,7 @@ class Outbox:
             if message.status == "resolved" and not channel.send_resolved:
                 continue
             if not channel.send_resolved:
-                message = Message(**{**message.__dict__, "alerts": tuple(message.firing)})
+                message = replace(message, alerts=tuple(message.firing))
             ids.append(self.enqueue(conn, channel.id, message))
         return ids
 
