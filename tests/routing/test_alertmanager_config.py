@@ -119,3 +119,25 @@ async def test_unsupported_keys_are_logged_at_start(
     logged = caplog.text
     assert "templates (Go templates) are not supported" in logged
     assert "receivers[a].sns_configs is not supported" in logged
+
+
+def test_check_config_validates_the_alertmanager_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    am = tmp_path / "alertmanager.yml"
+    config = tmp_path / "nightowl.yaml"
+    config.write_text(f"alertmanager_config: {am}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIGHTOWL_")}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "nightowl.cli", "check-config", "--config", str(config)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    am.write_text("templates: [x]\nroute: {receiver: a}\nreceivers: [{name: a}]\n")
+    ok = check()
+    assert ok.returncode == 0 and "templates (Go templates) are not supported" in ok.stderr
+    am.write_text("route: {receiver: nobody}\nreceivers: [{name: a}]\n")
+    bad = check()
+    assert bad.returncode == 2 and "receiver 'nobody' is not defined" in bad.stderr
