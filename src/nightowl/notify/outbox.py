@@ -290,6 +290,15 @@ class Outbox:
 
     # --- the delivery log and the dead letters ---
 
+    def counts(self) -> dict[str, float]:
+        """Notifications in the outbox by status (pending, delivered, dead), for the metrics endpoint."""
+        t = tables.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
+        counts = {"pending": 0.0, "delivered": 0.0, "dead": 0.0}
+        counts.update({status: float(n) for status, n in rows})
+        return counts
+
     def prune(self) -> int:
         """Forget delivered and dead notifications older than the log retention; returns how many."""
         t = tables.outbox

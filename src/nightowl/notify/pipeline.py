@@ -126,4 +126,11 @@ def build_pipeline(
     dispatcher.sinks.append(outbox.enqueue_notification)
     escalations = Escalations(engine, clock, dispatcher.alerts)
     escalations.sinks.append(outbox.enqueue_notice)
+    if telemetry is not None:
+        telemetry.add_callback_gauges(
+            "nightowl_alerts", "Alerts held by the router, by state.", "state", dispatcher.counts
+        )
+        telemetry.add_callback_gauges(
+            "nightowl_outbox_notifications", "Notifications in the outbox, by status.", "status", outbox.counts
+        )
     return Pipeline(config, dispatcher, outbox, escalations, clock, box)

@@ -122,6 +122,14 @@ class Dispatcher:
                 for g in self.router.groups.values()
             ]
 
+    def counts(self) -> dict[str, float]:
+        """Alerts by state (firing active, suppressed, resolved awaiting notice), for the metrics endpoint."""
+        now = self.clock.now()
+        counts = {"active": 0.0, "suppressed": 0.0, "resolved": 0.0}
+        for alert, status in self.alerts():
+            counts["resolved" if alert.resolved(now) else status.state] += 1
+        return counts
+
     def alerts(self) -> list[tuple[Alert, AlertStatus]]:
         now = self.clock.now()
         with self._lock:
