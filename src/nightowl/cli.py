@@ -124,6 +124,15 @@ def version() -> None:
 def check_config(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Validate the configuration (file + environment) and exit 0 if it is usable, 2 if not."""
     settings = settings_from_cli(config, data_dir=data_dir)
+    if settings.alertmanager_config is not None:
+        from nightowl.routing.config import load_alertmanager_config
+
+        try:
+            routing = load_alertmanager_config(settings.alertmanager_config)
+        except ConfigError as exc:
+            raise fail(str(exc), exc.exit_code) from None
+        for note in routing.unsupported:
+            typer.echo(f"alertmanager_config: {note}", err=True)
     typer.echo(
         f"configuration ok: port {settings.port}, data dir {settings.data_dir}, "
         f"database {'postgresql' if settings.database_url else 'sqlite'}"

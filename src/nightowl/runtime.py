@@ -170,7 +170,7 @@ class Nightowl:
                 self.query_engine.querier = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
-        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets)
+        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
 

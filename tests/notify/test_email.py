@@ -128,3 +128,19 @@ async def test_unreachable_server_is_retryable() -> None:
     async with context() as ctx:
         result = await Email().send(message(), config(1, tls="none"), ctx)
     assert not result.ok and result.retryable
+
+
+async def test_implicit_tls_on_connect(tmp_path: Path) -> None:
+    box = Inbox()
+    tls = self_signed(tmp_path)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(box, authenticator=check_login, auth_require_tls=False), "127.0.0.1", 0, ssl=tls
+    )
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with context() as ctx:
+            result = await Email().send(message("resolved"), config(port, tls="tls"), ctx)
+    finally:
+        server.close()
+    assert result.ok, result.error
+    assert box.mails[0][1]["Subject"] == "[RESOLVED] HighLatency"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nightowl.notify.channels.pagerduty import PagerDuty
@@ -33,12 +34,11 @@ def events_api(request: Request) -> Reply:
 
 
 async def test_trigger_then_resolve_share_one_dedup_key_per_alert() -> None:
-    two = (alert_view(instance="api-1"), alert_view(instance="api-2"))
-    two = (two[0], type(two[1])(**{**two[1].__dict__, "fingerprint": "ffff000011112222"}))
+    two = (alert_view(instance="api-1"), replace(alert_view(instance="api-2"), fingerprint="ffff000011112222"))
     async with receiver(handler=events_api) as pd, context() as ctx:
         config = PagerDuty.validate({"routing_key": "R0UT1NG", "api_url": pd.url + "/v2/enqueue"})
         assert (await PagerDuty().send(message("firing", "alert", *two), config, ctx)).ok
-        resolved = tuple(type(a)(**{**a.__dict__, "status": "resolved"}) for a in two)
+        resolved = tuple(replace(a, status="resolved") for a in two)
         assert (await PagerDuty().send(message("resolved", "alert", *resolved), config, ctx)).ok
     bodies = [r.json() for r in pd.requests]
     assert [b["event_action"] for b in bodies] == ["trigger", "trigger", "resolve", "resolve"]

@@ -56,3 +56,27 @@ async def test_restart_delivers_queued_notifications_exactly_once(make_settings:
     groups = {r.headers["idempotency-key"]: r.json()["groupLabels"]["alertname"] for r in hook.requests}
     assert sorted(groups.values()) == ["A", "B"]
     assert [e["status"] for e in log] == ["delivered", "delivered"]
+
+
+async def test_alert_resolved_while_nightowl_was_down_gets_its_resolved_notice(
+    make_settings: Any, clock: ManualClock
+) -> None:
+    settings = make_settings()
+    async with receiver() as hook:
+        first = create_app(settings, clock=clock)
+        async with first.router.lifespan_context(first):
+            await first.state.nightowl.scheduler.stop()
+            async with admin_client(first, "http://n") as client:
+                await client.post(
+                    "/api/v1/channels",
+                    json={"name": "h", "kind": "webhook", "receiver": "default", "config": {"url": hook.url}},
+                )
+                await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "A"}}])  # resolves in 5m
+            clock.advance(30)
+            await settle(first)
+        clock.advance(600)  # down while the alert resolved
+        second = create_app(settings, clock=clock)
+        async with second.router.lifespan_context(second):
+            await second.state.nightowl.scheduler.stop()
+            await settle(second)
+    assert [r.json()["status"] for r in hook.requests] == ["firing", "resolved"]

@@ -80,6 +80,10 @@ async def test_alert_posted_like_prometheus_reaches_a_signed_webhook(
         assert [entry["status"] for entry in log] == ["delivered", "delivered"]
         assert log[0]["status_code"] == 200 and log[0]["attempts"] == 1 and log[0]["channel_id"] == channel["id"]
         assert log[0]["alerts"][0]["alertname"] == "DiskFull"
+        metrics = (await client.get("/metrics")).text
+        assert 'nightowl_notification_attempts_total{kind="webhook",result="delivered"} 2.0' in metrics
+        assert 'nightowl_outbox_notifications{status="delivered"} 2.0' in metrics
+        assert 'nightowl_alerts{state="active"} 0.0' in metrics
 
 
 async def test_failing_channel_is_retried_with_backoff_and_others_are_not_delayed(

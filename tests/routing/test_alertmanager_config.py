@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from nightowl.app import create_app
 from nightowl.core.errors import ConfigError
 from nightowl.routing.config import load_alertmanager_config, parse_alertmanager_config
 
@@ -102,3 +105,39 @@ def test_broken_files_fail_at_start_with_the_reason(tmp_path: Path, text: str, m
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_alertmanager_config(tmp_path / "nope.yml")
+
+
+async def test_unsupported_keys_are_logged_at_start(
+    make_settings: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "alertmanager.yml"
+    path.write_text("templates: [x.tmpl]\nroute: {receiver: a}\nreceivers: [{name: a, sns_configs: [{}]}]\n")
+    app = create_app(make_settings(alertmanager_config=path))
+    with caplog.at_level(logging.WARNING):
+        async with app.router.lifespan_context(app):
+            pass
+    logged = caplog.text
+    assert "templates (Go templates) are not supported" in logged
+    assert "receivers[a].sns_configs is not supported" in logged
+
+
+def test_check_config_validates_the_alertmanager_file(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    am = tmp_path / "alertmanager.yml"
+    config = tmp_path / "nightowl.yaml"
+    config.write_text(f"alertmanager_config: {am}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NIGHTOWL_")}
+
+    def check() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "nightowl.cli", "check-config", "--config", str(config)]
+        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60)
+
+    am.write_text("templates: [x]\nroute: {receiver: a}\nreceivers: [{name: a}]\n")
+    ok = check()
+    assert ok.returncode == 0 and "templates (Go templates) are not supported" in ok.stderr
+    am.write_text("route: {receiver: nobody}\nreceivers: [{name: a}]\n")
+    bad = check()
+    assert bad.returncode == 2 and "receiver 'nobody' is not defined" in bad.stderr

@@ -105,6 +105,12 @@ async def test_critical_goes_to_pager_and_team_and_inhibits_warnings(
     assert listed["euSlow"]["status"]["state"] == "suppressed"
     assert listed["euSlow"]["status"]["inhibitedBy"] == [listed["euDown"]["fingerprint"]]
     assert listed["euDown"]["receivers"] == [{"name": "pager"}]
+    groups = (await am.get("/api/v2/alerts/groups")).json()
+    assert [(g["receiver"]["name"], g["labels"], len(g["alerts"])) for g in groups] == [
+        ("pager", {"alertname": "Down", "cluster": "eu"}, 1),
+        ("team", {"alertname": "Slow", "cluster": "eu"}, 1),
+        ("team", {"alertname": "Slow", "cluster": "us"}, 1),
+    ]
 
 
 async def test_silence_crud_mutes_then_resolved_notice_still_arrives(
@@ -193,3 +199,24 @@ async def test_routes_endpoint_shows_the_tree(am: httpx.AsyncClient) -> None:
     assert (await am.delete("/api/v1/channels/am-team-webhook-0")).status_code == 409
     status = (await am.get("/api/v2/status")).json()
     assert "inhibit_rules" in status["config"]["original"]
+
+
+async def test_a_failed_flush_is_retried_not_lost(
+    am_app: FastAPI, am: httpx.AsyncClient, clock: ManualClock, hooks: Receiver
+) -> None:
+    await am_app.state.nightowl.scheduler.stop()  # the test plays the job's part
+    dispatcher = am_app.state.nightowl.pipeline.dispatcher
+    calls = {"n": 0}
+
+    def flaky(conn: Any, notification: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database went away")
+
+    dispatcher.sinks.insert(0, flaky)
+    await post(am, clock, {"labels": {"alertname": "Disk", "cluster": "eu"}})
+    clock.advance(10)
+    await settle(am_app)
+    assert hooks.requests == []
+    await settle(am_app)  # the group is due again right away
+    assert sent(hooks) == [("/team", "firing", ["Disk"])]

@@ -138,3 +138,20 @@ async def test_resolved_alert_closes_its_escalation(app: Any, client: httpx.Asyn
         assert [kind for _, kind, _ in received(hook)] == ["escalation", "alert"]
         assert hook.requests[-1].json()["status"] == "resolved"
         assert (await client.get("/api/v1/escalations")).json()[0]["status"] == "resolved"
+
+
+async def test_exhausted_escalation_does_not_start_over(
+    app: Any, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    await app.state.nightowl.scheduler.stop()
+    async with receiver() as hook:
+        await add_hook(client, "on-call", hook.url)
+        await add_hook(client, "team-lead", hook.url)
+        labels = {"alertname": "Err", "severity": "error"}  # on-call 15m, team-lead 1h, no repeat
+        await client.post("/api/v2/alerts", json=[{"labels": labels, "endsAt": "2099-01-01T00:00:00Z"}])
+        for _ in range(12):
+            await run_escalations(app)
+            clock.advance(15 * 60)
+        assert [path for path, _, _ in received(hook)] == ["on-call", "team-lead"]
+        [escalation] = (await client.get("/api/v1/escalations")).json()
+        assert escalation["status"] == "exhausted"

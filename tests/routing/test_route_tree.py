@@ -120,3 +120,54 @@ def test_legacy_match_and_match_re() -> None:
 def test_invalid_routes_are_named(spec: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         parse_route(spec)
+
+
+LEGACY_EXAMPLE = yaml.safe_load(
+    """
+group_by: ['alertname', 'cluster', 'service']
+receiver: team-X-mails
+routes:
+- match_re:
+    service: ^(foo1|foo2|baz)$
+  receiver: team-X-mails
+  routes:
+  - match:
+      severity: critical
+    receiver: team-X-pager
+- match:
+    service: files
+  receiver: team-Y-mails
+  routes:
+  - match:
+      severity: critical
+    receiver: team-Y-pager
+- match:
+    service: database
+  receiver: team-DB-pager
+  group_by: [alertname, cluster, database]
+  routes:
+  - match:
+      owner: team-X
+    receiver: team-X-pager
+    continue: true
+  - match:
+      owner: team-Y
+    receiver: team-Y-pager
+"""
+)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        {"service": "foo1", "severity": "warning"},
+        {"service": "baz", "severity": "critical"},
+        {"service": "files", "severity": "critical"},
+        {"service": "database", "owner": "team-X"},
+        {"service": "database", "owner": "team-Z"},
+        {"service": "foo10"},
+    ],
+)
+def test_legacy_match_syntax_routes_the_same(labels: dict[str, str]) -> None:
+    legacy = [r.receiver for r in parse_route(LEGACY_EXAMPLE).match(labels)]
+    assert legacy == receivers(labels)

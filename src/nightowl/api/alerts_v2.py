@@ -146,6 +146,21 @@ async def get_alerts(
     return sorted(out, key=lambda a: (a["startsAt"], a["fingerprint"]))
 
 
+@router.get("/alerts/groups", summary="Alert groups by receiver", dependencies=[Depends(requires("read"))])
+async def get_alert_groups(
+    nightowl: Runtime,
+    filter_: Annotated[list[str], Query(alias="filter")] = [],  # noqa: B006
+) -> list[dict[str, Any]]:
+    matchers = _filters(filter_)
+    now = nightowl.clock.now()
+    out = []
+    for labels, receiver, members in await run_in_threadpool(nightowl.pipeline.dispatcher.groups):
+        alerts = [gettable_alert(a, s) for a, s in members if not a.resolved(now) and matches_all(matchers, a.labels)]
+        if alerts:
+            out.append({"labels": labels, "receiver": {"name": receiver}, "alerts": alerts})
+    return sorted(out, key=lambda g: (g["receiver"]["name"], sorted(g["labels"].items())))
+
+
 def gettable_silence(silence: Silence, now: float) -> dict[str, Any]:
     return {
         "id": silence.id,
@@ -188,9 +203,8 @@ async def post_silence(body: PostableSilence, nightowl: Runtime) -> dict[str, st
     for m in matchers:
         if not _LABEL_NAME.fullmatch(m.name):
             raise InvalidInput(f"matcher label name {m.name!r} is invalid", field="matchers")
-    silence = Silence(
-        body.id or "", matchers, max(starts, now) if starts < now else starts, ends, body.createdBy, body.comment
-    )
+    # a start in the past means "from now", as in Alertmanager
+    silence = Silence(body.id or "", matchers, max(starts, now), ends, body.createdBy, body.comment)
     saved = await run_in_threadpool(ops.put_silence, nightowl.engine, silence, now)
     return {"silenceID": saved.id}
 

@@ -13,12 +13,12 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 from jinja2 import TemplateError
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 
 from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
@@ -28,6 +28,7 @@ from nightowl.notify import store, tables
 from nightowl.notify.channels import channel_class
 from nightowl.notify.channels.base import DeliveryResult, SendContext
 from nightowl.notify.message import AlertView, Message, from_notification, meets_severity
+from nightowl.notify.metrics import DeliveryMetrics
 from nightowl.routing.escalations import EscalationNotice
 from nightowl.routing.grouping import Notification
 
@@ -44,6 +45,7 @@ class OutboxSettings:
     backoff_max: float = 600.0
     batch: int = 50
     external_url: str = ""
+    log_retention: float = 7 * 86400.0
 
 
 def backoff(attempts: int, settings: OutboxSettings, rng: random.Random) -> float:
@@ -61,6 +63,7 @@ class Outbox:
         settings: OutboxSettings | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -68,6 +71,7 @@ class Outbox:
         self.settings = settings or OutboxSettings()
         self.transport = transport
         self.rng = rng or random.Random()
+        self.metrics = metrics
         self._client: httpx.AsyncClient | None = None
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -83,7 +87,7 @@ class Outbox:
             if message.status == "resolved" and not channel.send_resolved:
                 continue
             if not channel.send_resolved:
-                message = Message(**{**message.__dict__, "alerts": tuple(message.firing)})
+                message = replace(message, alerts=tuple(message.firing))
             ids.append(self.enqueue(conn, channel.id, message))
         return ids
 
@@ -243,7 +247,10 @@ class Outbox:
             )
             result = await self._send(channel, message, ctx)
         latency_ms = (time.perf_counter() - started) * 1000
-        await asyncio.to_thread(self._record, row, result, latency_ms)
+        outcome = await asyncio.to_thread(self._record, row, result, latency_ms)
+        if self.metrics is not None and channel is not None:
+            self.metrics.attempts.labels(channel.kind, outcome).inc()
+            self.metrics.latency.labels(channel.kind).observe(latency_ms / 1000)
         return result
 
     async def _send(self, channel: store.ChannelRecord, message: Message, ctx: SendContext) -> DeliveryResult:
@@ -262,7 +269,7 @@ class Outbox:
             log.exception("channel send failed", extra={"channel": channel.id})
             return DeliveryResult(False, error=f"{type(exc).__name__}: {exc}")
 
-    def _record(self, row: dict[str, Any], result: DeliveryResult, latency_ms: float) -> None:
+    def _record(self, row: dict[str, Any], result: DeliveryResult, latency_ms: float) -> str:
         now = self.clock.now()
         values: dict[str, Any] = {
             "last_status_code": result.status_code,
@@ -279,8 +286,26 @@ class Outbox:
             log.warning("notification not delivered", extra={"channel": row["channel_id"], "error": result.error})
         with self.engine.begin() as conn:
             conn.execute(update(tables.outbox).where(tables.outbox.c.id == row["id"]).values(**values))
+        return "retry" if values["status"] == "pending" else str(values["status"])
 
     # --- the delivery log and the dead letters ---
+
+    def counts(self) -> dict[str, float]:
+        """Notifications in the outbox by status (pending, delivered, dead), for the metrics endpoint."""
+        t = tables.outbox
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.status, func.count()).group_by(t.c.status)).all()
+        counts = {"pending": 0.0, "delivered": 0.0, "dead": 0.0}
+        counts.update({status: float(n) for status, n in rows})
+        return counts
+
+    def prune(self) -> int:
+        """Forget delivered and dead notifications older than the log retention; returns how many."""
+        t = tables.outbox
+        cutoff = self.clock.now() - self.settings.log_retention
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(t).where(t.c.status.in_(["delivered", "dead"]), t.c.created_at < cutoff))
+            return int(result.rowcount)
 
     def replay(self, notification_id: str) -> None:
         t = tables.outbox

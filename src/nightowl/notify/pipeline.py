@@ -11,7 +11,9 @@ from nightowl.auth.secrets import SecretBox
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
 from nightowl.core.scheduler import Job
+from nightowl.core.telemetry import Telemetry
 from nightowl.notify import store
+from nightowl.notify.metrics import DeliveryMetrics
 from nightowl.notify.outbox import Outbox, OutboxSettings
 from nightowl.routing.config import RoutingConfig, default_config, load_alertmanager_config
 from nightowl.routing.dispatcher import Dispatcher
@@ -20,6 +22,7 @@ from nightowl.routing.escalations import Escalations
 log = logging.getLogger(__name__)
 
 FILE_SOURCE = "alertmanager.yml"
+NOTIFY_LOG_RETENTION = 5 * 86400.0  # Alertmanager keeps its notification log 120h
 
 
 @dataclass
@@ -54,7 +57,19 @@ class Pipeline:
                 timeout=30,
                 description="Start, advance and close escalations of firing alerts until acknowledged.",
             ),
+            Job(
+                "notify-prune",
+                self.prune,
+                interval=3600,
+                timeout=300,
+                jitter=60,
+                description="Forget old delivery log entries, notification log entries and expired silences.",
+            ),
         ]
+
+    def prune(self) -> None:
+        self.outbox.prune()
+        self.dispatcher.prune(max(self.outbox.settings.log_retention, NOTIFY_LOG_RETENTION))
 
     def start(self) -> None:
         for note in self.config.unsupported:
@@ -91,7 +106,9 @@ class Pipeline:
                 store.save_channel(conn, record)
 
 
-def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: SecretBox) -> Pipeline:
+def build_pipeline(
+    settings: Settings, engine: Engine, clock: Clock, box: SecretBox, telemetry: Telemetry | None = None
+) -> Pipeline:
     path = settings.alertmanager_config
     config = load_alertmanager_config(path) if path else default_config()
     outbox = Outbox(
@@ -103,9 +120,17 @@ def build_pipeline(settings: Settings, engine: Engine, clock: Clock, box: Secret
             max_age=settings.notify_max_age,
             external_url=settings.notify_external_url,
         ),
+        metrics=DeliveryMetrics(telemetry) if telemetry is not None else None,
     )
     dispatcher = Dispatcher(engine, clock, config)
     dispatcher.sinks.append(outbox.enqueue_notification)
     escalations = Escalations(engine, clock, dispatcher.alerts)
     escalations.sinks.append(outbox.enqueue_notice)
+    if telemetry is not None:
+        telemetry.add_callback_gauges(
+            "nightowl_alerts", "Alerts held by the router, by state.", "state", dispatcher.counts
+        )
+        telemetry.add_callback_gauges(
+            "nightowl_outbox_notifications", "Notifications in the outbox, by status.", "status", outbox.counts
+        )
     return Pipeline(config, dispatcher, outbox, escalations, clock, box)

@@ -15,19 +15,30 @@ TITLE = "{{ message.title }}"
 
 TEXT = """\
 {{ message.title }}
+{% if message.note %}
+{{ message.note }}
+{% endif %}
 {% for alert in message.alerts %}
+
 - [{{ alert.status }}] {{ alert.annotations.summary or alert.labels.alertname }}
-{%- for name, value in alert.labels | dictsort %}
+{% for name, value in alert.labels | dictsort %}
   {{ name }}: {{ value }}
-{%- endfor %}
-{%- if alert.annotations.description %}
-  {{ alert.annotations.description }}
-{%- endif %}
-  since {{ alert.starts_at | datetime }}{% if alert.generator_url %} - {{ alert.generator_url }}{% endif %}
 {% endfor %}
-{%- if message.external_url %}
+{% if alert.annotations.description %}
+  {{ alert.annotations.description }}
+{% endif %}
+{% if alert.annotations.value %}
+  value: {{ alert.annotations.value }}
+{% endif %}
+  since {{ alert.starts_at | datetime }}
+{% if alert.generator_url %}
+  source: {{ alert.generator_url }}
+{% endif %}
+{% endfor %}
+{% if message.external_url %}
+
 {{ message.external_url }}
-{%- endif %}
+{% endif %}
 """
 
 HTML = """\
@@ -44,6 +55,7 @@ td.k { color: #5f6368; white-space: nowrap; width: 30%; }
 </style></head>
 <body>
 <h2 style="max-width:640px;margin:0 auto 12px">{{ message.title }}</h2>
+{% if message.note %}<p style="max-width:640px;margin:0 auto 12px">{{ message.note }}</p>{% endif %}
 {% for alert in message.alerts %}
 <div class="card {{ alert.status }}">
   <strong>{{ alert.annotations.summary or alert.labels.alertname }}</strong> &middot; {{ alert.status }}

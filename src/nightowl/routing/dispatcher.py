@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, delete, select
 
 from nightowl.core.clock import Clock
 from nightowl.core.errors import InvalidInput, NotFound
@@ -57,10 +57,10 @@ class Dispatcher:
             for alert in alerts:
                 if alert.ends_at is not None and alert.ends_at < alert.starts_at:
                     raise InvalidInput(f"alert {alert.labels}: endsAt is before startsAt", field="endsAt")
+            for alert in alerts:
                 ends = alert.ends_at if alert.ends_at is not None else now + self.config.resolve_timeout
-                current = self.router.insert(replace(alert, ends_at=ends, updated_at=now), now)
-                store.save_alert(conn, current)
-                stored.append(current)
+                stored.append(self.router.insert(replace(alert, ends_at=ends, updated_at=now), now))
+            store.save_alerts(conn, stored)
         return stored
 
     def reload_silences(self) -> None:
@@ -75,17 +75,25 @@ class Dispatcher:
         now = self.clock.now()
         sent: list[Notification] = []
         with self._lock:
+            firing = self.router.firing(now)
             for group in self.router.due(now):
                 receiver = group.route.receiver
-                with self.engine.begin() as conn:
-                    record = store.load_record(conn, group.key, receiver)
-                    result = self.router.flush(group, now, record)
-                    if result.record is not None and result.record != record:
-                        store.save_record(conn, group.key, receiver, result.record)
-                    if result.notification is not None:
-                        for sink in self.sinks:
-                            sink(conn, result.notification)
-                        sent.append(result.notification)
+                snapshot = (group.next_flush, group.has_flushed, dict(group.alerts))
+                try:
+                    with self.engine.begin() as conn:
+                        record = store.load_record(conn, group.key, receiver)
+                        result = self.router.flush(group, now, record, firing)
+                        if result.record is not None and result.record != record:
+                            store.save_record(conn, group.key, receiver, result.record)
+                        if result.notification is not None:
+                            for sink in self.sinks:
+                                sink(conn, result.notification)
+                            sent.append(result.notification)
+                except Exception:
+                    # nothing was stored: put the group back as it was, the next tick tries again
+                    group.next_flush, group.has_flushed, group.alerts = snapshot
+                    self.router.groups[(group.route.id, group.key)] = group
+                    log.exception("flushing an alert group failed", extra={"group": group.key})
             gone = self.router.collect_garbage(now)
             if gone:
                 with self.engine.begin() as conn:
@@ -97,6 +105,30 @@ class Dispatcher:
     def run(self) -> None:
         """The `alert-dispatch` job."""
         self.tick()
+
+    def prune(self, retention: float) -> None:
+        """Drop notification log entries of groups not notified for `retention` seconds, and old silences."""
+        cutoff = self.clock.now() - retention
+        with self.engine.begin() as conn:
+            conn.execute(delete(tables.notify_log).where(tables.notify_log.c.timestamp < cutoff))
+            conn.execute(delete(tables.silences).where(tables.silences.c.ends_at < cutoff))
+
+    def groups(self) -> list[tuple[dict[str, str], str, list[tuple[Alert, AlertStatus]]]]:
+        """Aggregation groups as `GET /api/v2/alerts/groups` shows them: labels, receiver, alerts."""
+        now = self.clock.now()
+        with self._lock:
+            return [
+                (dict(g.labels), g.route.receiver, [(a, self.router.status(a, now)) for a in g.alerts.values()])
+                for g in self.router.groups.values()
+            ]
+
+    def counts(self) -> dict[str, float]:
+        """Alerts by state (firing active, suppressed, resolved awaiting notice), for the metrics endpoint."""
+        now = self.clock.now()
+        counts = {"active": 0.0, "suppressed": 0.0, "resolved": 0.0}
+        for alert, status in self.alerts():
+            counts["resolved" if alert.resolved(now) else status.state] += 1
+        return counts
 
     def alerts(self) -> list[tuple[Alert, AlertStatus]]:
         now = self.clock.now()

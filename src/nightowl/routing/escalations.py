@@ -184,7 +184,7 @@ class Escalations:
                 _row_to_escalation(r)
                 for r in conn.execute(
                     select(tables.escalations).where(
-                        tables.escalations.c.status.in_([machine.OPEN, machine.ACKNOWLEDGED])
+                        tables.escalations.c.status.in_([machine.OPEN, machine.ACKNOWLEDGED, machine.EXHAUSTED])
                     )
                 ).mappings()
             ]
@@ -195,7 +195,7 @@ class Escalations:
                 if policy is None or alert is None or alert.resolved(now):
                     closed = replace(e, status=machine.RESOLVED, next_at=None)
                     _save(conn, closed, now)
-                    if policy is not None and policy.auto_resolve and e.status == machine.OPEN:
+                    if policy is not None and policy.auto_resolve and e.status != machine.ACKNOWLEDGED:
                         receivers = machine.notified_receivers(e, policy)
                         self._notify(conn, closed, receivers, "resolved", f"resolved ({policy.name})")
                     continue

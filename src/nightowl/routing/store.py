@@ -23,21 +23,29 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: Sequenc
     conn.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=updates))
 
 
-def save_alert(conn: Connection, alert: Alert) -> None:
-    upsert(
-        conn,
-        tables.alerts,
-        {
-            "fingerprint": alert.fingerprint,
-            "labels": json.dumps(alert.labels, sort_keys=True),
-            "annotations": json.dumps(alert.annotations, sort_keys=True),
-            "starts_at": alert.starts_at,
-            "ends_at": alert.ends_at,
-            "generator_url": alert.generator_url,
-            "updated_at": alert.updated_at,
-        },
-        ["fingerprint"],
+def save_alerts(conn: Connection, alerts: Sequence[Alert]) -> None:
+    """One batched upsert (executemany) for a whole POST of alerts."""
+    if not alerts:
+        return
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(tables.alerts)
+    columns = ("labels", "annotations", "starts_at", "ends_at", "generator_url", "updated_at")
+    statement = statement.on_conflict_do_update(
+        index_elements=["fingerprint"], set_={c: statement.excluded[c] for c in columns}
     )
+    rows = {
+        a.fingerprint: {
+            "fingerprint": a.fingerprint,
+            "labels": json.dumps(a.labels, sort_keys=True),
+            "annotations": json.dumps(a.annotations, sort_keys=True),
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "generator_url": a.generator_url,
+            "updated_at": a.updated_at,
+        }
+        for a in alerts
+    }
+    conn.execute(statement, list(rows.values()))
 
 
 def load_alerts(conn: Connection) -> list[Alert]:

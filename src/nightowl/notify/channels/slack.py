@@ -21,6 +21,8 @@ def blocks(message: Message, title: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150], "emoji": True}},
     ]
+    if message.note:
+        out.append({"type": "context", "elements": [{"type": "mrkdwn", "text": message.note[:3000]}]})
     for alert in message.alerts[:20]:  # Slack allows 50 blocks; keep room
         summary = alert.annotations.get("summary") or alert.labels.get("alertname", "")
         labels = ", ".join(f"`{k}={v}`" for k, v in sorted(alert.labels.items()))

@@ -89,6 +89,14 @@ class Webhook(Channel):
         Field("max_alerts", "int", default=0, help="Send at most this many alerts (0: all)."),
     )
 
+    @classmethod
+    def check(cls, config: dict[str, Any]) -> str | None:
+        if int(config.get("max_alerts") or 0) < 0:
+            return "max_alerts must be 0 (all) or more"
+        if not str(config["url"]).startswith(("http://", "https://")):
+            return f"url {config['url']!r} must start with http:// or https://"
+        return None
+
     async def send(self, message: Message, config: Mapping[str, Any], ctx: SendContext) -> DeliveryResult:
         if config.get("format") == "nightowl":
             payload = nightowl_payload(message)
