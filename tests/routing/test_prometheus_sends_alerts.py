@@ -16,7 +16,7 @@ import uvicorn
 
 from nightowl.app import create_app
 from nightowl.config import load_settings
-from tests.conftest import requires
+from tests.conftest import credential_for, requires
 from tests.notify.receiver import receiver
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -60,7 +60,9 @@ async def test_prometheus_alert_reaches_a_webhook_through_nightowl(tmp_path: Pat
         )
         (tmp_path / "prometheus.yml").write_text(
             "global: {evaluation_interval: 1s}\nrule_files: [rules.yml]\n"
-            f"alerting: {{alertmanagers: [{{api_version: v2, static_configs: [{{targets: ['127.0.0.1:{port}']}}]}}]}}\n"
+            "alerting: {alertmanagers: [{api_version: v2, "
+            f"basic_auth: {{username: prometheus, password: '{credential_for(app, scopes=['ingest'])}'}}, "
+            f"static_configs: [{{targets: ['127.0.0.1:{port}']}}]}}]}}\n"
         )
         prometheus = subprocess.Popen(
             [
