@@ -77,7 +77,8 @@ async def test_prometheus_alert_reaches_a_webhook_through_nightowl(tmp_path: Pat
             stderr=subprocess.DEVNULL,
         )
         try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            reader = {"Authorization": f"Bearer {credential_for(app, scopes=['read'])}"}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=reader) as client:
 
                 async def alert_arrived() -> bool:
                     return bool((await client.get("/api/v2/alerts")).json())
