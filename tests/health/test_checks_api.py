@@ -39,6 +39,10 @@ async def test_invalid_definitions_are_422_naming_the_problem(client: httpx.Asyn
     assert bad.status_code == 422 and "exactly one of `period`" in bad.text
     bad = await client.post("/api/v1/checks", json={"name": "x", "type": "http", "target": "http://a", "timeout": 90})
     assert bad.status_code == 422 and "must not exceed interval" in bad.text
+    bad = await client.post(
+        "/api/v1/checks", json={"name": "x", "type": "tcp", "target": "a:1", "labels": {"service": "x"}}
+    )
+    assert bad.status_code == 422 and "set by Nightowl" in bad.text
 
 
 async def test_duplicate_name_is_a_conflict(client: httpx.AsyncClient, web: str) -> None:

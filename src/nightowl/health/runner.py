@@ -92,16 +92,15 @@ class CheckRunner:
         """The `health-checks` job: start due checks, judge heartbeats, write what changed."""
         now = self.clock.now()
         for check in list(self.checks.values()):
-            if not check.spec.enabled or self._next_due.get(check.id, now + 1) > now:
+            if not check.spec.enabled:
                 continue
-            self._next_due[check.id] = next_slot(check.id, check.spec.interval, now)
+            due = self._next_due.get(check.id, now + 1) <= now
+            if due:
+                self._next_due[check.id] = next_slot(check.id, check.spec.interval, now)
             if check.spec.type == "heartbeat":
-                self.judge_heartbeat(check, now, export=True)
-            elif check.id not in self._running:
+                self.judge_heartbeat(check, now, export=due)
+            elif due and check.id not in self._running:
                 self._start(check)
-        for check in self.checks.values():
-            if check.spec.type == "heartbeat" and check.spec.enabled:
-                self.judge_heartbeat(check, now, export=False)
         await self.flush()
 
     def _start(self, check: Check) -> None:
