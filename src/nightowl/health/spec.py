@@ -100,7 +100,7 @@ class CheckSpec(BaseModel):
     def _labels(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
             if not _LABEL_PATTERN.match(name) or name.startswith("__"):
-                raise ValueError(f"label name {name!r} is invalid: must match [a-zA-Z_][a-zA-Z0-9_]* without a __ prefix")
+                raise ValueError(f"label name {name!r} is invalid: must match [a-zA-Z_][a-zA-Z0-9_]*, no __ prefix")
             if name in RESERVED_LABELS:
                 raise ValueError(f"label name {name!r} is set by Nightowl (check, type, service); choose another")
         return value
