@@ -75,7 +75,8 @@ async def test_run_now_records_state_metrics_and_transitions(app: FastAPI, clien
     assert [(t["previous"], t["state"]) for t in transitions] == [("unknown", "up")]
 
 
-async def test_state_changes_are_published_to_listeners(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_state_changes_are_published_to_listeners(manual_runs: FastAPI, client: httpx.AsyncClient) -> None:
+    app = manual_runs
     events: list[CheckEvent] = []
     app.state.nightowl.checks.events.subscribe(events.append)
     port = closed_port()
