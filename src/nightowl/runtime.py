@@ -18,7 +18,7 @@ from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.health import manage, topology_store
 from nightowl.health.overview import HealthOverview
-from nightowl.health.runner import CheckRunner
+from nightowl.health.runner import TICK, CheckRunner
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 
@@ -82,7 +82,7 @@ class Nightowl:
             Job(
                 "health-checks",
                 self.checks.tick,
-                interval=1,
+                interval=TICK,
                 timeout=30,
                 description="Start the health checks that are due, judge heartbeats, record results and states.",
             )

@@ -26,6 +26,9 @@ from nightowl.metrics.api import Appender
 
 log = logging.getLogger(__name__)
 
+TICK = 1.0
+"""Seconds between runs of the `health-checks` job; each run starts the checks due before the next."""
+
 Suppression = Callable[[Check, float], str | None]
 """Why a check's alerts are suppressed at a time (parent down, maintenance), or None."""
 
@@ -89,28 +92,36 @@ class CheckRunner:
     # Scheduling
 
     async def tick(self) -> None:
-        """The `health-checks` job: start due checks, judge heartbeats, write what changed."""
+        """The `health-checks` job: start the checks due before the next tick (each waits for its exact
+        due time, so starts are spread within the second), judge heartbeats, write what changed."""
         now = self.clock.now()
+        horizon = now + TICK
         for check in list(self.checks.values()):
             if not check.spec.enabled:
                 continue
-            due = self._next_due.get(check.id, now + 1) <= now
+            due_at = self._next_due.get(check.id, horizon + 1)
+            due = due_at < horizon
             if due:
-                self._next_due[check.id] = next_slot(check.id, check.spec.interval, now)
+                self._next_due[check.id] = next_slot(check.id, check.spec.interval, max(due_at, now))
             if check.spec.type == "heartbeat":
                 self.judge_heartbeat(check, now, export=due)
             elif due and check.id not in self._running:
-                self._start(check)
+                self._start(check, due_at)
         await self.flush()
 
-    def _start(self, check: Check) -> None:
+    def _start(self, check: Check, due_at: float) -> None:
         self._running.add(check.id)
-        task = asyncio.get_running_loop().create_task(self._run_and_apply(check), name=f"check-{check.spec.name}")
+        task = asyncio.get_running_loop().create_task(
+            self._run_and_apply(check, due_at), name=f"check-{check.spec.name}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_and_apply(self, check: Check) -> None:
+    async def _run_and_apply(self, check: Check, due_at: float) -> None:
         try:
+            delay = due_at - self.clock.now()
+            if delay > 0:
+                await self.clock.sleep(delay)
             result = await self.probe(check)
             if check.id in self.checks:
                 self.apply(check, result)
