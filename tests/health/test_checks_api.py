@@ -111,3 +111,21 @@ async def test_scheduler_job_starts_due_checks_spread_over_the_interval(
     assert all(at is not None for at in started)
     assert len(set(started)) >= 10, "20 checks with one interval start at different seconds"
     assert all(runner.state_of(i).state == "up" for i in ids)
+
+
+async def test_credentials_are_masked_and_kept_when_sent_back(app: FastAPI, client: httpx.AsyncClient) -> None:
+    check = await create(
+        client,
+        name="db",
+        type="postgres",
+        target="postgresql://monitor:s3cret@db.internal:5432/app",
+        headers={"Authorization": "Bearer abc", "Accept": "text/plain"},
+    )
+    assert check["spec"]["target"] == "postgresql://monitor:****@db.internal:5432/app"
+    assert check["spec"]["headers"] == {"Authorization": "****", "Accept": "text/plain"}
+    assert "s3cret" not in (await client.get("/api/v1/checks")).text
+    sent_back = {**check["spec"], "timeout": 5}
+    assert (await client.put(f"/api/v1/checks/{check['id']}", json=sent_back)).status_code == 200
+    stored = app.state.nightowl.checks.checks[check["id"]].spec
+    assert stored.target == "postgresql://monitor:s3cret@db.internal:5432/app"
+    assert stored.headers["Authorization"] == "Bearer abc" and stored.timeout == 5

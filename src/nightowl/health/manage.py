@@ -8,6 +8,7 @@ from nightowl.core.errors import ConfigError, Conflict, InvalidInput
 from nightowl.core.ids import new_id
 from nightowl.health import store
 from nightowl.health.model import Check
+from nightowl.health.redact import restore
 from nightowl.health.runner import CheckRunner
 from nightowl.health.spec import CheckSpec
 
@@ -32,6 +33,7 @@ def update_check(runner: CheckRunner, check_id: str, spec: CheckSpec) -> Check:
     current = _editable(runner, check_id)
     if (spec.type == "heartbeat") != (current.spec.type == "heartbeat"):
         raise InvalidInput("a heartbeat cannot become an active check or the reverse; create a new check", field="type")
+    spec = restore(spec, current.spec)
     store.update_check(runner.engine, check_id, spec, runner.clock.now())
     check = Check(current.id, spec, current.source, current.ping_uuid, current.created_at)
     runner.put(check)
