@@ -113,6 +113,7 @@ class Nightowl:
         self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
+        self.checks.secrets = self.secrets
         topology_store.sync_config(self.engine, self.settings.groups, self.settings.services)
         manage.sync_config(self.checks, self.settings.checks)
         self.checks.load()

@@ -6,8 +6,10 @@ import asyncio
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from nightowl.health.events import CheckEvent
+from nightowl.health.tables import health_checks
 from nightowl.metrics.model import Matcher
 from tests.health.servers import closed_port
 
@@ -129,3 +131,6 @@ async def test_credentials_are_masked_and_kept_when_sent_back(app: FastAPI, clie
     stored = app.state.nightowl.checks.checks[check["id"]].spec
     assert stored.target == "postgresql://monitor:s3cret@db.internal:5432/app"
     assert stored.headers["Authorization"] == "Bearer abc" and stored.timeout == 5
+    with app.state.nightowl.engine.connect() as conn:
+        at_rest = conn.execute(select(health_checks.c.spec)).scalar_one()
+    assert "s3cret" not in at_rest and "Bearer" not in at_rest, "definitions are encrypted at rest"

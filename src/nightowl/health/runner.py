@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
 from nightowl.health import samples, store
 from nightowl.health.checkers import CHECKERS, ProbeContext
@@ -50,6 +51,8 @@ class CheckRunner:
     events: CheckEvents = field(default_factory=CheckEvents)
     max_concurrency: int = 200
     suppression: Suppression = _no_suppression
+    secrets: SecretBox | None = None
+    """Encrypts check definitions at rest (set at start from the instance's SecretBox)."""
     context: ProbeContext = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)
     states: dict[str, CheckState] = field(default_factory=dict)
@@ -68,7 +71,7 @@ class CheckRunner:
 
     def load(self) -> None:
         """Read checks, states and last pings from the state database (at start)."""
-        self.checks = {c.id: c for c in store.load_checks(self.engine)}
+        self.checks = {c.id: c for c in store.load_checks(self.engine, self.secrets)}
         self.states = store.load_states(self.engine)
         self.pings = store.last_pings(self.engine)
         now = self.clock.now()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.errors import Conflict, NotFound
 from nightowl.health.heartbeat import LastPings, PingKind
 from nightowl.health.model import Check, CheckState, Transition
@@ -18,31 +19,43 @@ PINGS_KEPT = 100
 """Pings kept per heartbeat; older ones are pruned as new ones arrive."""
 
 
-def _check(row: object) -> Check:
+def encode_spec(spec: CheckSpec, box: SecretBox | None) -> str:
+    """The definition as stored: encrypted when a SecretBox is given (targets and headers hold credentials)."""
+    text = spec.model_dump_json()
+    return box.encrypt(text) if box is not None else text
+
+
+def decode_spec(stored: str, box: SecretBox | None) -> CheckSpec:
+    return CheckSpec.model_validate_json(
+        box.decrypt(stored) if box is not None and not stored.startswith("{") else stored
+    )
+
+
+def _check(row: object, box: SecretBox | None) -> Check:
     mapping = row._mapping  # type: ignore[attr-defined]
     return Check(
         id=mapping["id"],
-        spec=CheckSpec.model_validate_json(mapping["spec"]),
+        spec=decode_spec(mapping["spec"], box),
         source=mapping["source"],
         ping_uuid=mapping["ping_uuid"],
         created_at=mapping["created_at"],
     )
 
 
-def load_checks(engine: Engine) -> list[Check]:
+def load_checks(engine: Engine, box: SecretBox | None) -> list[Check]:
     with engine.connect() as conn:
-        return [_check(r) for r in conn.execute(select(health_checks).order_by(health_checks.c.name))]
+        return [_check(r, box) for r in conn.execute(select(health_checks).order_by(health_checks.c.name))]
 
 
-def get_check(engine: Engine, check_id: str) -> Check:
+def get_check(engine: Engine, check_id: str, box: SecretBox | None) -> Check:
     with engine.connect() as conn:
         row = conn.execute(select(health_checks).where(health_checks.c.id == check_id)).first()
     if row is None:
         raise NotFound(f"no check with id {check_id!r}", field="id")
-    return _check(row)
+    return _check(row, box)
 
 
-def insert_check(engine: Engine, check: Check, now: float) -> None:
+def insert_check(engine: Engine, check: Check, now: float, box: SecretBox | None) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -50,7 +63,7 @@ def insert_check(engine: Engine, check: Check, now: float) -> None:
                     id=check.id,
                     name=check.spec.name,
                     type=check.spec.type,
-                    spec=check.spec.model_dump_json(),
+                    spec=encode_spec(check.spec, box),
                     source=check.source,
                     ping_uuid=check.ping_uuid,
                     created_at=now,
@@ -61,13 +74,13 @@ def insert_check(engine: Engine, check: Check, now: float) -> None:
         raise Conflict(f"a check named {check.spec.name!r} already exists", field="name") from None
 
 
-def update_check(engine: Engine, check_id: str, spec: CheckSpec, now: float) -> None:
+def update_check(engine: Engine, check_id: str, spec: CheckSpec, now: float, box: SecretBox | None) -> None:
     try:
         with engine.begin() as conn:
             result = conn.execute(
                 update(health_checks)
                 .where(health_checks.c.id == check_id)
-                .values(name=spec.name, type=spec.type, spec=spec.model_dump_json(), updated_at=now)
+                .values(name=spec.name, type=spec.type, spec=encode_spec(spec, box), updated_at=now)
             )
     except IntegrityError:
         raise Conflict(f"a check named {spec.name!r} already exists", field="name") from None
