@@ -7,6 +7,7 @@ visitor's would, and the pool never holds idle connections (httpcore scans all o
 
 from __future__ import annotations
 
+import logging
 import ssl
 
 import httpx
@@ -14,6 +15,9 @@ import httpx
 from nightowl import __version__
 
 USER_AGENT = f"Nightowl/{__version__} (health check)"
+
+# httpx logs every request at INFO: 1,000 checks every 30 s would write 33 lines a second.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class HttpClients:
