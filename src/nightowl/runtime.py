@@ -17,6 +17,7 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.health import manage, topology_store
+from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
 from nightowl.health.runner import TICK, CheckRunner
 from nightowl.metrics.api import Storage
@@ -88,6 +89,17 @@ class Nightowl:
             )
         )
 
+        self.scheduler.add(
+            Job(
+                "health-retention",
+                self._prune_health_transitions,
+                interval=86400,
+                timeout=600,
+                jitter=600,
+                description="Delete health-check state transitions older than 400 days.",
+            )
+        )
+
     def health(self) -> list[selfcheck.Component]:
         settings = self.settings
         return [
@@ -97,6 +109,9 @@ class Nightowl:
                 settings.data_dir, settings.storage_min_free_bytes, settings.storage_critical_free_bytes
             ),
         ]
+
+    def _prune_health_transitions(self) -> None:
+        health_store.prune_transitions(self.engine, self.clock.now())
 
     def _record_health(self) -> None:
         for component in self.health():

@@ -15,6 +15,8 @@ from nightowl.health.model import Check, CheckState, Transition
 from nightowl.health.spec import CheckSpec
 from nightowl.health.tables import health_check_states, health_checks, health_transitions, heartbeat_pings
 
+TRANSITIONS_KEPT_SECONDS = 400 * 86400
+"""Transitions older than this are deleted: uptime looks back one year at most."""
 PINGS_KEPT = 100
 """Pings kept per heartbeat; older ones are pruned as new ones arrive."""
 
@@ -277,3 +279,12 @@ def last_pings(engine: Engine) -> dict[str, LastPings]:
     for check_id, kind, at in rows:
         latest[check_id] = latest.get(check_id, LastPings()).record(kind, float(at))
     return latest
+
+
+def prune_transitions(engine: Engine, now: float) -> int:
+    """Delete transitions uptime no longer needs, keeping each check's latest (its current state)."""
+    c = health_transitions.c
+    cutoff = now - TRANSITIONS_KEPT_SECONDS
+    latest = select(func.max(c.id)).group_by(c.check_id)
+    with engine.begin() as conn:
+        return int(conn.execute(delete(health_transitions).where(c.at < cutoff, c.id.not_in(latest))).rowcount)
