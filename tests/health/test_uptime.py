@@ -88,3 +88,22 @@ async def test_old_transitions_are_pruned_but_the_current_state_is_kept(manual_r
     assert store.prune_transitions(engine, clock.now()) == 1
     with engine.connect() as conn:
         assert [r.state for r in conn.execute(select(health_transitions))] == ["down"]
+
+
+def test_worst_timeline_matches_a_point_by_point_reading() -> None:
+    import random
+
+    from nightowl.health.model import worst
+
+    rnd = random.Random(7)
+    states = ["up", "degraded", "down", "unknown"]
+    for _ in range(50):
+        timelines = []
+        for _ in range(rnd.randint(1, 5)):
+            changes = sorted((float(rnd.randint(0, 100)), rnd.choice(states)) for _ in range(rnd.randint(0, 8)))
+            timelines.append(timeline(changes, 10, 90))
+        merged = worst_timeline(timelines, 10, 90)
+        assert merged[0].start == 10 and merged[-1].end == 90
+        for x in [10 + i * 0.5 + 0.25 for i in range(160)]:
+            expected = worst([next(s.state for s in t if s.start <= x < s.end) for t in timelines])
+            assert next(s.state for s in merged if s.start <= x < s.end) == expected

@@ -52,6 +52,8 @@ class CheckRunner:
     max_concurrency: int = 200
     suppression: Suppression = _no_suppression
     secrets: SecretBox | None = None
+    version: int = 0
+    """Grows on every change of state or of the set of checks, so views computed from them can be cached."""
     """Encrypts check definitions at rest (set at start from the instance's SecretBox)."""
     context: ProbeContext = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)
@@ -79,10 +81,12 @@ class CheckRunner:
 
     def put(self, check: Check) -> None:
         """Start running a new or changed check (its state is kept across edits)."""
+        self.version += 1
         self.checks[check.id] = check
         self._next_due[check.id] = next_slot(check.id, check.spec.interval, self.clock.now())
 
     def forget(self, check_id: str) -> None:
+        self.version += 1
         self.checks.pop(check_id, None)
         self.states.pop(check_id, None)
         self.pings.pop(check_id, None)
@@ -198,6 +202,7 @@ class CheckRunner:
             if reason is not None:
                 transition = replace(transition, suppressed=True, suppressed_by=reason)
         self._transitions.append(transition)
+        self.version += 1
         if kind is None:
             return
         self.events.publish(

@@ -170,10 +170,12 @@ class TransitionRow:
     suppressed_by: str | None
 
 
-def transitions(engine: Engine, check_ids: list[str], start: float, end: float) -> list[TransitionRow]:
-    """Transitions in [start, end] plus, per check, the last one before `start` (the state at `start`)."""
+def state_changes(engine: Engine, check_ids: list[str], start: float, end: float) -> dict[str, list[tuple[float, str]]]:
+    """(at, new state) per check, in time order: those in [start, end] plus the last one before
+    `start` (the state at `start`). Only the columns uptime needs, for a year of history."""
+    found: dict[str, list[tuple[float, str]]] = {cid: [] for cid in check_ids}
     if not check_ids:
-        return []
+        return found
     c = health_transitions.c
     with engine.connect() as conn:
         before = (
@@ -183,18 +185,16 @@ def transitions(engine: Engine, check_ids: list[str], start: float, end: float) 
             .subquery()
         )
         earlier = conn.execute(
-            select(health_transitions).join(before, and_(c.check_id == before.c.check_id, c.at == before.c.at))
-        ).mappings()
+            select(c.check_id, c.at, c.state).join(before, and_(c.check_id == before.c.check_id, c.at == before.c.at))
+        ).all()
         within = conn.execute(
-            select(health_transitions).where(c.check_id.in_(check_ids), c.at >= start, c.at <= end).order_by(c.at, c.id)
-        ).mappings()
-        rows = [*earlier, *within]
-    return [
-        TransitionRow(
-            r["check_id"], r["at"], r["previous"], r["state"], r["reason"], r["suppressed"], r["suppressed_by"]
-        )
-        for r in rows
-    ]
+            select(c.check_id, c.at, c.state)
+            .where(c.check_id.in_(check_ids), c.at >= start, c.at <= end)
+            .order_by(c.at, c.id)
+        ).all()
+    for check_id, at, state in [*earlier, *within]:
+        found[check_id].append((at, state))
+    return found
 
 
 def recent_transitions(engine: Engine, check_id: str, limit: int) -> list[TransitionRow]:
