@@ -20,8 +20,9 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.health import manage, topology_store
+from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
-from nightowl.health.runner import CheckRunner
+from nightowl.health.runner import TICK, CheckRunner
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import QueryEngine, Storage
@@ -114,9 +115,20 @@ class Nightowl:
             Job(
                 "health-checks",
                 self.checks.tick,
-                interval=1,
+                interval=TICK,
                 timeout=30,
                 description="Start the health checks that are due, judge heartbeats, record results and states.",
+            )
+        )
+
+        self.scheduler.add(
+            Job(
+                "health-retention",
+                self._prune_health_transitions,
+                interval=86400,
+                timeout=600,
+                jitter=600,
+                description="Delete health-check state transitions older than 400 days.",
             )
         )
 
@@ -132,6 +144,9 @@ class Nightowl:
         if isinstance(self.storage, RemoteStorage):
             components.append(self.storage.health())
         return components
+
+    def _prune_health_transitions(self) -> None:
+        health_store.prune_transitions(self.engine, self.clock.now())
 
     def _record_health(self) -> None:
         for component in self.health():
@@ -156,6 +171,7 @@ class Nightowl:
             self.scheduler.remove(job.name)
             self.scheduler.add(job)
         ensure_first_admin(self.engine, self.clock, self.settings)
+        self.checks.secrets = self.secrets
         topology_store.sync_config(self.engine, self.settings.groups, self.settings.services)
         manage.sync_config(self.checks, self.settings.checks)
         self.checks.load()

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
 from tests.health.servers import Certificate, http_server, self_signed, start_redis
 
@@ -39,3 +40,11 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def tls_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def manual_runs(app: FastAPI) -> FastAPI:
+    """Checks run only when the test says so (`POST /run`): no background `health-checks` job racing
+    the test when it advances the manual clock."""
+    app.state.nightowl.scheduler.remove("health-checks")
+    return app

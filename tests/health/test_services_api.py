@@ -14,6 +14,8 @@ from nightowl.core.clock import ManualClock
 from nightowl.health.events import CheckEvent
 from tests.health.servers import closed_port
 
+pytestmark = pytest.mark.usefixtures("manual_runs")
+
 
 @contextmanager
 def listening(port: int) -> Iterator[None]:

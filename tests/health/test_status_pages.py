@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from nightowl.core.clock import ManualClock
 from tests.health.servers import closed_port
+
+pytestmark = pytest.mark.usefixtures("manual_runs")
 
 
 async def setup_group(client: httpx.AsyncClient) -> str:

@@ -67,3 +67,43 @@ def test_window_shapes_are_validated() -> None:
         MaintenanceSpec(name="x", starts_at=10, ends_at=5)
     with pytest.raises(ValueError, match="needs `duration`"):
         MaintenanceSpec(name="x", starts_at=10, cron="0 * * * *")
+
+
+async def test_old_transitions_are_pruned_but_the_current_state_is_kept(manual_runs, client, clock) -> None:
+    app = manual_runs
+    from sqlalchemy import select
+
+    from nightowl.health import store
+    from nightowl.health.model import CheckResult
+    from nightowl.health.tables import health_transitions
+
+    check = (await client.post("/api/v1/checks", json={"name": "old", "type": "tcp", "target": "127.0.0.1:1"})).json()
+    runner = app.state.nightowl.checks
+    for outcome in ("up", "down"):
+        runner.apply(runner.checks[check["id"]], CheckResult(check["id"], clock.now(), outcome, 0.01, None))
+        clock.advance(60)
+    await runner.flush()
+    clock.advance(500 * DAY)
+    engine = app.state.nightowl.engine
+    assert store.prune_transitions(engine, clock.now()) == 1
+    with engine.connect() as conn:
+        assert [r.state for r in conn.execute(select(health_transitions))] == ["down"]
+
+
+def test_worst_timeline_matches_a_point_by_point_reading() -> None:
+    import random
+
+    from nightowl.health.model import worst
+
+    rnd = random.Random(7)
+    states = ["up", "degraded", "down", "unknown"]
+    for _ in range(50):
+        timelines = []
+        for _ in range(rnd.randint(1, 5)):
+            changes = sorted((float(rnd.randint(0, 100)), rnd.choice(states)) for _ in range(rnd.randint(0, 8)))
+            timelines.append(timeline(changes, 10, 90))
+        merged = worst_timeline(timelines, 10, 90)
+        assert merged[0].start == 10 and merged[-1].end == 90
+        for x in [10 + i * 0.5 + 0.25 for i in range(160)]:
+            expected = worst([next(s.state for s in t if s.start <= x < s.end) for t in timelines])
+            assert next(s.state for s in merged if s.start <= x < s.end) == expected

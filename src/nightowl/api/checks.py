@@ -12,6 +12,7 @@ from nightowl.core.errors import InvalidInput, NotFound
 from nightowl.health import manage, store
 from nightowl.health.heartbeat import LastPings, judge
 from nightowl.health.model import Check
+from nightowl.health.redact import masked
 from nightowl.health.runner import CheckRunner, schedule_of
 from nightowl.health.spec import CheckSpec
 from nightowl.runtime import Nightowl
@@ -30,7 +31,7 @@ def check_view(runner: CheckRunner, check: Check, base_url: str) -> dict[str, An
         "type": check.spec.type,
         "source": check.source,
         "created_at": check.created_at,
-        "spec": check.spec.model_dump(mode="json"),
+        "spec": masked(check.spec),
         "state": asdict(state),
     }
     if check.ping_uuid is not None:

@@ -31,6 +31,8 @@ from nightowl.health.topology import (
 )
 from nightowl.health.uptime import WINDOWS, Segment, clip, daily, timeline, uptime, worst_timeline
 
+REPORT_TTL = 10.0
+
 
 @dataclass
 class HealthOverview:
@@ -38,6 +40,10 @@ class HealthOverview:
     unhealthy_ratio: float = 0.5
     topology: Topology = field(default_factory=Topology)
     windows: list[MaintenanceWindow] = field(default_factory=list)
+    _version: int = 0
+    _cache: dict[tuple[frozenset[str] | None, int], tuple[tuple[int, int], float, dict[str, Any]]] = field(
+        default_factory=dict
+    )
 
     def load(self) -> None:
         self.topology = topology_store.load(self.runner.engine)
@@ -72,10 +78,7 @@ class HealthOverview:
         return bool(self.maintenance_for(checks, at, at + 1e-6))
 
     def timelines(self, checks: list[Check], start: float, end: float) -> dict[str, list[Segment]]:
-        rows = store.transitions(self.runner.engine, [c.id for c in checks], start, end)
-        changes: dict[str, list[tuple[float, str]]] = {c.id: [] for c in checks}
-        for row in sorted(rows, key=lambda r: r.at):
-            changes[row.check_id].append((row.at, row.state))
+        changes = store.state_changes(self.runner.engine, [c.id for c in checks], start, end)
         return {cid: timeline(found, start, end) for cid, found in changes.items()}
 
     def uptimes(self, segments: list[Segment], checks: list[Check], now: float) -> dict[str, float | None]:
@@ -90,7 +93,21 @@ class HealthOverview:
         return self.uptimes(segments, [check], now)
 
     def services_report(self, now: float, groups: set[str] | None = None, bars: int = 0) -> dict[str, Any]:
-        """What `GET /api/v1/health/services` and status pages (`groups`, `bars` daily uptime bars) show."""
+        """What `GET /api/v1/health/services` and status pages (`groups`, `bars` daily uptime bars) show.
+
+        Reports are cached for `REPORT_TTL` seconds unless a state or a definition changes: a public
+        status page must not recompute a year of uptime for every visitor.
+        """
+        key = (frozenset(groups) if groups is not None else None, bars)
+        version = (self.runner.version, self._version)
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == version and now - cached[1] < REPORT_TTL:
+            return cached[2]
+        report = self._report(now, groups, bars)
+        self._cache[key] = (version, now, report)
+        return report
+
+    def _report(self, now: float, groups: set[str] | None, bars: int) -> dict[str, Any]:
         checks = [c for c in self.checks() if c.spec.enabled]
         by_service: dict[str, list[Check]] = {name: [] for name in self.topology.services}
         for check in checks:
@@ -196,6 +213,7 @@ class HealthOverview:
             raise InvalidInput(str(exc), field=exc.field) from None
         topology_store.save_service(self.runner.engine, spec, "api")
         self.topology.services[spec.name] = spec
+        self._version += 1
         self.topology.sources[f"service:{spec.name}"] = "api"
 
     def remove_service(self, name: str) -> None:
@@ -207,6 +225,7 @@ class HealthOverview:
             raise Conflict(f"services {', '.join(children)} depend on {name!r}; change them first", field="name")
         topology_store.delete_service(self.runner.engine, name)
         self.topology.services.pop(name)
+        self._version += 1
         self.topology.sources.pop(f"service:{name}", None)
 
     def put_group(self, spec: GroupSpec) -> None:
@@ -217,6 +236,7 @@ class HealthOverview:
             raise InvalidInput(str(exc), field=exc.field) from None
         topology_store.save_group(self.runner.engine, spec, "api")
         self.topology.groups[spec.name] = spec
+        self._version += 1
         self.topology.sources[f"group:{spec.name}"] = "api"
 
     def remove_group(self, name: str) -> None:
@@ -231,14 +251,17 @@ class HealthOverview:
             raise Conflict(f"{', '.join(users)} belong to group {name!r}; change them first", field="name")
         topology_store.delete_group(self.runner.engine, name)
         self.topology.groups.pop(name)
+        self._version += 1
         self.topology.sources.pop(f"group:{name}", None)
 
     def add_window(self, spec: MaintenanceSpec) -> MaintenanceWindow:
         window = MaintenanceWindow(id=new_id(), spec=spec, created_at=self.runner.clock.now())
         maintenance_store.insert_window(self.runner.engine, window)
         self.windows.append(window)
+        self._version += 1
         return window
 
     def remove_window(self, window_id: str) -> None:
         maintenance_store.delete_window(self.runner.engine, window_id)
         self.windows = [w for w in self.windows if w.id != window_id]
+        self._version += 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
 from nightowl.health import samples, store
 from nightowl.health.checkers import CHECKERS, ProbeContext
@@ -25,6 +26,9 @@ from nightowl.health.schedule import next_slot
 from nightowl.metrics.api import Appender
 
 log = logging.getLogger(__name__)
+
+TICK = 1.0
+"""Seconds between runs of the `health-checks` job; each run starts the checks due before the next."""
 
 Suppression = Callable[[Check, float], str | None]
 """Why a check's alerts are suppressed at a time (parent down, maintenance), or None."""
@@ -47,6 +51,10 @@ class CheckRunner:
     events: CheckEvents = field(default_factory=CheckEvents)
     max_concurrency: int = 200
     suppression: Suppression = _no_suppression
+    secrets: SecretBox | None = None
+    version: int = 0
+    """Grows on every change of state or of the set of checks, so views computed from them can be cached."""
+    """Encrypts check definitions at rest (set at start from the instance's SecretBox)."""
     context: ProbeContext = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)
     states: dict[str, CheckState] = field(default_factory=dict)
@@ -65,7 +73,7 @@ class CheckRunner:
 
     def load(self) -> None:
         """Read checks, states and last pings from the state database (at start)."""
-        self.checks = {c.id: c for c in store.load_checks(self.engine)}
+        self.checks = {c.id: c for c in store.load_checks(self.engine, self.secrets)}
         self.states = store.load_states(self.engine)
         self.pings = store.last_pings(self.engine)
         now = self.clock.now()
@@ -73,10 +81,12 @@ class CheckRunner:
 
     def put(self, check: Check) -> None:
         """Start running a new or changed check (its state is kept across edits)."""
+        self.version += 1
         self.checks[check.id] = check
         self._next_due[check.id] = next_slot(check.id, check.spec.interval, self.clock.now())
 
     def forget(self, check_id: str) -> None:
+        self.version += 1
         self.checks.pop(check_id, None)
         self.states.pop(check_id, None)
         self.pings.pop(check_id, None)
@@ -89,29 +99,36 @@ class CheckRunner:
     # Scheduling
 
     async def tick(self) -> None:
-        """The `health-checks` job: start due checks, judge heartbeats, write what changed."""
+        """The `health-checks` job: start the checks due before the next tick (each waits for its exact
+        due time, so starts are spread within the second), judge heartbeats, write what changed."""
         now = self.clock.now()
+        horizon = now + TICK
         for check in list(self.checks.values()):
-            if not check.spec.enabled or self._next_due.get(check.id, now + 1) > now:
+            if not check.spec.enabled:
                 continue
-            self._next_due[check.id] = next_slot(check.id, check.spec.interval, now)
+            due_at = self._next_due.get(check.id, horizon + 1)
+            due = due_at < horizon
+            if due:
+                self._next_due[check.id] = next_slot(check.id, check.spec.interval, max(due_at, now))
             if check.spec.type == "heartbeat":
-                self.judge_heartbeat(check, now, export=True)
-            elif check.id not in self._running:
-                self._start(check)
-        for check in self.checks.values():
-            if check.spec.type == "heartbeat" and check.spec.enabled:
-                self.judge_heartbeat(check, now, export=False)
+                self.judge_heartbeat(check, now, export=due)
+            elif due and check.id not in self._running:
+                self._start(check, due_at)
         await self.flush()
 
-    def _start(self, check: Check) -> None:
+    def _start(self, check: Check, due_at: float) -> None:
         self._running.add(check.id)
-        task = asyncio.get_running_loop().create_task(self._run_and_apply(check), name=f"check-{check.spec.name}")
+        task = asyncio.get_running_loop().create_task(
+            self._run_and_apply(check, due_at), name=f"check-{check.spec.name}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run_and_apply(self, check: Check) -> None:
+    async def _run_and_apply(self, check: Check, due_at: float) -> None:
         try:
+            delay = due_at - self.clock.now()
+            if delay > 0:
+                await self.clock.sleep(delay)
             result = await self.probe(check)
             if check.id in self.checks:
                 self.apply(check, result)
@@ -185,6 +202,7 @@ class CheckRunner:
             if reason is not None:
                 transition = replace(transition, suppressed=True, suppressed_by=reason)
         self._transitions.append(transition)
+        self.version += 1
         if kind is None:
             return
         self.events.publish(

@@ -20,6 +20,8 @@ CHECK_TYPES: tuple[str, ...] = ("http", "tls", "tcp", "dns", "postgres", "redis"
 HttpMethod = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 _STATUS_PATTERN = re.compile(r"^[1-5]xx$|^[1-5][0-9][0-9]$")
 _NAME_PATTERN = re.compile(r"^[^\x00-\x1f]{1,200}$")
+_LABEL_PATTERN = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+RESERVED_LABELS = frozenset({"check", "type", "service"})
 
 
 class Assertion(BaseModel):
@@ -91,6 +93,16 @@ class CheckSpec(BaseModel):
         value = value.strip()
         if not _NAME_PATTERN.match(value):
             raise ValueError("must be 1 to 200 printable characters")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not _LABEL_PATTERN.match(name) or name.startswith("__"):
+                raise ValueError(f"label name {name!r} is invalid: must match [a-zA-Z_][a-zA-Z0-9_]*, no __ prefix")
+            if name in RESERVED_LABELS:
+                raise ValueError(f"label name {name!r} is set by Nightowl (check, type, service); choose another")
         return value
 
     @field_validator("expected_status", mode="before")

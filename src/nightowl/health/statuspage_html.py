@@ -13,6 +13,8 @@ COLORS = {
     "maintenance": "#1971c2",
     "unknown": "#adb5bd",
 }
+MINOR_OUTAGE = 99.0
+"""A day with some downtime but at least this much uptime shows amber, not red."""
 HEADLINES = {
     "healthy": "All systems operational",
     "degraded": "Some systems are degraded",
@@ -39,6 +41,8 @@ def _when(timestamp: float) -> str:
 def _bar(bar: dict[str, Any]) -> str:
     uptime = bar["uptime"]
     state = bar["worst"]
+    if state == "down" and uptime is not None and uptime >= MINOR_OUTAGE:
+        state = "degraded"
     label = f"{_day(bar['day'])}: " + ("no data" if uptime is None else f"{uptime:.2f}% uptime")
     return f'<span style="background:{COLORS.get(state, COLORS["unknown"])}" title="{escape(label)}"></span>'
 

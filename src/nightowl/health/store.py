@@ -8,41 +8,56 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.errors import Conflict, NotFound
 from nightowl.health.heartbeat import LastPings, PingKind
 from nightowl.health.model import Check, CheckState, Transition
 from nightowl.health.spec import CheckSpec
 from nightowl.health.tables import health_check_states, health_checks, health_transitions, heartbeat_pings
 
+TRANSITIONS_KEPT_SECONDS = 400 * 86400
+"""Transitions older than this are deleted: uptime looks back one year at most."""
 PINGS_KEPT = 100
 """Pings kept per heartbeat; older ones are pruned as new ones arrive."""
 
 
-def _check(row: object) -> Check:
+def encode_spec(spec: CheckSpec, box: SecretBox | None) -> str:
+    """The definition as stored: encrypted when a SecretBox is given (targets and headers hold credentials)."""
+    text = spec.model_dump_json()
+    return box.encrypt(text) if box is not None else text
+
+
+def decode_spec(stored: str, box: SecretBox | None) -> CheckSpec:
+    return CheckSpec.model_validate_json(
+        box.decrypt(stored) if box is not None and not stored.startswith("{") else stored
+    )
+
+
+def _check(row: object, box: SecretBox | None) -> Check:
     mapping = row._mapping  # type: ignore[attr-defined]
     return Check(
         id=mapping["id"],
-        spec=CheckSpec.model_validate_json(mapping["spec"]),
+        spec=decode_spec(mapping["spec"], box),
         source=mapping["source"],
         ping_uuid=mapping["ping_uuid"],
         created_at=mapping["created_at"],
     )
 
 
-def load_checks(engine: Engine) -> list[Check]:
+def load_checks(engine: Engine, box: SecretBox | None) -> list[Check]:
     with engine.connect() as conn:
-        return [_check(r) for r in conn.execute(select(health_checks).order_by(health_checks.c.name))]
+        return [_check(r, box) for r in conn.execute(select(health_checks).order_by(health_checks.c.name))]
 
 
-def get_check(engine: Engine, check_id: str) -> Check:
+def get_check(engine: Engine, check_id: str, box: SecretBox | None) -> Check:
     with engine.connect() as conn:
         row = conn.execute(select(health_checks).where(health_checks.c.id == check_id)).first()
     if row is None:
         raise NotFound(f"no check with id {check_id!r}", field="id")
-    return _check(row)
+    return _check(row, box)
 
 
-def insert_check(engine: Engine, check: Check, now: float) -> None:
+def insert_check(engine: Engine, check: Check, now: float, box: SecretBox | None) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(
@@ -50,7 +65,7 @@ def insert_check(engine: Engine, check: Check, now: float) -> None:
                     id=check.id,
                     name=check.spec.name,
                     type=check.spec.type,
-                    spec=check.spec.model_dump_json(),
+                    spec=encode_spec(check.spec, box),
                     source=check.source,
                     ping_uuid=check.ping_uuid,
                     created_at=now,
@@ -61,13 +76,13 @@ def insert_check(engine: Engine, check: Check, now: float) -> None:
         raise Conflict(f"a check named {check.spec.name!r} already exists", field="name") from None
 
 
-def update_check(engine: Engine, check_id: str, spec: CheckSpec, now: float) -> None:
+def update_check(engine: Engine, check_id: str, spec: CheckSpec, now: float, box: SecretBox | None) -> None:
     try:
         with engine.begin() as conn:
             result = conn.execute(
                 update(health_checks)
                 .where(health_checks.c.id == check_id)
-                .values(name=spec.name, type=spec.type, spec=spec.model_dump_json(), updated_at=now)
+                .values(name=spec.name, type=spec.type, spec=encode_spec(spec, box), updated_at=now)
             )
     except IntegrityError:
         raise Conflict(f"a check named {spec.name!r} already exists", field="name") from None
@@ -155,10 +170,12 @@ class TransitionRow:
     suppressed_by: str | None
 
 
-def transitions(engine: Engine, check_ids: list[str], start: float, end: float) -> list[TransitionRow]:
-    """Transitions in [start, end] plus, per check, the last one before `start` (the state at `start`)."""
+def state_changes(engine: Engine, check_ids: list[str], start: float, end: float) -> dict[str, list[tuple[float, str]]]:
+    """(at, new state) per check, in time order: those in [start, end] plus the last one before
+    `start` (the state at `start`). Only the columns uptime needs, for a year of history."""
+    found: dict[str, list[tuple[float, str]]] = {cid: [] for cid in check_ids}
     if not check_ids:
-        return []
+        return found
     c = health_transitions.c
     with engine.connect() as conn:
         before = (
@@ -168,18 +185,16 @@ def transitions(engine: Engine, check_ids: list[str], start: float, end: float) 
             .subquery()
         )
         earlier = conn.execute(
-            select(health_transitions).join(before, and_(c.check_id == before.c.check_id, c.at == before.c.at))
-        ).mappings()
+            select(c.check_id, c.at, c.state).join(before, and_(c.check_id == before.c.check_id, c.at == before.c.at))
+        ).all()
         within = conn.execute(
-            select(health_transitions).where(c.check_id.in_(check_ids), c.at >= start, c.at <= end).order_by(c.at, c.id)
-        ).mappings()
-        rows = [*earlier, *within]
-    return [
-        TransitionRow(
-            r["check_id"], r["at"], r["previous"], r["state"], r["reason"], r["suppressed"], r["suppressed_by"]
-        )
-        for r in rows
-    ]
+            select(c.check_id, c.at, c.state)
+            .where(c.check_id.in_(check_ids), c.at >= start, c.at <= end)
+            .order_by(c.at, c.id)
+        ).all()
+    for check_id, at, state in [*earlier, *within]:
+        found[check_id].append((at, state))
+    return found
 
 
 def recent_transitions(engine: Engine, check_id: str, limit: int) -> list[TransitionRow]:
@@ -264,3 +279,12 @@ def last_pings(engine: Engine) -> dict[str, LastPings]:
     for check_id, kind, at in rows:
         latest[check_id] = latest.get(check_id, LastPings()).record(kind, float(at))
     return latest
+
+
+def prune_transitions(engine: Engine, now: float) -> int:
+    """Delete transitions uptime no longer needs, keeping each check's latest (its current state)."""
+    c = health_transitions.c
+    cutoff = now - TRANSITIONS_KEPT_SECONDS
+    latest = select(func.max(c.id)).group_by(c.check_id)
+    with engine.begin() as conn:
+        return int(conn.execute(delete(health_transitions).where(c.at < cutoff, c.id.not_in(latest))).rowcount)

@@ -7,7 +7,6 @@ maintenance periods and unknown time (before the first result) left out of both.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,27 +44,50 @@ def timeline(changes: Sequence[tuple[float, str]], start: float, end: float) -> 
     return segments
 
 
-def _state_at(segments: list[Segment], starts: list[float], at: float) -> State:
-    i = bisect.bisect_right(starts, at) - 1
-    if i < 0 or at >= segments[i].end:
-        return "unknown"
-    return segments[i].state
-
-
 def worst_timeline(timelines: list[list[Segment]], start: float, end: float) -> list[Segment]:
-    """The worst state of several timelines at every instant (a service from its checks)."""
-    bounds = sorted({start, end, *(s.start for t in timelines for s in t), *(s.end for t in timelines for s in t)})
-    bounds = [b for b in bounds if start <= b <= end]
-    starts = [[s.start for s in t] for t in timelines]
+    """The worst state of several timelines at every instant (a service from its checks).
+
+    A sweep over the segment starts: each timeline's current state is kept in a count per state, so
+    every change costs O(1) and the whole merge O(n log n) for n segments.
+    """
+    counts = {"unknown": len(timelines), "up": 0, "degraded": 0, "down": 0}
+    current: list[State] = ["unknown"] * len(timelines)
+    # At one instant a segment's end (order 0) comes before the next one's start (order 1).
+    changes: list[tuple[float, int, int, State]] = sorted(
+        [(s.end, 0, i, "unknown") for i, segments in enumerate(timelines) for s in segments]
+        + [(s.start, 1, i, s.state) for i, segments in enumerate(timelines) for s in segments]
+    )
     merged: list[Segment] = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
-        mid = (lo + hi) / 2
-        state = worst([_state_at(t, st, mid) for t, st in zip(timelines, starts, strict=True)])
-        if merged and merged[-1].state == state and merged[-1].end == lo:
-            merged[-1] = Segment(merged[-1].start, hi, state)
-        else:
-            merged.append(Segment(lo, hi, state))
+    cursor = start
+    index = 0
+    while index < len(changes):
+        point = changes[index][0]
+        if point > cursor and point <= end:
+            _append(merged, cursor, point, _worst_of(counts))
+            cursor = point
+        while index < len(changes) and changes[index][0] == point:
+            _, _, i, state = changes[index]
+            counts[current[i]] -= 1
+            counts[state] += 1
+            current[i] = state
+            index += 1
+    if end > cursor:
+        _append(merged, cursor, end, _worst_of(counts))
     return merged
+
+
+def _worst_of(counts: dict[str, int]) -> State:
+    for state in ("down", "degraded", "up"):
+        if counts[state] > 0:
+            return state
+    return "unknown"
+
+
+def _append(segments: list[Segment], lo: float, hi: float, state: State) -> None:
+    if segments and segments[-1].state == state and segments[-1].end == lo:
+        segments[-1] = Segment(segments[-1].start, hi, state)
+    else:
+        segments.append(Segment(lo, hi, state))
 
 
 def _overlap(lo: float, hi: float, intervals: list[Interval]) -> float:
