@@ -140,7 +140,11 @@ class TSDB:
 
     def append(self, batch: SampleBatch) -> AppendResult:
         with self.lock:
-            return self._append(batch)
+            result = self._append(batch)
+        now = self.clock.monotonic()
+        if self.wal.sync_due(now):
+            self.wal.sync(now)
+        return result
 
     def _append(self, batch: SampleBatch) -> AppendResult:
         for name, (kind, help_text, unit) in batch.metadata.items():
@@ -148,19 +152,20 @@ class TSDB:
         if not len(batch):
             return AppendResult(0)
         frames: list[bytes] = []
-        ids = self.index.ids
+        lookup = self.index.ids.get
+        found = [lookup(labels) for labels in batch.series]
         created = 0
-        mapped: list[int] = []
-        for labels in batch.series:
-            sid = ids.get(labels)
-            if sid is None:
-                clean = tuple(pair for pair in labels if pair[1] != "")
-                known = len(self.index)
-                sid = self.index.add(clean)
-                if sid == known:
-                    created += 1
-                    frames.append(wal_records.series_frame(sid, clean))
-            mapped.append(sid)
+        if None in found:
+            for i, sid in enumerate(found):
+                if sid is None:
+                    labels = batch.series[i]
+                    clean = tuple(pair for pair in labels if pair[1] != "")
+                    known = len(self.index)
+                    found[i] = sid = self.index.add(clean)
+                    if sid == known:
+                        created += 1
+                        frames.append(wal_records.series_frame(sid, clean))
+        mapped: list[int] = found  # type: ignore[assignment]
         self._ensure_capacity()
         sids = np.array(mapped, np.int64)[batch.series_index]
         ts = batch.timestamps.astype(np.int64, copy=False)
@@ -350,7 +355,7 @@ class TSDB:
         n = len(index)
         lo = np.full(n, np.iinfo(np.int64).max, np.int64)
         hi = np.full(n, np.iinfo(np.int64).min, np.int64)
-        for block in self.blocks:
+        for block in [*self.blocks, *self.tier_blocks]:
             np.minimum.at(lo, block.gids, block.min_ts)
             np.maximum.at(hi, block.gids, block.max_ts)
         for chunk in [*self.flushing, *self.head.everything()]:
@@ -390,8 +395,7 @@ class TSDB:
         }
 
     def sync_wal(self) -> None:
-        with self.lock:
-            self.wal.sync()
+        self.wal.sync(self.clock.monotonic())
 
     def close(self) -> None:
         if self._flush_thread is not None:

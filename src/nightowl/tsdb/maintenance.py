@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-GROUP_SERIES = 4096
+GROUP_SERIES = 1024
 
 
 def next_block_id(db: TSDB, window_start: int, resolution_ms: int = 0) -> str:

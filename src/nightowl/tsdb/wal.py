@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 FsyncPolicy = Literal["always", "interval", "never"]
 SERIES, SAMPLES, DELETE = 1, 2, 3
 _FRAME = struct.Struct("<BII")
-_SEGMENT_BYTES = 128 * 1024 * 1024
+_SEGMENT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,7 @@ class WriteAheadLog:
         self._size = 0
         self._last_sync = 0.0
         self._dirty = False
+        self._fd_lock = threading.Lock()
 
     def replay(self) -> Iterator[Record]:
         """Every record of every segment, oldest first (call before the first write)."""
@@ -131,12 +133,13 @@ class WriteAheadLog:
             yield from read_segment(path)
 
     def _open_segment(self) -> None:
-        if self._fd >= 0:
-            self._sync()
-            os.close(self._fd)
         path = self.directory / f"{self._seq:08d}"
         self._seq += 1
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        with self._fd_lock:
+            if self._fd >= 0:
+                self._sync()
+                os.close(self._fd)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._size = 0
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
@@ -154,20 +157,30 @@ class WriteAheadLog:
             view = view[written:]
         self._size += len(data)
         self._dirty = True
-        if self.fsync_policy == "always" or (
-            self.fsync_policy == "interval" and now - self._last_sync >= self.fsync_interval
-        ):
+        if self.fsync_policy == "always":
             self._sync()
-            self._last_sync = now
+
+    def sync_due(self, now: float) -> bool:
+        """Whether the `interval` policy wants an fsync now (`now` is a monotonic time)."""
+        return self.fsync_policy == "interval" and self._dirty and now - self._last_sync >= self.fsync_interval
 
     def _sync(self) -> None:
         if self._fd >= 0 and self._dirty:
             os.fsync(self._fd)
             self._dirty = False
 
-    def sync(self) -> None:
-        """Flush to stable storage now (the `interval` policy's timer, and shutdown)."""
-        self._sync()
+    def sync(self, now: float = 0.0) -> None:
+        """fsync without holding up writers: on a duplicate of the descriptor, outside any lock."""
+        with self._fd_lock:
+            if self._fd < 0 or not self._dirty:
+                return
+            fd = os.dup(self._fd)
+            self._dirty = False
+            self._last_sync = now
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def begin_segment(self, series: list[tuple[int, Labels]]) -> int:
         """Start a fresh segment opening with the live series (so it replays on its own); returns its number."""
@@ -187,7 +200,8 @@ class WriteAheadLog:
         return sum(p.stat().st_size for p in _segments(self.directory))
 
     def close(self) -> None:
-        if self._fd >= 0:
-            self._sync()
-            os.close(self._fd)
-            self._fd = -1
+        with self._fd_lock:
+            if self._fd >= 0:
+                self._sync()
+                os.close(self._fd)
+                self._fd = -1
