@@ -58,6 +58,18 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def phase_peak_mib() -> float:
+    """VmHWM since the last call (writing 5 to clear_refs resets it), so each phase gets its own peak."""
+    peak = 0.0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return peak
+
+
 def dir_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -76,9 +88,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     group_json = ["[" + ",".join(label_json[i] for i in g) + "]" for g in groups]
     data_dir = Path(args.dir or tempfile.mkdtemp(prefix="tsdb-bench-"))
     shutil.rmtree(data_dir, ignore_errors=True)
-    options = TSDBOptions(fsync=args.fsync, head_max_samples=args.head_max_samples)
+    options = TSDBOptions(
+        fsync=args.fsync,
+        head_max_samples=args.head_max_samples,
+        tiers_ms=() if args.no_tiers else TSDBOptions().tiers_ms,
+    )
     db = TSDB(data_dir, options, SystemClock())
     rss_before = rss_mib()
+    peaks = {"setup": phase_peak_mib()}
 
     gen_cpu = 0.0
     latencies: list[float] = []
@@ -102,18 +119,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ingest_wall = time.perf_counter() - wall0
     ingest_cpu = time.process_time() - cpu0 - gen_cpu
     rss_after_ingest = rss_mib()
+    peaks["ingest"] = phase_peak_mib()
     head_samples = db.head.samples
 
     db.close()
     t0 = time.perf_counter()
     db = TSDB(data_dir, options, SystemClock())
     replay_s = time.perf_counter() - t0
+    peaks["replay"] = phase_peak_mib()
 
     c0, t0 = time.process_time(), time.perf_counter()
     db.flush()
     flush_wall, flush_cpu = time.perf_counter() - t0, time.process_time() - c0
     disk = dir_bytes(data_dir)
+    tier_bytes = sum(dir_bytes(p) for p in (data_dir / "blocks").iterdir() if p.name.startswith("t"))
     blocks = dir_bytes(data_dir / "blocks")
+    peaks["flush"] = phase_peak_mib()
 
     def timed_select(matchers: list[Matcher], start: int, end: int) -> tuple[float, int, int]:
         runs = []
@@ -135,6 +156,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             [Matcher("__name__", "=", "node_load1"), Matcher("instance", "=", "10.0.0.7:9100")], w.start_ms, end_ms
         ),
     }
+    peaks["select"] = phase_peak_mib()
     db.close()
     if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -153,9 +175,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "flush_cpu_s": flush_cpu,
         "disk_bytes_per_sample": disk / samples,
         "block_bytes_per_sample": blocks / samples,
+        "tier_bytes_per_sample": tier_bytes / samples,
+        "raw_block_bytes_per_sample": (blocks - tier_bytes) / samples,
         "rss_before_ingest_mib": rss_before,
         "rss_after_ingest_mib": rss_after_ingest,
         "peak_rss_mib": peak_rss_mib(),
+        "peak_rss_by_phase_mib": peaks,
         "workload_arrays_mib": (w.ts.nbytes + w.values.nbytes) / 2**20,
         "select_ms": {name: {"ms": round(ms, 2), "series": n, "samples": k} for name, (ms, n, k) in queries.items()},
     }
@@ -168,6 +193,7 @@ def main() -> None:
     parser.add_argument("--interval", type=int, default=15)
     parser.add_argument("--chunks", type=int, default=6, help="series chunks, one request each per timestamp")
     parser.add_argument("--fsync", choices=["always", "interval", "never"], default="interval")
+    parser.add_argument("--no-tiers", action="store_true", help="no downsampled tiers (raw blocks only)")
     parser.add_argument("--head-max-samples", type=int, default=TSDBOptions().head_max_samples)
     parser.add_argument("--query-runs", type=int, default=5)
     parser.add_argument("--tsbench", default=str(DEFAULT_TSBENCH))

@@ -57,10 +57,10 @@ def test_downsample_aggregates_and_adjusts_counter_resets() -> None:
     ts = np.array([0, 60, 120, 180, 240, 300], np.int64) * 1000
     values = np.array([5.0, 7.0, 2.0, 4.0, 9.0, 1.0])
     s, t, cols = downsample(sids, ts, values, 5 * MINUTE_MS)
-    lo, hi, total, count, last, counter = (c.tolist() for c in cols)
+    lo, hi, total, count, last, offset = (c.tolist() for c in cols)
     assert t.tolist() == [240_000, 300_000]
     assert (lo, hi, total, count, last) == ([2.0, 1.0], [9.0, 1.0], [27.0, 1.0], [5.0, 1.0], [9.0, 1.0])
-    assert counter == [16.0, 17.0]
+    assert [a + b for a, b in zip(last, offset, strict=True)] == [16.0, 17.0]
 
 
 def test_retention_drops_raw_and_tiers_serve_what_raw_lost(open_tsdb: Callable[..., TSDB], clock: ManualClock) -> None:

@@ -21,11 +21,12 @@ from nightowl.metrics.api import MetricMetadata, SelectHints
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 from nightowl.tsdb import wal as wal_records
 from nightowl.tsdb.block import Block, read_labels, read_meta
-from nightowl.tsdb.head import Chunk, Head, sort_by_series
+from nightowl.tsdb.gather import Runs, assemble, under_raw
+from nightowl.tsdb.head import Chunk, Head
 from nightowl.tsdb.index import SeriesIndex
 from nightowl.tsdb.options import TSDBOptions
 from nightowl.tsdb.telemetry import TSDBMetrics
-from nightowl.tsdb.tiers import tier_chunks
+from nightowl.tsdb.tiers import tier_runs
 from nightowl.tsdb.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TSDB:
         self.maintenance_lock = threading.Lock()
         self._metadata: dict[str, MetricMetadata] = {}
         self._last_value = np.zeros(1024, np.float64)
+        self._in_segment = np.zeros(1024, bool)
         self._flush_thread: threading.Thread | None = None
         self._newest = np.iinfo(np.int64).min
         self.block_seq = 0
@@ -92,33 +94,41 @@ class TSDB:
         return block
 
     def _replay(self) -> None:
-        wal_ids: dict[int, int] = {}
+        remap = np.full(1024, -1, np.int64)  # WAL series id -> index series id
         records = 0
         for record in self.wal.replay():
             records += 1
             if isinstance(record, wal_records.SeriesRecord):
-                wal_ids[record.sid] = self.index.add(record.labels)
+                if record.sid >= len(remap):
+                    remap = np.concatenate([remap, np.full(max(record.sid + 1, 2 * len(remap)) - len(remap), -1)])
+                remap[record.sid] = self.index.add(record.labels)
+                self._ensure_capacity()
             elif isinstance(record, wal_records.SamplesRecord):
-                mapped = np.fromiter((wal_ids[int(s)] for s in record.sids), np.int64, len(record.sids))
-                self._ingest(Chunk(mapped, record.timestamps.copy(), record.values.copy()))
+                mapped = remap[record.sids]
+                known = mapped >= 0
+                self._ingest(Chunk(mapped[known], record.timestamps[known], record.values[known]))
             else:
-                sids = np.fromiter((wal_ids[int(s)] for s in record.sids if int(s) in wal_ids), np.int64)
-                self._delete_ids(sids, record.start_ms, record.end_ms)
+                wal_sids = record.sids[record.sids < len(remap)]
+                sids = remap[wal_sids]
+                self._delete_ids(sids[sids >= 0], record.start_ms, record.end_ms)
         if records:
             self.refresh_time_bounds()
             log.info(
                 "WAL replay done: %d records, %d head samples, %d series", records, self.head.samples, len(self.index)
             )
-        self.wal.begin_segment(self.live_series())
+        self.start_wal_segment()
 
-    def live_series(self) -> list[tuple[int, Labels]]:
-        return [(int(sid), self.index.labels[int(sid)]) for sid in self.index.all_ids()]
+    def start_wal_segment(self) -> int:
+        """A new WAL segment; series get recorded in it again before their first samples there."""
+        self._in_segment[:] = False
+        return self.wal.begin_segment()
 
     def _ensure_capacity(self) -> None:
         if len(self._last_value) < len(self.index.max_ts):
             grown = np.zeros(len(self.index.max_ts), np.float64)
             grown[: len(self._last_value)] = self._last_value
             self._last_value = grown
+            self._in_segment = np.concatenate([self._in_segment, np.zeros(len(grown) - len(self._in_segment), bool)])
 
     def _ingest(self, chunk: Chunk) -> None:
         """Make accepted samples visible: head, per-series time bounds, last values."""
@@ -164,10 +174,15 @@ class TSDB:
                     found[i] = sid = self.index.add(clean)
                     if sid == known:
                         created += 1
-                        frames.append(wal_records.series_frame(sid, clean))
         mapped: list[int] = found  # type: ignore[assignment]
         self._ensure_capacity()
-        sids = np.array(mapped, np.int64)[batch.series_index]
+        distinct = np.array(mapped, np.int64)
+        unrecorded = distinct[~self._in_segment[distinct]]
+        if len(unrecorded):
+            labels_of = self.index.labels
+            frames.extend(wal_records.series_frame(sid, labels_of[sid]) for sid in np.unique(unrecorded).tolist())
+            self._in_segment[unrecorded] = True
+        sids = distinct[batch.series_index]
         ts = batch.timestamps.astype(np.int64, copy=False)
         values = batch.values.astype(np.float64, copy=False)
         repeated = (
@@ -244,51 +259,49 @@ class TSDB:
         return keep
 
     def _stored_value(self, sid: int, ts: int) -> float | None:
-        for chunk in self._chunks(np.array([sid], np.int64), ts, ts):
-            hit = np.flatnonzero(chunk.timestamps == ts)
-            if len(hit):
-                return float(chunk.values[hit[0]])
+        for runs in self._sources(np.array([sid], np.int64), ts, ts):
+            if len(runs.timestamps):
+                return float(runs.values[0])
         return None
 
-    def _chunks(self, sids: I64, start_ms: int, end_ms: int) -> list[Chunk]:
-        """Samples of `sids` from every source, oldest source first (blocks by window, flushing, head)."""
-        found: list[Chunk] = []
-        for block in self.blocks:
-            if block.meta.max_ts < start_ms or block.meta.min_ts > end_ms:
-                continue
+    def _sources(self, sids: I64, start_ms: int, end_ms: int) -> list[Runs]:
+        """Samples of `sids` from every source, oldest first (blocks by window, flushing head, head).
+
+        The lists are snapshotted under the lock; decoding happens outside it, so appends go on.
+        """
+        with self.lock:
+            blocks = [b for b in self.blocks if b.meta.max_ts >= start_ms and b.meta.min_ts <= end_ms]
+            flushing = list(self.flushing)
+            parts, active = self.head.snapshot()
+        found: list[Runs] = []
+        for block in blocks:
             local = block.local(sids)
-            if not len(local):
-                continue
-            cols = block.read(local)
-            found.append(Chunk(np.repeat(block.gids[local], cols.counts), cols.timestamps, cols.values[0]))
-        for chunk in self.flushing:
-            found.append(chunk.where(np.isin(chunk.sids, sids)))
-        found.extend(self.head.chunks(sids))
-        return [c.where((c.timestamps >= start_ms) & (c.timestamps <= end_ms)) for c in found if len(c)]
+            if len(local):
+                cols = block.read(local)
+                found.append(Runs(block.gids[local], cols.counts.astype(np.int64), cols.timestamps, cols.values[0]))
+        for chunk in flushing:
+            found.append(Runs.of_sorted(chunk.where(np.isin(chunk.sids, sids))))
+        found.extend(part.runs(sids) for part in parts)
+        if len(active):
+            found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))
+        return [r.clip(start_ms, end_ms) for r in found if len(r.counts)]
 
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
     ) -> list[Series]:
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
-            if not len(sids):
-                return []
-            chunks = self._chunks(sids, start_ms, end_ms)
-            tiers = tier_chunks(self, sids, start_ms, end_ms, hints) if self.tier_blocks else []
             labels = self.index.labels
-        merged = sort_by_series(Chunk.concat(chunks))
-        if tiers:
-            merged = _under_raw(merged, Chunk.concat(tiers))
-        if not len(merged):
+            has_tiers = bool(self.tier_blocks)
+        if not len(sids):
             return []
-        edges = np.flatnonzero(merged.sids[1:] != merged.sids[:-1]) + 1
-        starts = np.concatenate([[0], edges]).tolist()
-        ends = [*starts[1:], len(merged)]
-        owners = merged.sids[starts].tolist()
-        result = [
-            Series(labels[sid], merged.timestamps[a:b], merged.values[a:b])
-            for sid, a, b in zip(owners, starts, ends, strict=True)
-        ]
+        try:
+            found = assemble(self._sources(sids, start_ms, end_ms))
+            if has_tiers:
+                found = under_raw(found, assemble(tier_runs(self, sids, start_ms, end_ms, hints)))
+        except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
+            return self.select(matchers, start_ms, end_ms, hints)
+        result = [Series(labels[sid], ts, values) for sid, (ts, values) in found.items()]
         result.sort(key=lambda s: s.labels)
         return result
 
@@ -402,21 +415,6 @@ class TSDB:
             self._flush_thread.join()
         with self.lock:
             self.wal.close()
-
-
-def _under_raw(raw: Chunk, tier: Chunk) -> Chunk:
-    """Raw samples plus the tier samples older than each series' first raw sample (raw data wins)."""
-    uniq_raw = (
-        raw.sids[np.concatenate([[0], np.flatnonzero(raw.sids[1:] != raw.sids[:-1]) + 1])] if len(raw) else raw.sids
-    )
-    first_raw = raw.timestamps[np.searchsorted(raw.sids, uniq_raw)] if len(raw) else raw.timestamps
-    pos = np.searchsorted(uniq_raw, tier.sids)
-    inside = pos < len(uniq_raw)
-    has_raw = np.zeros(len(tier), bool)
-    has_raw[inside] = uniq_raw[pos[inside]] == tier.sids[inside]
-    floor = np.full(len(tier), np.iinfo(np.int64).max, np.int64)
-    floor[has_raw] = first_raw[pos[has_raw]]
-    return sort_by_series(Chunk.concat([tier.where(tier.timestamps < floor), raw]))
 
 
 def _remove_tree(path: Path) -> None:

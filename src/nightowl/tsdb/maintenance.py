@@ -98,7 +98,7 @@ def flush_head(db: TSDB) -> None:
                 return
             db.flushing = [p.data for p in db.head.parts]
             db.head = Head(db.options.freeze_samples)
-            segment = db.wal.begin_segment(db.live_series())
+            segment = db.start_wal_segment()
         chunk = sort_by_series(Chunk.concat(list(db.flushing)))
         blocks = write_chunk_blocks(db, chunk) if len(chunk) else []
         with db.lock:

@@ -5,7 +5,8 @@ bytes of a batch (series ids, timestamps, values), so writing and replaying cost
 Once `write` returns the bytes are in the kernel: they survive `kill -9` of the process. Surviving
 power loss needs fsync, per the policy: `always` (each append), `interval` (at most every N seconds,
 the window of loss), `never` (leave it to the OS). Segments rotate at a size; a checkpoint starts a
-fresh segment holding the series records of the live series, and the older segments are deleted.
+fresh segment (series records are written again, lazily, before a series' first samples in it) and
+the older segments are deleted once the head they held is in blocks.
 """
 
 from __future__ import annotations
@@ -182,13 +183,10 @@ class WriteAheadLog:
         finally:
             os.close(fd)
 
-    def begin_segment(self, series: list[tuple[int, Labels]]) -> int:
-        """Start a fresh segment opening with the live series (so it replays on its own); returns its number."""
+    def begin_segment(self) -> int:
+        """Start a fresh segment; returns its number. Writers record each series again before its samples."""
         self._open_segment()
-        number = self._seq - 1
-        self.write(b"".join(series_frame(sid, labels) for sid, labels in series), 0.0)
-        self._sync()
-        return number
+        return self._seq - 1
 
     def drop_segments_before(self, number: int) -> None:
         """Delete segments older than `number` (their samples are in blocks now)."""
