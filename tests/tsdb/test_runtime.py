@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from nightowl.app import create_app
+from nightowl.core.clock import ManualClock
+from nightowl.metrics.memory import MemoryStorage
+from nightowl.metrics.model import Matcher, SampleBatch
+from nightowl.tsdb.db import TSDB
+from tests.tsdb.conftest import T0, lbl
+
+
+async def test_the_default_storage_is_the_tsdb_in_the_data_dir_and_survives_restart(
+    make_settings: Any, clock: ManualClock
+) -> None:
+    settings = make_settings()
+    app = create_app(settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        storage = app.state.nightowl.storage
+        assert isinstance(storage, TSDB) and storage.directory == settings.data_dir / "tsdb"
+        storage.append(SampleBatch.from_rows([(lbl("up", job="api"), T0, 1.0)]))
+    again = create_app(settings, clock=clock)
+    async with again.router.lifespan_context(again):
+        [series] = again.state.nightowl.storage.select([Matcher("job", "=", "api")], T0, T0)
+        assert series.values.tolist() == [1.0]
+        transport = httpx.ASGITransport(app=again)
+        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+            text = (await client.get("/metrics")).text
+            jobs = {j["name"] for j in (await client.get("/api/v1/workers")).json()["jobs"]}
+    assert 'nightowl_tsdb_status{quantity="active_series"} 1.0' in text
+    assert {"tsdb-head-flush", "tsdb-compaction", "tsdb-retention", "tsdb-wal-fsync"} <= jobs
+
+
+async def test_memory_storage_on_request(make_settings: Any, clock: ManualClock) -> None:
+    app = create_app(make_settings(metrics_storage="memory"), clock=clock)
+    async with app.router.lifespan_context(app):
+        assert isinstance(app.state.nightowl.storage, MemoryStorage)
