@@ -22,7 +22,7 @@ from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, S
 from nightowl.tsdb import wal as wal_records
 from nightowl.tsdb.block import Block, read_labels, read_meta
 from nightowl.tsdb.gather import Runs, assemble, under_raw
-from nightowl.tsdb.head import Chunk, Head
+from nightowl.tsdb.head import Chunk, Head, Part
 from nightowl.tsdb.index import SeriesIndex
 from nightowl.tsdb.options import TSDBOptions
 from nightowl.tsdb.telemetry import TSDBMetrics
@@ -45,7 +45,7 @@ class TSDB:
         self.metrics = metrics or TSDBMetrics()
         self.index = SeriesIndex()
         self.head = Head(options.freeze_samples)
-        self.flushing: list[Chunk] = []
+        self.flushing: list[Part] = []
         self.blocks: list[Block] = []
         self.tier_blocks: list[Block] = []
         self.lock = threading.RLock()
@@ -279,9 +279,7 @@ class TSDB:
             if len(local):
                 cols = block.read(local)
                 found.append(Runs(block.gids[local], cols.counts.astype(np.int64), cols.timestamps, cols.values[0]))
-        for chunk in flushing:
-            found.append(Runs.of_sorted(chunk.where(np.isin(chunk.sids, sids))))
-        found.extend(part.runs(sids) for part in parts)
+        found.extend(part.runs(sids) for part in [*flushing, *parts])
         if len(active):
             found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))
         return [r.clip(start_ms, end_ms) for r in found if len(r.counts)]
@@ -336,10 +334,7 @@ class TSDB:
 
     def _delete_ids(self, sids: I64, start_ms: int, end_ms: int) -> None:
         self.head.delete(sids, start_ms, end_ms)
-        self.flushing = [
-            c.where(~(np.isin(c.sids, sids) & (c.timestamps >= start_ms) & (c.timestamps <= end_ms)))
-            for c in self.flushing
-        ]
+        # No head is being flushed here: deletes and flushes both hold the maintenance lock.
 
     def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
         from nightowl.tsdb.maintenance import rewrite_blocks_without
@@ -371,7 +366,7 @@ class TSDB:
         for block in [*self.blocks, *self.tier_blocks]:
             np.minimum.at(lo, block.gids, block.min_ts)
             np.maximum.at(hi, block.gids, block.max_ts)
-        for chunk in [*self.flushing, *self.head.everything()]:
+        for chunk in [*(p.data for p in self.flushing), *self.head.everything()]:
             if len(chunk):
                 np.minimum.at(lo, chunk.sids, chunk.timestamps)
                 np.maximum.at(hi, chunk.sids, chunk.timestamps)
@@ -400,7 +395,7 @@ class TSDB:
     def status(self) -> dict[str, float]:
         return {
             "active_series": float(self.index.active_count),
-            "head_samples": float(self.head.samples + sum(len(c) for c in self.flushing)),
+            "head_samples": float(self.head.samples + sum(len(p.data) for p in self.flushing)),
             "head_bytes": float(self.head.bytes),
             "wal_bytes": float(self.wal.size_bytes()),
             "blocks": float(len(self.blocks) + len(self.tier_blocks)),

@@ -29,7 +29,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 COLUMNS = ("min", "max", "sum", "count", "last", "reset_offset")
 TIER_WINDOW_BUCKETS = 288
-GROUP_SERIES = 8192
+GROUP_SERIES = 1024
 
 FUNC_COLUMN = {
     "min_over_time": "min",
