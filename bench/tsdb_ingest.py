@@ -136,13 +136,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     blocks = dir_bytes(data_dir / "blocks")
     peaks["flush"] = phase_peak_mib()
 
-    def timed_select(matchers: list[Matcher], start: int, end: int) -> tuple[float, int, int]:
-        runs = []
+    def timed_select(matchers: list[Matcher], start: int, end: int) -> tuple[float, float, int, int]:
+        walls, cpus = [], []
         for _ in range(args.query_runs + 1):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             found = db.select(matchers, start, end)
-            runs.append(time.perf_counter() - t)
-        return statistics.median(runs[1:]) * 1000, len(found), sum(len(s.timestamps) for s in found)
+            walls.append(time.perf_counter() - t)
+            cpus.append(time.thread_time() - c)
+        samples = sum(len(s.timestamps) for s in found)
+        return statistics.median(walls[1:]) * 1000, statistics.median(cpus[1:]) * 1000, len(found), samples
 
     queries = {
         "http_requests_total 2h": timed_select([Matcher("__name__", "=", "http_requests_total")], w.start_ms, end_ms),
@@ -182,7 +184,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "peak_rss_mib": peak_rss_mib(),
         "peak_rss_by_phase_mib": peaks,
         "workload_arrays_mib": (w.ts.nbytes + w.values.nbytes) / 2**20,
-        "select_ms": {name: {"ms": round(ms, 2), "series": n, "samples": k} for name, (ms, n, k) in queries.items()},
+        "select": {
+            name: {"wall_ms": round(ms, 2), "cpu_ms": round(cpu, 2), "series": n, "samples": k}
+            for name, (ms, cpu, n, k) in queries.items()
+        },
+        "load_average": os.getloadavg()[0],
     }
 
 

@@ -83,6 +83,9 @@ def test_duplicates_as_prometheus(open_tsdb: Callable[..., TSDB]) -> None:
     assert within.rejected == {"duplicate_sample_for_timestamp": 1}
     [got] = db.select([], 0, T0 + 10_000)
     assert got.values.tolist() == [1.0, 2.0, 1.0]
+    db.flush()
+    on_disk = db.append(SampleBatch.from_rows([(s, T0 + 1000, 2.0), (s, T0, 3.0), (s, T0 + 1500, 4.0)]))
+    assert on_disk.rejected == {"duplicate_sample_for_timestamp": 1} and on_disk.accepted == 2
 
 
 def test_delete_series_by_matcher_and_window(open_tsdb: Callable[..., TSDB]) -> None:

@@ -35,6 +35,7 @@ I64 = npt.NDArray[np.int64]
 OUT_OF_ORDER = "out_of_order"
 TOO_OLD = "too_old"
 DUPLICATE = "duplicate_sample_for_timestamp"
+_NAN_BITS = np.uint64(0x7FF8DEAD0000BEEF)  # "no stored sample": a NaN payload no writer produces
 
 
 class TSDB:
@@ -248,21 +249,30 @@ class TSDB:
         last_bits = self._last_value.view(np.uint64)[sids]
         dup_conflicts += int((at_last & (bits != last_bits)).sum())
         keep &= ~at_last
-        for i in np.flatnonzero(keep & (ts < last)).tolist():
-            stored = self._stored_value(int(sids[i]), int(ts[i]))
-            if stored is not None:
-                keep[i] = False
-                if np.float64(stored).view(np.uint64) != bits[i]:
-                    dup_conflicts += 1
+        older = np.flatnonzero(keep & (ts < last))
+        if len(older):
+            stored = self._stored_values(sids[older], ts[older])
+            found = stored.view(np.uint64) != _NAN_BITS
+            keep[older[found]] = False
+            dup_conflicts += int((found & (stored.view(np.uint64) != bits[older])).sum())
         if dup_conflicts:
             rejected[DUPLICATE] = dup_conflicts
         return keep
 
-    def _stored_value(self, sid: int, ts: int) -> float | None:
-        for runs in self._sources(np.array([sid], np.int64), ts, ts):
-            if len(runs.timestamps):
-                return float(runs.values[0])
-        return None
+    def _stored_values(self, sids: I64, ts: I64) -> npt.NDArray[np.float64]:
+        """The stored value at each (sid, ts), or a sentinel NaN (`_NAN_BITS`) where there is none."""
+        result = np.full(len(sids), np.float64(0)).view(np.uint64)
+        result[:] = _NAN_BITS
+        out = result.view(np.float64)
+        found = assemble(self._sources(np.unique(sids), int(ts.min()), int(ts.max())))
+        for i, (sid, t) in enumerate(zip(sids.tolist(), ts.tolist(), strict=True)):
+            series = found.get(sid)
+            if series is None:
+                continue
+            pos = int(np.searchsorted(series[0], t))
+            if pos < len(series[0]) and series[0][pos] == t:
+                out[i] = series[1][pos]
+        return out
 
     def _sources(self, sids: I64, start_ms: int, end_ms: int) -> list[Runs]:
         """Samples of `sids` from every source, oldest first (blocks by window, flushing head, head).
@@ -378,9 +388,9 @@ class TSDB:
     def _flush_in_background(self) -> None:
         if self._flush_thread is not None and self._flush_thread.is_alive():
             return
-        from nightowl.tsdb.maintenance import flush_head
+        from nightowl.tsdb.maintenance import flush_and_compact
 
-        self._flush_thread = threading.Thread(target=flush_head, args=(self,), name="tsdb-flush", daemon=True)
+        self._flush_thread = threading.Thread(target=flush_and_compact, args=(self,), name="tsdb-flush", daemon=True)
         self._flush_thread.start()
 
     def flush(self) -> None:

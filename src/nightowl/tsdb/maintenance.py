@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 GROUP_SERIES = 1024
+OPEN_WINDOW_MAX_BLOCKS = 8
+"""An open window with this many blocks is merged too, so selects never read dozens of small blocks."""
 
 
 def next_block_id(db: TSDB, window_start: int, resolution_ms: int = 0) -> str:
@@ -192,8 +194,14 @@ def _key(block: Block) -> tuple[int, str]:
     return block.meta.window_start, block.meta.id
 
 
+def flush_and_compact(db: TSDB) -> None:
+    """What a full head triggers in the background: write it out, then merge what needs merging."""
+    flush_head(db)
+    compact(db)
+
+
 def compact(db: TSDB, force: bool = False) -> int:
-    """Merge each window's blocks into one: closed windows always, open ones too when `force`."""
+    """Merge each window's blocks into one: closed windows, open ones with many blocks, all when `force`."""
     from nightowl.tsdb.tiers import compact_tiers, downsample_closed_windows
 
     merged = 0
@@ -204,7 +212,7 @@ def compact(db: TSDB, force: bool = False) -> int:
             windows.setdefault(block.meta.window_start, []).append(block)
         for start, blocks in sorted(windows.items()):
             closed = start + db.options.block_ms + db.options.out_of_order_window_ms <= newest
-            if len(blocks) < 2 or not (closed or force):
+            if len(blocks) < 2 or not (closed or force or len(blocks) >= OPEN_WINDOW_MAX_BLOCKS):
                 continue
             block = merge_blocks(db, blocks)
             replace_blocks(db, blocks, [block])
