@@ -7,6 +7,7 @@ label once, never each series. Per-series first/last sample times answer time-bo
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -52,6 +53,8 @@ class SeriesIndex:
         sid = self.ids.get(labels)
         if sid is not None:
             return sid
+        # Names and most values repeat across series: interning stores each distinct string once.
+        labels = tuple((sys.intern(name), sys.intern(value)) for name, value in labels)
         sid = len(self.labels)
         self._grow(sid + 1)
         self.ids[labels] = sid
