@@ -294,13 +294,20 @@ class TSDB:
             found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))
         return [r.clip(start_ms, end_ms) for r in found if len(r.counts)]
 
+    def _raw_floor(self) -> int:
+        """The oldest raw sample time on record: without overrides, tiers only matter before it."""
+        floors = [b.meta.min_ts for b in self.blocks]
+        parts, active = self.head.snapshot()
+        floors.extend(int(c.timestamps.min()) for c in [*(p.data for p in [*self.flushing, *parts]), active] if len(c))
+        return min(floors) if floors else np.iinfo(np.int64).max
+
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
     ) -> list[Series]:
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
             labels = self.index.labels
-            has_tiers = bool(self.tier_blocks)
+            has_tiers = bool(self.tier_blocks) and (bool(self.options.overrides) or start_ms < self._raw_floor())
         if not len(sids):
             return []
         try:
