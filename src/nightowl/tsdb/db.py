@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ class TSDB:
         self._metadata: dict[str, MetricMetadata] = {}
         self._last_value = np.zeros(1024, np.float64)
         self._in_segment = np.zeros(1024, bool)
+        self._scratch = np.zeros(1024, np.int64)
         self._flush_thread: threading.Thread | None = None
         self._newest = np.iinfo(np.int64).min
         self.block_seq = 0
@@ -130,6 +132,7 @@ class TSDB:
             grown[: len(self._last_value)] = self._last_value
             self._last_value = grown
             self._in_segment = np.concatenate([self._in_segment, np.zeros(len(grown) - len(self._in_segment), bool)])
+            self._scratch = np.zeros(len(grown), np.int64)
 
     def _ingest(self, chunk: Chunk) -> None:
         """Make accepted samples visible: head, per-series time bounds, last values."""
@@ -163,21 +166,16 @@ class TSDB:
         if not len(batch):
             return AppendResult(0)
         frames: list[bytes] = []
-        lookup = self.index.ids.get
-        found = [lookup(labels) for labels in batch.series]
+        # map() over two iterables runs dict.get in C: no Python frame per series on the hot path.
+        n_series = len(batch.series)
+        distinct = np.fromiter(map(self.index.ids.get, batch.series, repeat(-1, n_series)), np.int64, n_series)
         created = 0
-        if None in found:
-            for i, sid in enumerate(found):
-                if sid is None:
-                    labels = batch.series[i]
-                    clean = tuple(pair for pair in labels if pair[1] != "")
-                    known = len(self.index)
-                    found[i] = sid = self.index.add(clean)
-                    if sid == known:
-                        created += 1
-        mapped: list[int] = found  # type: ignore[assignment]
+        for i in np.flatnonzero(distinct < 0).tolist():
+            clean = tuple(pair for pair in batch.series[i] if pair[1] != "")
+            known = len(self.index)
+            distinct[i] = sid = self.index.add(clean)
+            created += sid == known
         self._ensure_capacity()
-        distinct = np.array(mapped, np.int64)
         unrecorded = distinct[~self._in_segment[distinct]]
         if len(unrecorded):
             labels_of = self.index.labels
@@ -186,11 +184,10 @@ class TSDB:
         sids = distinct[batch.series_index]
         ts = batch.timestamps.astype(np.int64, copy=False)
         values = batch.values.astype(np.float64, copy=False)
-        repeated = (
-            len(set(mapped)) < len(mapped)
-            or len(batch) > len(mapped)
-            or (np.bincount(batch.series_index, minlength=1).max() > 1)
-        )
+        repeated = len(batch) > n_series or bool(np.bincount(batch.series_index, minlength=1).max() > 1)
+        if not repeated:
+            seen = self._scratch[distinct] = np.arange(n_series)
+            repeated = not bool((self._scratch[distinct] == seen).all())
         if repeated:
             order = np.lexsort((ts, sids))
             sids, ts, values = sids[order], ts[order], values[order]
