@@ -331,14 +331,22 @@ class TSDB:
     def label_names(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
     ) -> list[str]:
-        names = sorted({name for labels in self._matching(matcher_sets, start_ms, end_ms) for name, _ in labels})
+        if not matcher_sets:
+            with self.lock:
+                names = self.index.names_in_window(start_ms, end_ms)
+        else:
+            names = sorted({n for labels in self._matching(matcher_sets, start_ms, end_ms) for n, _ in labels})
         return names[:limit] if limit else names
 
     def label_values(
         self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
     ) -> list[str]:
-        found = self._matching(matcher_sets, start_ms, end_ms)
-        values = sorted({v for labels in found for n, v in labels if n == name})
+        if not matcher_sets:
+            with self.lock:
+                values = self.index.values_in_window(name, start_ms, end_ms)
+        else:
+            found = self._matching(matcher_sets, start_ms, end_ms)
+            values = sorted({v for labels in found for n, v in labels if n == name})
         return values[:limit] if limit else values
 
     def metadata(self, metric: str | None = None, limit: int = 0) -> dict[str, list[MetricMetadata]]:

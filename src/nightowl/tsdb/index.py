@@ -131,6 +131,22 @@ class SeriesIndex:
         kept: IDs = sids[keep]
         return kept
 
+    def _any_in_window(self, ids: list[int], start_ms: int, end_ms: int) -> bool:
+        arr = np.array(ids, np.int64)
+        return bool(((self.min_ts[arr] <= end_ms) & (self.max_ts[arr] >= start_ms)).any())
+
+    def values_in_window(self, name: str, start_ms: int, end_ms: int) -> list[str]:
+        """Values of label `name` with some series in the window, from the postings (no series scan)."""
+        values = self._postings.get(name, {})
+        return sorted(v for v, ids in values.items() if self._any_in_window(ids, start_ms, end_ms))
+
+    def names_in_window(self, start_ms: int, end_ms: int) -> list[str]:
+        found = []
+        for name, values in self._postings.items():
+            if any(self._any_in_window(ids, start_ms, end_ms) for ids in values.values()):
+                found.append(name)
+        return sorted(found)
+
     def sort_by_labels(self, sids: IDs) -> list[int]:
         labels = self.labels
         return sorted((int(s) for s in sids), key=labels.__getitem__)

@@ -96,18 +96,22 @@ def _segments(directory: Path) -> list[Path]:
 
 
 def read_segment(path: Path) -> Iterator[Record]:
-    """Records of one segment; stops quietly at a torn or corrupt tail (a crash mid-write)."""
-    data = path.read_bytes()
-    pos = 0
-    while pos + _FRAME.size <= len(data):
-        kind, length, crc = _FRAME.unpack_from(data, pos)
-        end = pos + _FRAME.size + length
-        payload = data[pos + _FRAME.size : end]
-        if kind not in (SERIES, SAMPLES, DELETE) or end > len(data) or zlib.crc32(payload) != crc:
-            log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
-            return
-        yield _decode(kind, payload)
-        pos = end
+    """Records of one segment, read one at a time; stops quietly at a torn or corrupt tail (a crash mid-write)."""
+    with open(path, "rb") as f:
+        pos = 0
+        while True:
+            header = f.read(_FRAME.size)
+            if len(header) < _FRAME.size:
+                if header:
+                    log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
+                return
+            kind, length, crc = _FRAME.unpack(header)
+            payload = f.read(length) if kind in (SERIES, SAMPLES, DELETE) else b""
+            if kind not in (SERIES, SAMPLES, DELETE) or len(payload) != length or zlib.crc32(payload) != crc:
+                log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
+                return
+            yield _decode(kind, payload)
+            pos += _FRAME.size + length
 
 
 class WriteAheadLog:
