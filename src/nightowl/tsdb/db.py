@@ -8,7 +8,9 @@ Maintenance (flush, compaction, retention, tiers) lives in `maintenance.py` and 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from itertools import repeat
@@ -52,7 +54,8 @@ class TSDB:
         self.tier_blocks: list[Block] = []
         self.lock = threading.RLock()
         self.maintenance_lock = threading.Lock()
-        self._metadata: dict[str, MetricMetadata] = {}
+        directory.mkdir(parents=True, exist_ok=True)
+        self._metadata: dict[str, MetricMetadata] = self._load_metadata()
         self._last_value = np.zeros(1024, np.float64)
         self._in_segment = np.zeros(1024, bool)
         self._scratch = np.zeros(1024, np.int64)
@@ -64,6 +67,20 @@ class TSDB:
         self.wal = WriteAheadLog(directory / "wal", options.fsync, options.fsync_interval_s)
         self._load_blocks()
         self._replay()
+
+    def _load_metadata(self) -> dict[str, MetricMetadata]:
+        try:
+            doc = json.loads((self.directory / "metadata.json").read_text())
+        except FileNotFoundError:
+            return {}
+        return {name: MetricMetadata(*entry) for name, entry in doc.items()}
+
+    def _save_metadata(self) -> None:
+        """Metadata changes rarely: the whole table is rewritten (atomically) when it does."""
+        tmp = self.directory / "metadata.json.tmp"
+        doc = {name: [m.type, m.help, m.unit] for name, m in self._metadata.items()}
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self.directory / "metadata.json")
 
     def _load_blocks(self) -> None:
         paths = [p for p in self.blocks_dir.iterdir() if p.is_dir()]
@@ -161,8 +178,14 @@ class TSDB:
         return result
 
     def _append(self, batch: SampleBatch) -> AppendResult:
+        changed = False
         for name, (kind, help_text, unit) in batch.metadata.items():
-            self._metadata[name] = MetricMetadata(kind, help_text, unit)
+            entry = MetricMetadata(kind, help_text, unit)
+            if self._metadata.get(name) != entry:
+                self._metadata[name] = entry
+                changed = True
+        if changed:
+            self._save_metadata()
         if not len(batch):
             return AppendResult(0)
         frames: list[bytes] = []
