@@ -127,6 +127,8 @@ class Part:
     @classmethod
     def build(cls, chunk: Chunk) -> Part:
         data = sort_by_series(chunk)
+        for column in (data.sids, data.timestamps, data.values):
+            column.flags.writeable = False  # selects hand out views of these: readers must not write
         if not len(data):
             return cls(data, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
         edges = np.flatnonzero(data.sids[1:] != data.sids[:-1]) + 1
