@@ -114,3 +114,26 @@ def test_size_cap_drops_oldest_blocks_first(tmp_path, clock: ManualClock) -> Non
     assert len(capped.blocks) == 2
     assert capped.select([], 0, 2**62)[0].timestamps[0] == WINDOW_START + 2 * HOUR_MS
     capped.close()
+
+
+def test_an_override_can_keep_a_metric_longer_than_the_default(
+    open_tsdb: Callable[..., TSDB], clock: ManualClock
+) -> None:
+    clock.set(WINDOW_START / 1000)
+    override = RetentionOverride(parse_selector("billing_total"), raw_ms=400 * DAY_MS)
+    db = open_tsdb(overrides=(override,), tiers_ms=(), retention_raw_ms=DAY_MS, head_max_samples=10**9)
+    fill(db, ["billing_total", "other"], WINDOW_START, 2)
+    db.flush()
+    clock.advance(30 * DAY_MS / 1000)
+    apply_retention(db)
+    assert [dict(s.labels)["__name__"] for s in db.select([], 0, 2**62)] == ["billing_total"]
+
+
+def test_tier_resolution_follows_step_and_range() -> None:
+    from nightowl.tsdb.tiers import pick_resolution
+
+    tiers = [5 * MINUTE_MS, HOUR_MS]
+    assert pick_resolution(tiers, None) == 5 * MINUTE_MS
+    assert pick_resolution(tiers, SelectHints(step_ms=60_000)) == 5 * MINUTE_MS
+    assert pick_resolution(tiers, SelectHints(step_ms=2 * HOUR_MS)) == HOUR_MS
+    assert pick_resolution(tiers, SelectHints(step_ms=60_000, range_ms=HOUR_MS, func="rate")) == HOUR_MS
