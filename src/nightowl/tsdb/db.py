@@ -451,9 +451,10 @@ class TSDB:
         self.wal.sync(self.clock.monotonic())
 
     def close(self) -> None:
+        """Wait for a running flush or compaction, then close the WAL (the head replays from it)."""
         if self._flush_thread is not None:
             self._flush_thread.join()
-        with self.lock:
+        with self.maintenance_lock, self.lock:
             self.wal.close()
 
 
