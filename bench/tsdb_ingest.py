@@ -11,6 +11,7 @@ replay time, flush time, bytes per sample on disk, select latency and peak RSS.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
@@ -125,6 +126,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     head_samples = db.head.samples
 
     db.close()
+    del db, batch, result
+    gc.collect()
     t0 = time.perf_counter()
     db = TSDB(data_dir, options, SystemClock())
     replay_s = time.perf_counter() - t0
