@@ -99,13 +99,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     peaks = {"setup": phase_peak_mib()}
 
     gen_cpu = 0.0
+    reused = [[tuple(map(tuple, pairs)) for pairs in json.loads(text)] for text in group_json]
     append_cpu = 0.0
     latencies: list[float] = []
     cpu0, wall0 = time.process_time(), time.perf_counter()
     for step in range(w.steps):
         for g, members in enumerate(groups):
             g0 = time.thread_time()
-            fresh = [tuple(map(tuple, pairs)) for pairs in json.loads(group_json[g])]
+            if args.reuse_labels:
+                fresh = reused[g]
+            else:
+                fresh = [tuple(map(tuple, pairs)) for pairs in json.loads(group_json[g])]
             batch = SampleBatch(
                 fresh,
                 np.arange(len(members), dtype=np.int32),
@@ -208,6 +212,11 @@ def main() -> None:
     parser.add_argument("--no-tiers", action="store_true", help="no downsampled tiers (raw blocks only)")
     parser.add_argument("--head-max-samples", type=int, default=TSDBOptions().head_max_samples)
     parser.add_argument("--query-runs", type=int, default=5)
+    parser.add_argument(
+        "--reuse-labels",
+        action="store_true",
+        help="hand the same Labels objects every request (a decoder caching label sets by their raw bytes)",
+    )
     parser.add_argument("--tsbench", default=str(DEFAULT_TSBENCH))
     parser.add_argument("--dir", default="")
     parser.add_argument("--keep", action="store_true")

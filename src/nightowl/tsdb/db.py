@@ -194,7 +194,8 @@ class TSDB:
         distinct = np.fromiter(map(self.index.ids.get, batch.series, repeat(-1, n_series)), np.int64, n_series)
         created = 0
         for i in np.flatnonzero(distinct < 0).tolist():
-            clean = tuple(pair for pair in batch.series[i] if pair[1] != "")
+            labels = batch.series[i]
+            clean = labels if all(value for _, value in labels) else tuple(p for p in labels if p[1])
             known = len(self.index)
             distinct[i] = sid = self.index.add(clean)
             created += sid == known

@@ -7,7 +7,6 @@ label once, never each series. Per-series first/last sample times answer time-bo
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -53,8 +52,8 @@ class SeriesIndex:
         sid = self.ids.get(labels)
         if sid is not None:
             return sid
-        # Names and most values repeat across series: interning stores each distinct string once.
-        labels = tuple((sys.intern(name), sys.intern(value)) for name, value in labels)
+        # The caller's tuple itself becomes the key: a decoder that hands the same Labels object for a
+        # series it has seen makes every later look-up an identity hit (no string comparisons).
         sid = len(self.labels)
         self._grow(sid + 1)
         self.ids[labels] = sid
