@@ -175,6 +175,9 @@ class TSDB:
         now = self.clock.monotonic()
         if self.wal.sync_due(now):
             self.wal.sync(now)
+        flushing = self._flush_thread
+        if flushing is not None and self.head.samples >= 3 * self.options.head_max_samples:
+            flushing.join()  # backpressure: the head may not outgrow memory while a flush lags behind
         return result
 
     def _append(self, batch: SampleBatch) -> AppendResult:
