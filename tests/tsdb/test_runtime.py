@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,3 +38,18 @@ async def test_memory_storage_on_request(make_settings: Any, clock: ManualClock)
     app = create_app(make_settings(metrics_storage="memory"), clock=clock)
     async with app.router.lifespan_context(app):
         assert isinstance(app.state.nightowl.storage, MemoryStorage)
+
+
+def test_head_flush_job_writes_blocks_once_the_head_is_old(tmp_path: Path, clock: ManualClock) -> None:
+    from nightowl.metrics.embedded import HEAD_FLUSH_AGE_S, _HeadFlush
+    from nightowl.tsdb.options import TSDBOptions
+
+    db = TSDB(tmp_path / "t", TSDBOptions(), clock)
+    job = _HeadFlush(db, clock)
+    db.append(SampleBatch.from_rows([(lbl("up"), T0, 1.0)]))
+    job()
+    assert not db.blocks
+    clock.advance(HEAD_FLUSH_AGE_S)
+    job()
+    assert len(db.blocks) == 1 and db.head.samples == 0
+    db.close()
