@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from nightowl.metrics.api import MetricMetadata
 from nightowl.metrics.model import STALE_NAN, Matcher, SampleBatch, is_stale
 from nightowl.tsdb.db import TSDB
 from tests.tsdb.conftest import T0, lbl
@@ -83,6 +84,9 @@ def test_duplicates_as_prometheus(open_tsdb: Callable[..., TSDB]) -> None:
     assert within.rejected == {"duplicate_sample_for_timestamp": 1}
     [got] = db.select([], 0, T0 + 10_000)
     assert got.values.tolist() == [1.0, 2.0, 1.0]
+    db.flush()
+    on_disk = db.append(SampleBatch.from_rows([(s, T0 + 1000, 2.0), (s, T0, 3.0), (s, T0 + 1500, 4.0)]))
+    assert on_disk.rejected == {"duplicate_sample_for_timestamp": 1} and on_disk.accepted == 2
 
 
 def test_delete_series_by_matcher_and_window(open_tsdb: Callable[..., TSDB]) -> None:
@@ -100,3 +104,12 @@ def test_delete_series_by_matcher_and_window(open_tsdb: Callable[..., TSDB]) -> 
     reopened = open_tsdb()
     assert [s.timestamps.tolist()[0] for s in reopened.select([], 0, T0 + 10**6)] == [T0 + 5000]
     assert reopened.label_values("job", [], 0, T0 + 10**6) == ["a"]
+
+
+def test_metadata_is_kept_across_restarts(open_tsdb: Callable[..., TSDB]) -> None:
+    db = open_tsdb()
+    batch = SampleBatch.from_rows([(lbl("x_total"), T0, 1.0)])
+    batch.metadata["x_total"] = ("counter", "Things done.", "")
+    db.append(batch)
+    db.close()
+    assert open_tsdb().metadata("x_total") == {"x_total": [MetricMetadata("counter", "Things done.", "")]}

@@ -1,6 +1,6 @@
 """Immutable blocks on disk: one time window's series, sorted by labels, compressed in pages.
 
-A block is a directory `blocks/<id>/` with `meta.json`, `labels.json` (label sets in block order),
+A block is a directory `blocks/<id>/` with `meta.json`, `labels.json.zst` (label sets in block order),
 `index.npz` (per series: sample count, first/last time; page table) and `data` (the pages of each
 column back to back). Raw blocks have one column, `value`; downsampled tier blocks have one per
 aggregate. Series are sorted by labels so one metric's series share pages, and a select decodes
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import zstandard
 
 from nightowl.metrics.model import Labels
 from nightowl.tsdb.codec import decode_page, encode_page
@@ -139,7 +140,7 @@ class BlockWriter:
         shifts = np.cumsum([0, *self._pos[:-1]])
         offsets = np.array(self._offsets, np.int64) + shifts[:, None]
         empty64 = np.empty(0, np.int64)
-        np.savez(
+        np.savez_compressed(
             self.tmp / "index.npz",
             counts=np.concatenate(self._counts) if self._counts else np.empty(0, np.int32),
             min_ts=np.concatenate(self._first) if self._first else empty64,
@@ -148,10 +149,11 @@ class BlockWriter:
             page_offsets=offsets,
         )
         flat = [[x for pair in ls for x in pair] for ls in self._labels]
-        (self.tmp / "labels.json").write_text(json.dumps(flat, separators=(",", ":")))
+        text = json.dumps(flat, separators=(",", ":")).encode()
+        (self.tmp / "labels.json.zst").write_bytes(zstandard.ZstdCompressor(level=9).compress(text))
         doc = {**meta.__dict__, "columns": list(meta.columns), "parents": list(meta.parents)}
         (self.tmp / "meta.json").write_text(json.dumps(doc))
-        for name in ("index.npz", "labels.json", "meta.json"):
+        for name in ("index.npz", "labels.json.zst", "meta.json"):
             with open(self.tmp / name, "rb+") as f:
                 os.fsync(f.fileno())
         final = self.root / meta.id
@@ -168,7 +170,8 @@ def read_meta(path: Path) -> BlockMeta:
 
 
 def read_labels(path: Path) -> list[Labels]:
-    return [tuple(zip(flat[::2], flat[1::2], strict=True)) for flat in json.loads((path / "labels.json").read_text())]
+    text = zstandard.ZstdDecompressor().decompress((path / "labels.json.zst").read_bytes())
+    return [tuple(zip(flat[::2], flat[1::2], strict=True)) for flat in json.loads(text)]
 
 
 class Block:

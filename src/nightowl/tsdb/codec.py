@@ -58,7 +58,14 @@ def _shuffle(x: npt.NDArray[np.int64] | npt.NDArray[np.uint64]) -> bytes:
 
 def _unshuffle(raw: bytes | memoryview, n: int) -> npt.NDArray[np.uint64]:
     planes = np.frombuffer(raw, np.uint8, 8 * n).reshape(8, n)
-    return np.ascontiguousarray(planes.T).view(np.uint64).reshape(n)
+    used = [k for k in range(8) if planes[k].any()]
+    if len(used) > 3:
+        return np.ascontiguousarray(planes.T).view(np.uint64).reshape(n)
+    # Small deltas leave most byte planes zero: rebuilding from the few others is cheaper than a transpose.
+    out = np.zeros(n, np.uint64)
+    for k in used:
+        out |= planes[k].astype(np.uint64) << np.uint64(8 * k)
+    return out
 
 
 def _zigzag(x: I64) -> npt.NDArray[np.uint64]:

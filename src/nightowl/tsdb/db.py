@@ -8,9 +8,12 @@ Maintenance (flush, compaction, retention, tiers) lives in `maintenance.py` and 
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from collections.abc import Sequence
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +24,12 @@ from nightowl.metrics.api import MetricMetadata, SelectHints
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 from nightowl.tsdb import wal as wal_records
 from nightowl.tsdb.block import Block, read_labels, read_meta
-from nightowl.tsdb.head import Chunk, Head, sort_by_series
+from nightowl.tsdb.gather import Runs, assemble, under_raw
+from nightowl.tsdb.head import Chunk, Head, Part
 from nightowl.tsdb.index import SeriesIndex
 from nightowl.tsdb.options import TSDBOptions
 from nightowl.tsdb.telemetry import TSDBMetrics
-from nightowl.tsdb.tiers import tier_chunks
+from nightowl.tsdb.tiers import tier_runs
 from nightowl.tsdb.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -34,6 +38,7 @@ I64 = npt.NDArray[np.int64]
 OUT_OF_ORDER = "out_of_order"
 TOO_OLD = "too_old"
 DUPLICATE = "duplicate_sample_for_timestamp"
+_NAN_BITS = np.uint64(0x7FF8DEAD0000BEEF)  # "no stored sample": a NaN payload no writer produces
 
 
 class TSDB:
@@ -44,13 +49,16 @@ class TSDB:
         self.metrics = metrics or TSDBMetrics()
         self.index = SeriesIndex()
         self.head = Head(options.freeze_samples)
-        self.flushing: list[Chunk] = []
+        self.flushing: list[Part] = []
         self.blocks: list[Block] = []
         self.tier_blocks: list[Block] = []
         self.lock = threading.RLock()
         self.maintenance_lock = threading.Lock()
-        self._metadata: dict[str, MetricMetadata] = {}
+        directory.mkdir(parents=True, exist_ok=True)
+        self._metadata: dict[str, MetricMetadata] = self._load_metadata()
         self._last_value = np.zeros(1024, np.float64)
+        self._in_segment = np.zeros(1024, bool)
+        self._scratch = np.zeros(1024, np.int64)
         self._flush_thread: threading.Thread | None = None
         self._newest = np.iinfo(np.int64).min
         self.block_seq = 0
@@ -59,6 +67,20 @@ class TSDB:
         self.wal = WriteAheadLog(directory / "wal", options.fsync, options.fsync_interval_s)
         self._load_blocks()
         self._replay()
+
+    def _load_metadata(self) -> dict[str, MetricMetadata]:
+        try:
+            doc = json.loads((self.directory / "metadata.json").read_text())
+        except FileNotFoundError:
+            return {}
+        return {name: MetricMetadata(*entry) for name, entry in doc.items()}
+
+    def _save_metadata(self) -> None:
+        """Metadata changes rarely: the whole table is rewritten (atomically) when it does."""
+        tmp = self.directory / "metadata.json.tmp"
+        doc = {name: [m.type, m.help, m.unit] for name, m in self._metadata.items()}
+        tmp.write_text(json.dumps(doc))
+        os.replace(tmp, self.directory / "metadata.json")
 
     def _load_blocks(self) -> None:
         paths = [p for p in self.blocks_dir.iterdir() if p.is_dir()]
@@ -92,33 +114,42 @@ class TSDB:
         return block
 
     def _replay(self) -> None:
-        wal_ids: dict[int, int] = {}
+        remap = np.full(1024, -1, np.int64)  # WAL series id -> index series id
         records = 0
         for record in self.wal.replay():
             records += 1
             if isinstance(record, wal_records.SeriesRecord):
-                wal_ids[record.sid] = self.index.add(record.labels)
+                if record.sid >= len(remap):
+                    remap = np.concatenate([remap, np.full(max(record.sid + 1, 2 * len(remap)) - len(remap), -1)])
+                remap[record.sid] = self.index.add(record.labels)
+                self._ensure_capacity()
             elif isinstance(record, wal_records.SamplesRecord):
-                mapped = np.fromiter((wal_ids[int(s)] for s in record.sids), np.int64, len(record.sids))
-                self._ingest(Chunk(mapped, record.timestamps.copy(), record.values.copy()))
+                mapped = remap[record.sids]
+                known = mapped >= 0
+                self._ingest(Chunk(mapped[known], record.timestamps[known], record.values[known]))
             else:
-                sids = np.fromiter((wal_ids[int(s)] for s in record.sids if int(s) in wal_ids), np.int64)
-                self._delete_ids(sids, record.start_ms, record.end_ms)
+                wal_sids = record.sids[record.sids < len(remap)]
+                sids = remap[wal_sids]
+                self._delete_ids(sids[sids >= 0], record.start_ms, record.end_ms)
         if records:
             self.refresh_time_bounds()
             log.info(
                 "WAL replay done: %d records, %d head samples, %d series", records, self.head.samples, len(self.index)
             )
-        self.wal.begin_segment(self.live_series())
+        self.start_wal_segment()
 
-    def live_series(self) -> list[tuple[int, Labels]]:
-        return [(int(sid), self.index.labels[int(sid)]) for sid in self.index.all_ids()]
+    def start_wal_segment(self) -> int:
+        """A new WAL segment; series get recorded in it again before their first samples there."""
+        self._in_segment[:] = False
+        return self.wal.begin_segment()
 
     def _ensure_capacity(self) -> None:
         if len(self._last_value) < len(self.index.max_ts):
             grown = np.zeros(len(self.index.max_ts), np.float64)
             grown[: len(self._last_value)] = self._last_value
             self._last_value = grown
+            self._in_segment = np.concatenate([self._in_segment, np.zeros(len(grown) - len(self._in_segment), bool)])
+            self._scratch = np.zeros(len(grown), np.int64)
 
     def _ingest(self, chunk: Chunk) -> None:
         """Make accepted samples visible: head, per-series time bounds, last values."""
@@ -140,36 +171,50 @@ class TSDB:
 
     def append(self, batch: SampleBatch) -> AppendResult:
         with self.lock:
-            return self._append(batch)
+            result = self._append(batch)
+        now = self.clock.monotonic()
+        if self.wal.sync_due(now):
+            self.wal.sync(now)
+        flushing = self._flush_thread
+        if flushing is not None and self.head.samples >= 3 * self.options.head_max_samples:
+            flushing.join()  # backpressure: the head may not outgrow memory while a flush lags behind
+        return result
 
     def _append(self, batch: SampleBatch) -> AppendResult:
+        changed = False
         for name, (kind, help_text, unit) in batch.metadata.items():
-            self._metadata[name] = MetricMetadata(kind, help_text, unit)
+            entry = MetricMetadata(kind, help_text, unit)
+            if self._metadata.get(name) != entry:
+                self._metadata[name] = entry
+                changed = True
+        if changed:
+            self._save_metadata()
         if not len(batch):
             return AppendResult(0)
         frames: list[bytes] = []
-        ids = self.index.ids
+        # map() over two iterables runs dict.get in C: no Python frame per series on the hot path.
+        n_series = len(batch.series)
+        distinct = np.fromiter(map(self.index.ids.get, batch.series, repeat(-1, n_series)), np.int64, n_series)
         created = 0
-        mapped: list[int] = []
-        for labels in batch.series:
-            sid = ids.get(labels)
-            if sid is None:
-                clean = tuple(pair for pair in labels if pair[1] != "")
-                known = len(self.index)
-                sid = self.index.add(clean)
-                if sid == known:
-                    created += 1
-                    frames.append(wal_records.series_frame(sid, clean))
-            mapped.append(sid)
+        for i in np.flatnonzero(distinct < 0).tolist():
+            labels = batch.series[i]
+            clean = labels if all(value for _, value in labels) else tuple(p for p in labels if p[1])
+            known = len(self.index)
+            distinct[i] = sid = self.index.add(clean)
+            created += sid == known
         self._ensure_capacity()
-        sids = np.array(mapped, np.int64)[batch.series_index]
+        unrecorded = distinct[~self._in_segment[distinct]]
+        if len(unrecorded):
+            labels_of = self.index.labels
+            frames.extend(wal_records.series_frame(sid, labels_of[sid]) for sid in np.unique(unrecorded).tolist())
+            self._in_segment[unrecorded] = True
+        sids = distinct[batch.series_index]
         ts = batch.timestamps.astype(np.int64, copy=False)
         values = batch.values.astype(np.float64, copy=False)
-        repeated = (
-            len(set(mapped)) < len(mapped)
-            or len(batch) > len(mapped)
-            or (np.bincount(batch.series_index, minlength=1).max() > 1)
-        )
+        repeated = len(batch) > n_series or bool(np.bincount(batch.series_index, minlength=1).max() > 1)
+        if not repeated:
+            seen = self._scratch[distinct] = np.arange(n_series)
+            repeated = not bool((self._scratch[distinct] == seen).all())
         if repeated:
             order = np.lexsort((ts, sids))
             sids, ts, values = sids[order], ts[order], values[order]
@@ -228,62 +273,74 @@ class TSDB:
         last_bits = self._last_value.view(np.uint64)[sids]
         dup_conflicts += int((at_last & (bits != last_bits)).sum())
         keep &= ~at_last
-        for i in np.flatnonzero(keep & (ts < last)).tolist():
-            stored = self._stored_value(int(sids[i]), int(ts[i]))
-            if stored is not None:
-                keep[i] = False
-                if np.float64(stored).view(np.uint64) != bits[i]:
-                    dup_conflicts += 1
+        older = np.flatnonzero(keep & (ts < last))
+        if len(older):
+            stored = self._stored_values(sids[older], ts[older])
+            found = stored.view(np.uint64) != _NAN_BITS
+            keep[older[found]] = False
+            dup_conflicts += int((found & (stored.view(np.uint64) != bits[older])).sum())
         if dup_conflicts:
             rejected[DUPLICATE] = dup_conflicts
         return keep
 
-    def _stored_value(self, sid: int, ts: int) -> float | None:
-        for chunk in self._chunks(np.array([sid], np.int64), ts, ts):
-            hit = np.flatnonzero(chunk.timestamps == ts)
-            if len(hit):
-                return float(chunk.values[hit[0]])
-        return None
+    def _stored_values(self, sids: I64, ts: I64) -> npt.NDArray[np.float64]:
+        """The stored value at each (sid, ts), or a sentinel NaN (`_NAN_BITS`) where there is none."""
+        result = np.full(len(sids), np.float64(0)).view(np.uint64)
+        result[:] = _NAN_BITS
+        out = result.view(np.float64)
+        found = assemble(self._sources(np.unique(sids), int(ts.min()), int(ts.max())))
+        for i, (sid, t) in enumerate(zip(sids.tolist(), ts.tolist(), strict=True)):
+            series = found.get(sid)
+            if series is None:
+                continue
+            pos = int(np.searchsorted(series[0], t))
+            if pos < len(series[0]) and series[0][pos] == t:
+                out[i] = series[1][pos]
+        return out
 
-    def _chunks(self, sids: I64, start_ms: int, end_ms: int) -> list[Chunk]:
-        """Samples of `sids` from every source, oldest source first (blocks by window, flushing, head)."""
-        found: list[Chunk] = []
-        for block in self.blocks:
-            if block.meta.max_ts < start_ms or block.meta.min_ts > end_ms:
-                continue
+    def _sources(self, sids: I64, start_ms: int, end_ms: int) -> list[Runs]:
+        """Samples of `sids` from every source, oldest first (blocks by window, flushing head, head).
+
+        The lists are snapshotted under the lock; decoding happens outside it, so appends go on.
+        """
+        with self.lock:
+            blocks = [b for b in self.blocks if b.meta.max_ts >= start_ms and b.meta.min_ts <= end_ms]
+            flushing = list(self.flushing)
+            parts, active = self.head.snapshot()
+        found: list[Runs] = []
+        for block in blocks:
             local = block.local(sids)
-            if not len(local):
-                continue
-            cols = block.read(local)
-            found.append(Chunk(np.repeat(block.gids[local], cols.counts), cols.timestamps, cols.values[0]))
-        for chunk in self.flushing:
-            found.append(chunk.where(np.isin(chunk.sids, sids)))
-        found.extend(self.head.chunks(sids))
-        return [c.where((c.timestamps >= start_ms) & (c.timestamps <= end_ms)) for c in found if len(c)]
+            if len(local):
+                cols = block.read(local)
+                found.append(Runs(block.gids[local], cols.counts.astype(np.int64), cols.timestamps, cols.values[0]))
+        found.extend(part.runs(sids) for part in [*flushing, *parts])
+        if len(active):
+            found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))
+        return [r.clip(start_ms, end_ms) for r in found if len(r.counts)]
+
+    def _raw_floor(self) -> int:
+        """The oldest raw sample time on record: without overrides, tiers only matter before it."""
+        floors = [b.meta.min_ts for b in self.blocks]
+        parts, active = self.head.snapshot()
+        floors.extend(int(c.timestamps.min()) for c in [*(p.data for p in [*self.flushing, *parts]), active] if len(c))
+        return min(floors) if floors else np.iinfo(np.int64).max
 
     def select(
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
     ) -> list[Series]:
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
-            if not len(sids):
-                return []
-            chunks = self._chunks(sids, start_ms, end_ms)
-            tiers = tier_chunks(self, sids, start_ms, end_ms, hints) if self.tier_blocks else []
             labels = self.index.labels
-        merged = sort_by_series(Chunk.concat(chunks))
-        if tiers:
-            merged = _under_raw(merged, Chunk.concat(tiers))
-        if not len(merged):
+            has_tiers = bool(self.tier_blocks) and (bool(self.options.overrides) or start_ms < self._raw_floor())
+        if not len(sids):
             return []
-        edges = np.flatnonzero(merged.sids[1:] != merged.sids[:-1]) + 1
-        starts = np.concatenate([[0], edges]).tolist()
-        ends = [*starts[1:], len(merged)]
-        owners = merged.sids[starts].tolist()
-        result = [
-            Series(labels[sid], merged.timestamps[a:b], merged.values[a:b])
-            for sid, a, b in zip(owners, starts, ends, strict=True)
-        ]
+        try:
+            found = assemble(self._sources(sids, start_ms, end_ms))
+            if has_tiers:
+                found = under_raw(found, assemble(tier_runs(self, sids, start_ms, end_ms, hints)))
+        except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
+            return self.select(matchers, start_ms, end_ms, hints)
+        result = [Series(labels[sid], ts, values) for sid, (ts, values) in found.items()]
         result.sort(key=lambda s: s.labels)
         return result
 
@@ -301,14 +358,22 @@ class TSDB:
     def label_names(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
     ) -> list[str]:
-        names = sorted({name for labels in self._matching(matcher_sets, start_ms, end_ms) for name, _ in labels})
+        if not matcher_sets:
+            with self.lock:
+                names = self.index.names_in_window(start_ms, end_ms)
+        else:
+            names = sorted({n for labels in self._matching(matcher_sets, start_ms, end_ms) for n, _ in labels})
         return names[:limit] if limit else names
 
     def label_values(
         self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
     ) -> list[str]:
-        found = self._matching(matcher_sets, start_ms, end_ms)
-        values = sorted({v for labels in found for n, v in labels if n == name})
+        if not matcher_sets:
+            with self.lock:
+                values = self.index.values_in_window(name, start_ms, end_ms)
+        else:
+            found = self._matching(matcher_sets, start_ms, end_ms)
+            values = sorted({v for labels in found for n, v in labels if n == name})
         return values[:limit] if limit else values
 
     def metadata(self, metric: str | None = None, limit: int = 0) -> dict[str, list[MetricMetadata]]:
@@ -318,10 +383,7 @@ class TSDB:
 
     def _delete_ids(self, sids: I64, start_ms: int, end_ms: int) -> None:
         self.head.delete(sids, start_ms, end_ms)
-        self.flushing = [
-            c.where(~(np.isin(c.sids, sids) & (c.timestamps >= start_ms) & (c.timestamps <= end_ms)))
-            for c in self.flushing
-        ]
+        # No head is being flushed here: deletes and flushes both hold the maintenance lock.
 
     def delete_series(self, matchers: Sequence[Matcher], start_ms: int | None = None, end_ms: int | None = None) -> int:
         from nightowl.tsdb.maintenance import rewrite_blocks_without
@@ -350,10 +412,10 @@ class TSDB:
         n = len(index)
         lo = np.full(n, np.iinfo(np.int64).max, np.int64)
         hi = np.full(n, np.iinfo(np.int64).min, np.int64)
-        for block in self.blocks:
+        for block in [*self.blocks, *self.tier_blocks]:
             np.minimum.at(lo, block.gids, block.min_ts)
             np.maximum.at(hi, block.gids, block.max_ts)
-        for chunk in [*self.flushing, *self.head.everything()]:
+        for chunk in [*(p.data for p in self.flushing), *self.head.everything()]:
             if len(chunk):
                 np.minimum.at(lo, chunk.sids, chunk.timestamps)
                 np.maximum.at(hi, chunk.sids, chunk.timestamps)
@@ -365,9 +427,9 @@ class TSDB:
     def _flush_in_background(self) -> None:
         if self._flush_thread is not None and self._flush_thread.is_alive():
             return
-        from nightowl.tsdb.maintenance import flush_head
+        from nightowl.tsdb.maintenance import flush_and_compact
 
-        self._flush_thread = threading.Thread(target=flush_head, args=(self,), name="tsdb-flush", daemon=True)
+        self._flush_thread = threading.Thread(target=flush_and_compact, args=(self,), name="tsdb-flush", daemon=True)
         self._flush_thread.start()
 
     def flush(self) -> None:
@@ -382,7 +444,7 @@ class TSDB:
     def status(self) -> dict[str, float]:
         return {
             "active_series": float(self.index.active_count),
-            "head_samples": float(self.head.samples + sum(len(c) for c in self.flushing)),
+            "head_samples": float(self.head.samples + sum(len(p.data) for p in self.flushing)),
             "head_bytes": float(self.head.bytes),
             "wal_bytes": float(self.wal.size_bytes()),
             "blocks": float(len(self.blocks) + len(self.tier_blocks)),
@@ -390,29 +452,14 @@ class TSDB:
         }
 
     def sync_wal(self) -> None:
-        with self.lock:
-            self.wal.sync()
+        self.wal.sync(self.clock.monotonic())
 
     def close(self) -> None:
+        """Wait for a running flush or compaction, then close the WAL (the head replays from it)."""
         if self._flush_thread is not None:
             self._flush_thread.join()
-        with self.lock:
+        with self.maintenance_lock, self.lock:
             self.wal.close()
-
-
-def _under_raw(raw: Chunk, tier: Chunk) -> Chunk:
-    """Raw samples plus the tier samples older than each series' first raw sample (raw data wins)."""
-    uniq_raw = (
-        raw.sids[np.concatenate([[0], np.flatnonzero(raw.sids[1:] != raw.sids[:-1]) + 1])] if len(raw) else raw.sids
-    )
-    first_raw = raw.timestamps[np.searchsorted(raw.sids, uniq_raw)] if len(raw) else raw.timestamps
-    pos = np.searchsorted(uniq_raw, tier.sids)
-    inside = pos < len(uniq_raw)
-    has_raw = np.zeros(len(tier), bool)
-    has_raw[inside] = uniq_raw[pos[inside]] == tier.sids[inside]
-    floor = np.full(len(tier), np.iinfo(np.int64).max, np.int64)
-    floor[has_raw] = first_raw[pos[has_raw]]
-    return sort_by_series(Chunk.concat([tier.where(tier.timestamps < floor), raw]))
 
 
 def _remove_tree(path: Path) -> None:

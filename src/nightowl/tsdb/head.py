@@ -80,6 +80,42 @@ def sort_by_series(chunk: Chunk) -> Chunk:
 
 
 @dataclass(frozen=True)
+class Runs:
+    """Samples of several series, each series' samples contiguous and in time order."""
+
+    sids: I64
+    counts: I64
+    timestamps: I64
+    values: F64
+
+    @classmethod
+    def of_sorted(cls, chunk: Chunk) -> Runs:
+        """From samples sorted by (sid, ts)."""
+        if not len(chunk):
+            return cls(np.empty(0, np.int64), np.empty(0, np.int64), chunk.timestamps, chunk.values)
+        edges = np.flatnonzero(chunk.sids[1:] != chunk.sids[:-1]) + 1
+        starts = np.concatenate([[0], edges])
+        counts = np.diff(np.append(starts, len(chunk)))
+        return cls(chunk.sids[starts], counts.astype(np.int64), chunk.timestamps, chunk.values)
+
+    @classmethod
+    def of_unsorted(cls, chunk: Chunk) -> Runs:
+        return cls.of_sorted(sort_by_series(chunk))
+
+    def clip(self, start_ms: int, end_ms: int) -> Runs:
+        """Only the samples in [start_ms, end_ms]."""
+        ts = self.timestamps
+        if not len(ts) or (int(ts.min()) >= start_ms and int(ts.max()) <= end_ms):
+            return self
+        inside = (ts >= start_ms) & (ts <= end_ms)
+        starts = np.zeros(len(self.counts), np.int64)
+        np.cumsum(self.counts[:-1], out=starts[1:])
+        counts = np.add.reduceat(inside, starts).astype(np.int64)
+        keep = counts > 0
+        return Runs(self.sids[keep], counts[keep], ts[inside], self.values[inside])
+
+
+@dataclass(frozen=True)
 class Part:
     """An immutable sorted run of head samples with per-series offsets."""
 
@@ -91,6 +127,8 @@ class Part:
     @classmethod
     def build(cls, chunk: Chunk) -> Part:
         data = sort_by_series(chunk)
+        for column in (data.sids, data.timestamps, data.values):
+            column.flags.writeable = False  # selects hand out views of these: readers must not write
         if not len(data):
             return cls(data, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
         edges = np.flatnonzero(data.sids[1:] != data.sids[:-1]) + 1
@@ -98,14 +136,15 @@ class Part:
         counts = np.diff(np.append(starts, len(data))).astype(np.int64)
         return cls(data, data.sids[starts], starts, counts)
 
-    def gather(self, sids: I64) -> Chunk:
+    def runs(self, sids: I64) -> Runs:
+        """The samples of `sids` (sorted ids), series by series."""
         if not len(self.series) or not len(sids):
-            return Chunk.empty()
+            return Runs.of_sorted(Chunk.empty())
         pos = np.searchsorted(self.series, sids)
         pos[pos >= len(self.series)] = 0
         pos = pos[self.series[pos] == sids]
         idx = take_ranges(self.starts[pos], self.counts[pos])
-        return Chunk(self.data.sids[idx], self.data.timestamps[idx], self.data.values[idx])
+        return Runs(self.series[pos], self.counts[pos], self.data.timestamps[idx], self.data.values[idx])
 
 
 class Head:
@@ -142,13 +181,9 @@ class Head:
             self.parts.append(Part.build(self.active()))
         self._active, self._active_n, self._active_cache = [], 0, None
 
-    def chunks(self, sids: I64) -> list[Chunk]:
-        """The head's samples of `sids` (sorted ids), oldest source first."""
-        found = [p.gather(sids) for p in self.parts]
-        active = self.active()
-        if len(active):
-            found.append(active.where(np.isin(active.sids, sids)))
-        return found
+    def snapshot(self) -> tuple[list[Part], Chunk]:
+        """The frozen parts and the buffer as they are now (both immutable from here on)."""
+        return list(self.parts), self.active()
 
     def everything(self) -> list[Chunk]:
         return [p.data for p in self.parts] + [self.active()]

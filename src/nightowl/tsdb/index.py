@@ -52,6 +52,8 @@ class SeriesIndex:
         sid = self.ids.get(labels)
         if sid is not None:
             return sid
+        # The caller's tuple itself becomes the key: a decoder that hands the same Labels object for a
+        # series it has seen makes every later look-up an identity hit (no string comparisons).
         sid = len(self.labels)
         self._grow(sid + 1)
         self.ids[labels] = sid
@@ -127,6 +129,22 @@ class SeriesIndex:
         keep = (self.min_ts[sids] <= end_ms) & (self.max_ts[sids] >= start_ms)
         kept: IDs = sids[keep]
         return kept
+
+    def _any_in_window(self, ids: list[int], start_ms: int, end_ms: int) -> bool:
+        arr = np.array(ids, np.int64)
+        return bool(((self.min_ts[arr] <= end_ms) & (self.max_ts[arr] >= start_ms)).any())
+
+    def values_in_window(self, name: str, start_ms: int, end_ms: int) -> list[str]:
+        """Values of label `name` with some series in the window, from the postings (no series scan)."""
+        values = self._postings.get(name, {})
+        return sorted(v for v, ids in values.items() if self._any_in_window(ids, start_ms, end_ms))
+
+    def names_in_window(self, start_ms: int, end_ms: int) -> list[str]:
+        found = []
+        for name, values in self._postings.items():
+            if any(self._any_in_window(ids, start_ms, end_ms) for ids in values.values()):
+                found.append(name)
+        return sorted(found)
 
     def sort_by_labels(self, sids: IDs) -> list[int]:
         labels = self.labels

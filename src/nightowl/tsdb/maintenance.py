@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from nightowl.metrics.model import Labels
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, take_ranges
-from nightowl.tsdb.head import Chunk, Head, series_order, sort_by_series
+from nightowl.tsdb.head import Head, Part, series_order
 
 if TYPE_CHECKING:
     from nightowl.tsdb.db import TSDB
@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-GROUP_SERIES = 4096
+GROUP_SERIES = 1024
+OPEN_WINDOW_MAX_BLOCKS = 8
+"""An open window with this many blocks is merged too, so selects never read dozens of small blocks."""
 
 
 def next_block_id(db: TSDB, window_start: int, resolution_ms: int = 0) -> str:
@@ -73,19 +75,43 @@ def _publish(db: TSDB, writer: BlockWriter, meta: BlockMeta, gids: I64) -> Block
     return Block(path, meta, gids)
 
 
-def write_chunk_blocks(db: TSDB, chunk: Chunk) -> list[Block]:
-    """One raw block per time window for samples sorted by (sid, ts)."""
-    blocks: list[Block] = []
+def write_part_blocks(db: TSDB, parts: list[Part]) -> list[Block]:
+    """One raw block per time window for the head's parts, a group of series at a time."""
+    if not parts:
+        return []
     window = db.options.block_ms
-    keys = chunk.timestamps // window
-    for w in np.unique(keys).tolist():
-        part = chunk.where(keys == w) if len(np.unique(keys)) > 1 else chunk
-        start = w * window
-        block_id = next_block_id(db, start)
-        writer = BlockWriter(db.blocks_dir, block_id, 1, db.options.compression_level)
-        gids, lo, hi = add_in_label_order(db, writer, part.sids, part.timestamps, [part.values])
-        meta = BlockMeta(block_id, start, start + window, lo, hi, len(part), len(gids))
-        blocks.append(_publish(db, writer, meta, gids))
+    everyone = label_order(db, np.unique(np.concatenate([p.series for p in parts])))
+    open_blocks: dict[int, tuple[BlockWriter, list[I64], list[int]]] = {}
+    try:
+        for g in range(0, len(everyone), GROUP_SERIES):
+            want = np.sort(everyone[g : g + GROUP_SERIES])
+            runs = [p.runs(want) for p in parts]
+            s = np.concatenate([np.repeat(r.sids, r.counts) for r in runs])
+            t = np.concatenate([r.timestamps for r in runs])
+            v = np.concatenate([r.values for r in runs])
+            order, keep = series_order(s, t)
+            if keep is not None:
+                order = order[keep]
+            s, t, v = s[order], t[order], v[order]
+            keys = t // window
+            for w in np.unique(keys).tolist():
+                if w not in open_blocks:
+                    writer = BlockWriter(db.blocks_dir, next_block_id(db, w * window), 1, db.options.compression_level)
+                    open_blocks[w] = (writer, [], [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0])
+                writer, gids, stats = open_blocks[w]
+                inside = keys == w
+                got, lo, hi = add_in_label_order(db, writer, s[inside], t[inside], [v[inside]])
+                gids.append(got)
+                stats[0], stats[1], stats[2] = min(stats[0], lo), max(stats[1], hi), stats[2] + int(inside.sum())
+    except BaseException:
+        for writer, _, _ in open_blocks.values():
+            writer.abort()
+        raise
+    blocks = []
+    for w, (writer, gids, (lo, hi, samples)) in sorted(open_blocks.items()):
+        all_gids = np.concatenate(gids)
+        meta = BlockMeta(writer.id, w * window, (w + 1) * window, lo, hi, samples, len(all_gids))
+        blocks.append(_publish(db, writer, meta, all_gids))
     return blocks
 
 
@@ -96,17 +122,16 @@ def flush_head(db: TSDB) -> None:
             db.head.freeze()
             if not db.head.parts:
                 return
-            db.flushing = [p.data for p in db.head.parts]
+            db.flushing = list(db.head.parts)
             db.head = Head(db.options.freeze_samples)
-            segment = db.wal.begin_segment(db.live_series())
-        chunk = sort_by_series(Chunk.concat(list(db.flushing)))
-        blocks = write_chunk_blocks(db, chunk) if len(chunk) else []
+            segment = db.start_wal_segment()
+        blocks = write_part_blocks(db, db.flushing)
         with db.lock:
-            db.blocks = sorted([*db.blocks, *blocks], key=lambda b: b.meta.id)
+            db.blocks = sorted([*db.blocks, *blocks], key=_key)
             db.flushing = []
             db.wal.drop_segments_before(segment)
         db.metrics.head_flushes.inc()
-        log.debug("flushed %d head samples into %d blocks", len(chunk), len(blocks))
+        log.debug("flushed the head into %d blocks", len(blocks))
 
 
 def merge_blocks(db: TSDB, sources: list[Block]) -> Block:
@@ -169,8 +194,14 @@ def _key(block: Block) -> tuple[int, str]:
     return block.meta.window_start, block.meta.id
 
 
+def flush_and_compact(db: TSDB) -> None:
+    """What a full head triggers in the background: write it out, then merge what needs merging."""
+    flush_head(db)
+    compact(db)
+
+
 def compact(db: TSDB, force: bool = False) -> int:
-    """Merge each window's blocks into one: closed windows always, open ones too when `force`."""
+    """Merge each window's blocks into one: closed windows, open ones with many blocks, all when `force`."""
     from nightowl.tsdb.tiers import compact_tiers, downsample_closed_windows
 
     merged = 0
@@ -181,7 +212,7 @@ def compact(db: TSDB, force: bool = False) -> int:
             windows.setdefault(block.meta.window_start, []).append(block)
         for start, blocks in sorted(windows.items()):
             closed = start + db.options.block_ms + db.options.out_of_order_window_ms <= newest
-            if len(blocks) < 2 or not (closed or force):
+            if len(blocks) < 2 or not (closed or force or len(blocks) >= OPEN_WINDOW_MAX_BLOCKS):
                 continue
             block = merge_blocks(db, blocks)
             replace_blocks(db, blocks, [block])

@@ -1,5 +1,5 @@
-"""Downsampled tiers: per series and bucket (e.g. 5 m, 1 h) the min, max, sum, count, last value and a
-reset-adjusted counter, kept longer than raw samples.
+"""Downsampled tiers: per series and bucket (e.g. 5 m, 1 h) the min, max, sum, count, last value and the
+counter-reset offset (last + offset = a counter that never drops), kept longer than raw samples.
 
 A raw window is downsampled once it is closed (its end plus the out-of-order window is older than
 the newest sample) and compacted into one block. Tier blocks cover `TIER_WINDOW_BUCKETS` buckets
@@ -18,7 +18,7 @@ import numpy.typing as npt
 from nightowl.metrics.api import SelectHints
 from nightowl.metrics.model import is_stale
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter
-from nightowl.tsdb.head import Chunk
+from nightowl.tsdb.gather import Runs
 
 if TYPE_CHECKING:
     from nightowl.tsdb.db import TSDB
@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
-COLUMNS = ("min", "max", "sum", "count", "last", "counter")
+COLUMNS = ("min", "max", "sum", "count", "last", "reset_offset")
 TIER_WINDOW_BUCKETS = 288
-GROUP_SERIES = 8192
+GROUP_SERIES = 1024
 
 FUNC_COLUMN = {
     "min_over_time": "min",
@@ -60,7 +60,7 @@ def downsample(sids: I64, timestamps: I64, values: F64, resolution_ms: int) -> t
     starts = np.flatnonzero(new_series)
     base = np.where(starts > 0, cum[np.maximum(starts - 1, 0)], 0.0)
     base[0] = 0.0
-    counter = values + cum - np.repeat(base, np.diff(np.append(starts, len(values))))
+    offset = cum - np.repeat(base, np.diff(np.append(starts, len(values))))
     bucket = timestamps // resolution_ms
     group = new_series.copy()
     group[1:] |= bucket[1:] != bucket[:-1]
@@ -72,7 +72,7 @@ def downsample(sids: I64, timestamps: I64, values: F64, resolution_ms: int) -> t
         np.add.reduceat(values, g_starts),
         (g_ends - g_starts + 1).astype(np.float64),
         values[g_ends],
-        counter[g_ends],
+        offset[g_ends],
     ]
     return sids[g_starts], timestamps[g_ends], columns
 
@@ -166,14 +166,14 @@ def pick_resolution(tiers: list[int], hints: SelectHints | None) -> int:
     return max(fitting) if fitting else min(tiers)
 
 
-def tier_chunks(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Chunk]:
+def tier_runs(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Runs]:
     """Tier samples of `sids` in the window, as the aggregate the query's function needs."""
     resolutions = sorted({b.meta.resolution_ms for b in db.tier_blocks})
     if not resolutions:
         return []
     resolution = pick_resolution(resolutions, hints)
     column = FUNC_COLUMN.get(hints.func if hints else "", "last")
-    found: list[Chunk] = []
+    found: list[Runs] = []
     for block in db.tier_blocks:
         meta = block.meta
         if meta.resolution_ms != resolution or meta.max_ts < start_ms or meta.min_ts > end_ms:
@@ -182,12 +182,14 @@ def tier_chunks(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHi
         if not len(local):
             continue
         if column == "avg":
-            total, count = block.read(local, COLUMNS.index("sum")), block.read(local, COLUMNS.index("count"))
-            values = total.values[0] / count.values[0]
-            data = total
+            data, count = block.read(local, COLUMNS.index("sum")), block.read(local, COLUMNS.index("count"))
+            values = data.values[0] / count.values[0]
+        elif column == "counter":
+            data, offset = block.read(local, COLUMNS.index("last")), block.read(local, COLUMNS.index("reset_offset"))
+            values = data.values[0] + offset.values[0]
         else:
             data = block.read(local, COLUMNS.index(column))
             values = data.values[0]
-        chunk = Chunk(np.repeat(block.gids[local], data.counts), data.timestamps, values)
-        found.append(chunk.where((chunk.timestamps >= start_ms) & (chunk.timestamps <= end_ms)))
+        runs = Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, values)
+        found.append(runs.clip(start_ms, end_ms))
     return found

@@ -5,7 +5,8 @@ bytes of a batch (series ids, timestamps, values), so writing and replaying cost
 Once `write` returns the bytes are in the kernel: they survive `kill -9` of the process. Surviving
 power loss needs fsync, per the policy: `always` (each append), `interval` (at most every N seconds,
 the window of loss), `never` (leave it to the OS). Segments rotate at a size; a checkpoint starts a
-fresh segment holding the series records of the live series, and the older segments are deleted.
+fresh segment (series records are written again, lazily, before a series' first samples in it) and
+the older segments are deleted once the head they held is in blocks.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 FsyncPolicy = Literal["always", "interval", "never"]
 SERIES, SAMPLES, DELETE = 1, 2, 3
 _FRAME = struct.Struct("<BII")
-_SEGMENT_BYTES = 128 * 1024 * 1024
+_SEGMENT_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,18 +96,22 @@ def _segments(directory: Path) -> list[Path]:
 
 
 def read_segment(path: Path) -> Iterator[Record]:
-    """Records of one segment; stops quietly at a torn or corrupt tail (a crash mid-write)."""
-    data = path.read_bytes()
-    pos = 0
-    while pos + _FRAME.size <= len(data):
-        kind, length, crc = _FRAME.unpack_from(data, pos)
-        end = pos + _FRAME.size + length
-        payload = data[pos + _FRAME.size : end]
-        if kind not in (SERIES, SAMPLES, DELETE) or end > len(data) or zlib.crc32(payload) != crc:
-            log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
-            return
-        yield _decode(kind, payload)
-        pos = end
+    """Records of one segment, read one at a time; stops quietly at a torn or corrupt tail (a crash mid-write)."""
+    with open(path, "rb") as f:
+        pos = 0
+        while True:
+            header = f.read(_FRAME.size)
+            if len(header) < _FRAME.size:
+                if header:
+                    log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
+                return
+            kind, length, crc = _FRAME.unpack(header)
+            payload = f.read(length) if kind in (SERIES, SAMPLES, DELETE) else b""
+            if kind not in (SERIES, SAMPLES, DELETE) or len(payload) != length or zlib.crc32(payload) != crc:
+                log.warning("WAL segment %s: torn record at byte %d ignored", path.name, pos)
+                return
+            yield _decode(kind, payload)
+            pos += _FRAME.size + length
 
 
 class WriteAheadLog:
@@ -120,6 +126,7 @@ class WriteAheadLog:
         self._size = 0
         self._last_sync = 0.0
         self._dirty = False
+        self._fd_lock = threading.Lock()
 
     def replay(self) -> Iterator[Record]:
         """Every record of every segment, oldest first (call before the first write)."""
@@ -131,12 +138,13 @@ class WriteAheadLog:
             yield from read_segment(path)
 
     def _open_segment(self) -> None:
-        if self._fd >= 0:
-            self._sync()
-            os.close(self._fd)
         path = self.directory / f"{self._seq:08d}"
         self._seq += 1
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        with self._fd_lock:
+            if self._fd >= 0:
+                self._sync()
+                os.close(self._fd)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._size = 0
         dir_fd = os.open(self.directory, os.O_RDONLY)
         try:
@@ -154,28 +162,35 @@ class WriteAheadLog:
             view = view[written:]
         self._size += len(data)
         self._dirty = True
-        if self.fsync_policy == "always" or (
-            self.fsync_policy == "interval" and now - self._last_sync >= self.fsync_interval
-        ):
+        if self.fsync_policy == "always":
             self._sync()
-            self._last_sync = now
+
+    def sync_due(self, now: float) -> bool:
+        """Whether the `interval` policy wants an fsync now (`now` is a monotonic time)."""
+        return self.fsync_policy == "interval" and self._dirty and now - self._last_sync >= self.fsync_interval
 
     def _sync(self) -> None:
         if self._fd >= 0 and self._dirty:
             os.fsync(self._fd)
             self._dirty = False
 
-    def sync(self) -> None:
-        """Flush to stable storage now (the `interval` policy's timer, and shutdown)."""
-        self._sync()
+    def sync(self, now: float = 0.0) -> None:
+        """fsync without holding up writers: on a duplicate of the descriptor, outside any lock."""
+        with self._fd_lock:
+            if self._fd < 0 or not self._dirty:
+                return
+            fd = os.dup(self._fd)
+            self._dirty = False
+            self._last_sync = now
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
-    def begin_segment(self, series: list[tuple[int, Labels]]) -> int:
-        """Start a fresh segment opening with the live series (so it replays on its own); returns its number."""
+    def begin_segment(self) -> int:
+        """Start a fresh segment; returns its number. Writers record each series again before its samples."""
         self._open_segment()
-        number = self._seq - 1
-        self.write(b"".join(series_frame(sid, labels) for sid, labels in series), 0.0)
-        self._sync()
-        return number
+        return self._seq - 1
 
     def drop_segments_before(self, number: int) -> None:
         """Delete segments older than `number` (their samples are in blocks now)."""
@@ -187,7 +202,8 @@ class WriteAheadLog:
         return sum(p.stat().st_size for p in _segments(self.directory))
 
     def close(self) -> None:
-        if self._fd >= 0:
-            self._sync()
-            os.close(self._fd)
-            self._fd = -1
+        with self._fd_lock:
+            if self._fd >= 0:
+                self._sync()
+                os.close(self._fd)
+                self._fd = -1
