@@ -24,13 +24,15 @@ class Groups:
 
 def group_series(vector: Vector, grouping: list[str], without: bool) -> Groups:
     names = set(grouping)
+    by_names = sorted(names)
     keys: dict[Labels, int] = {}
     index = np.empty(len(vector.labels), np.int64)
     for i, labels in enumerate(vector.labels):
         if without:
             key = tuple(p for p in labels if p[0] not in names and p[0] != METRIC_NAME)
         else:
-            key = tuple(p for p in labels if p[0] in names)
+            present = dict(labels)
+            key = tuple((n, present[n]) for n in by_names if present.get(n))
         index[i] = keys.setdefault(key, len(keys))
     order = np.argsort(index, kind="stable")
     counts = np.bincount(index, minlength=len(keys))

@@ -61,12 +61,15 @@ def fetch(
     budget: Budget,
 ) -> Fetched:
     """Samples of every series matching any matcher set in [start_ms, end_ms], flattened by series."""
-    found: dict[Labels, Series] = {}
-    for matchers in matcher_sets:
-        for series in querier.select(matchers, start_ms, end_ms, hints):
-            if len(series.timestamps):
-                found.setdefault(series.labels, series)
-    chosen = [found[k] for k in sorted(found)]
+    if len(matcher_sets) == 1:
+        chosen = [s for s in querier.select(matcher_sets[0], start_ms, end_ms, hints) if len(s.timestamps)]
+    else:
+        found: dict[Labels, Series] = {}
+        for matchers in matcher_sets:
+            for series in querier.select(matchers, start_ms, end_ms, hints):
+                if len(series.timestamps):
+                    found.setdefault(series.labels, series)
+        chosen = [found[k] for k in sorted(found)]
     counts = np.array([len(s.timestamps) for s in chosen], np.int64)
     budget.charge(len(chosen), int(counts.sum()))
     offsets = np.zeros(len(chosen) + 1, np.int64)
