@@ -51,7 +51,11 @@ class PromQLEngine:
 
     def _context(self, query: str, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
         limits = self.limits
-        budget = Budget(limits.max_samples, limits.max_series, time.monotonic() + (timeout_s or limits.timeout_s))
+        budget = Budget(
+            limits.max_samples,
+            limits.max_series,
+            time.monotonic() + (limits.timeout_s if timeout_s is None else timeout_s),
+        )
         return Context(
             self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms, query
         )
