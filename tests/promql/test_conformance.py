@@ -31,7 +31,7 @@ FLOORS = {
     "collision": 2,
     "duration_expression": 8,
     "extended_vectors": 30,
-    "fill-modifier": 6,
+    "fill-modifier": 46,
     "functions": 319,
     "histograms": 90,
     "literals": 25,

@@ -220,6 +220,10 @@ class Evaluator:
             matching.on = mod.matching.type == pp.LabelModifierType.Include
             matching.labels = list(mod.matching.labels)
         matching.include = list(mod.group_labels or [])
+        fill = mod.fill_values
+        if fill is not None:
+            matching.fill_many = None if fill.lhs is None else float(fill.lhs)
+            matching.fill_one = None if fill.rhs is None else float(fill.rhs)
         return matching
 
     def aggregate(self, node: pp.AggregateExpr, ts: Ints) -> Vector:
