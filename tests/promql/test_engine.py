@@ -118,3 +118,25 @@ def test_histogram_quantile_on_classic_buckets() -> None:
     assert result == {(): pytest.approx(0.1)}
     result = values(engine.instant("histogram_quantile(0.7, req_bucket)", 30_000))
     assert result == {(): pytest.approx(0.1 + 0.9 * 0.5)}
+
+
+def test_fill_modifiers_stand_in_for_missing_sides() -> None:
+    engine = PromQLEngine(
+        load({'left{k="a"}': [1.0], 'left{k="b"}': [2.0], 'right{k="a"}': [10.0], 'right{k="c"}': [30.0]})
+    )
+    result = values(engine.instant("left + fill(0) right", 0))
+    assert result == {(("k", "a"),): 11.0, (("k", "b"),): 2.0, (("k", "c"),): 30.0}
+    assert values(engine.instant("left + fill_right(5) right", 0)) == {(("k", "a"),): 11.0, (("k", "b"),): 7.0}
+
+
+def test_info_adds_target_info_data_labels() -> None:
+    engine = PromQLEngine(
+        load(
+            {
+                'up{instance="h:1",job="node"}': [1.0],
+                'target_info{instance="h:1",job="node",region="eu"}': [1.0],
+            }
+        )
+    )
+    result = values(engine.instant("info(up)", 0))
+    assert result == {(("__name__", "up"), ("instance", "h:1"), ("job", "node"), ("region", "eu")): 1.0}

@@ -12,6 +12,7 @@ from nightowl.metrics.api import Querier, SelectHints
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
 from nightowl.promql import binary, functions, rangefuncs
+from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
 from nightowl.promql.selectors import Budget, fetch, instant_vector, range_vector, vector_to_range
@@ -391,7 +392,29 @@ class Evaluator:
             return fraction
         if name == "histogram_quantiles":
             return self.histogram_quantiles(args, ts)
+        if name == "info":
+            return self.info(args, ts)
         raise QueryExecutionError(f"function {name!r} is not supported")
+
+    def info(self, args: list[pp.Expr], ts: Ints) -> Vector:
+        base = self._vector_arg(args[0], ts)
+        selector = args[1] if len(args) > 1 else None
+        while isinstance(selector, pp.ParenExpr):
+            selector = selector.expr
+        if selector is not None and not isinstance(selector, pp.VectorSelector):
+            raise QueryExecutionError("info(): the second argument must be a series selector")
+        matchers = selector_matchers(selector)[0] if selector is not None else []
+        names, data = info_join.split_matchers(matchers)
+        lookback = self.ctx.lookback_ms
+        fetched = fetch(
+            self.ctx.querier,
+            [names],
+            int(ts.min()) - lookback + 1,
+            int(ts.max()),
+            SelectHints(step_ms=self.ctx.step_ms),
+            self.ctx.budget,
+        )
+        return info_join.enrich(base, instant_vector(fetched, ts, lookback), names, data)
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""
