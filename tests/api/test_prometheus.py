@@ -148,3 +148,13 @@ async def test_overlong_query_is_rejected_before_parsing(client: httpx.AsyncClie
     response = await client.get("/prometheus/api/v1/query", params={"query": "x + " * 5000 + "x"})
     assert response.status_code == 400
     assert "query_max_length=16384" in response.json()["error"]
+
+
+async def test_range_query_of_a_range_vector_is_bad_data(client: httpx.AsyncClient) -> None:
+    params = {"query": "up[5m]", "start": "0", "end": "60", "step": "15"}
+    response = await client.get("/prometheus/api/v1/query_range", params=params)
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        'invalid parameter "query": invalid expression type "range vector" for range query, '
+        "must be Scalar or instant Vector"
+    )

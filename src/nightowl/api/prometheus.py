@@ -174,6 +174,8 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             result = await run_in_threadpool(engine.instant, query, at, timeout_s=timeout)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
+    except QueryParseError as exc:
+        return _error("bad_data", f'invalid parameter "query": {exc.message}')
     except PromQLError as exc:
         return _error(exc.kind, exc.message)
     extra = {"stats": _stats(result, started)} if _one(params, "stats") else None
