@@ -32,7 +32,7 @@ FLOORS = {
     "duration_expression": 8,
     "extended_vectors": 30,
     "fill-modifier": 46,
-    "info": 36,
+    "info": 41,
     "functions": 319,
     "histograms": 90,
     "literals": 25,

@@ -405,16 +405,23 @@ class Evaluator:
             raise QueryExecutionError("info(): the second argument must be a series selector")
         matchers = selector_matchers(selector)[0] if selector is not None else []
         names, data = info_join.split_matchers(matchers)
+        # info series are looked up at the time the base samples come from (`@`, `offset`)
+        inner = args[0]
+        while isinstance(inner, pp.ParenExpr):
+            inner = inner.expr
+        lookup = (
+            self._eval_times(ts, inner.at, duration_ms(inner.offset)) if isinstance(inner, pp.VectorSelector) else ts
+        )
         lookback = self.ctx.lookback_ms
         fetched = fetch(
             self.ctx.querier,
             [names],
-            int(ts.min()) - lookback + 1,
-            int(ts.max()),
+            int(lookup.min()) - lookback + 1,
+            int(lookup.max()),
             SelectHints(step_ms=self.ctx.step_ms),
             self.ctx.budget,
         )
-        return info_join.enrich(base, instant_vector(fetched, ts, lookback), names, data)
+        return info_join.enrich(base, instant_vector(fetched, lookup, lookback), names, data)
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""
