@@ -73,6 +73,21 @@ def _value_texts(values: list[float]) -> list[str]:
     ]
 
 
+_POINT = '[{},"{}"]'.format
+
+
+def _points_text(stamp_texts: list[str], values: list[float]) -> str:
+    """`[t,"v"],...` for one series: repr for every value, then C-speed fix-ups of the few spellings
+    Prometheus writes differently ("1.0" -> "1", inf/nan); exponents take the per-value path."""
+    text = ",".join(map(_POINT, stamp_texts, map(repr, values)))
+    if "e" in text:
+        return ",".join(map(_POINT, stamp_texts, _value_texts(values)))
+    text = text.replace('.0"', '"')
+    if "n" in text:
+        text = text.replace('"inf"', '"+Inf"').replace('"-inf"', '"-Inf"').replace('"nan"', '"NaN"')
+    return text
+
+
 def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str:
     """The `data` object as JSON text, built directly: big matrices are the hot path of query_range."""
     if result.result_type in ("scalar", "string"):
@@ -83,7 +98,6 @@ def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str
     items: list[str] = []
     for series in result.series:
         stamps = series.timestamps.tolist()
-        texts = _value_texts(series.values.tolist())
         stamp_texts = []
         for t in stamps:
             text = times.get(t)
@@ -92,10 +106,10 @@ def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str
             stamp_texts.append(text)
         metric = json.dumps(dict(series.labels), separators=(",", ":"), ensure_ascii=False)
         if result.result_type == "vector":
-            items.append(f'{{"metric":{metric},"value":[{stamp_texts[0]},"{texts[0]}"]}}')
+            text = format_float(float(series.values[0]))
+            items.append(f'{{"metric":{metric},"value":[{stamp_texts[0]},"{text}"]}}')
         else:
-            points = ",".join([f'[{t},"{v}"]' for t, v in zip(stamp_texts, texts, strict=True)])
-            items.append(f'{{"metric":{metric},"values":[{points}]}}')
+            items.append(f'{{"metric":{metric},"values":[{_points_text(stamp_texts, series.values.tolist())}]}}')
     tail = "".join(f",{json.dumps(k)}:{dumps(v).decode()}" for k, v in (extra or {}).items())
     return f'{{"resultType":"{result.result_type}","result":[{",".join(items)}]{tail}}}'
 
