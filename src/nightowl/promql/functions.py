@@ -11,7 +11,7 @@ import numpy as np
 from nightowl.metrics.model import METRIC_NAME, Labels, Matcher
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.regex import compile_anchored
-from nightowl.promql.values import Floats, Ints, Vector
+from nightowl.promql.values import Floats, Vector
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
@@ -385,8 +385,3 @@ def sort_by_label_rows(vector: Vector, names: list[str], descending: bool) -> li
 def _natural(text: str) -> list[tuple[int, int | str]]:
     """Natural order ("2" before "10"), as Prometheus's sort_by_label."""
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", text)]
-
-
-def timestamps_of(values_ts: Ints) -> Floats:
-    out: Floats = values_ts / 1000.0
-    return out
