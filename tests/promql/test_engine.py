@@ -177,3 +177,9 @@ def test_bool_comparison_drops_the_name_and_filters_keep_it(ramp: PromQLEngine) 
 def test_sum_compensates_cancellation() -> None:
     engine = PromQLEngine(load({'v{i="1"}': [1.0], 'v{i="2"}': [1e100], 'v{i="3"}': [1.0], 'v{i="4"}': [-1e100]}))
     assert values(engine.instant("sum(v)", 0)) == {(): 2.0}
+
+
+def test_series_times_steps_count_against_the_sample_limit(counters: PromQLEngine) -> None:
+    limited = PromQLEngine(counters.querier, EngineLimits(max_samples=100))
+    with pytest.raises(QueryLimitError, match="series x steps"):
+        limited.range("http_total", 0, 600_000, 1_000)

@@ -133,6 +133,8 @@ class Evaluator:
             SelectHints(step_ms=self.ctx.step_ms),
             self.ctx.budget,
         )
+        # the [series x steps] matrices count against the sample budget too, as Prometheus counts points
+        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
         return instant_vector(data, eval_ts, lookback).compact()
 
     def matrix_selector(self, node: pp.MatrixSelector, ts: Ints, func: str = "") -> RangeVector:
@@ -143,6 +145,7 @@ class Evaluator:
         hi = int(eval_ts.max()) if len(eval_ts) else 0
         hints = SelectHints(step_ms=self.ctx.step_ms, range_ms=range_ms, func=func)
         data = fetch(self.ctx.querier, selector_matchers(vs), lo, hi, hints, self.ctx.budget)
+        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
         return range_vector(data, eval_ts, range_ms)
 
     def subquery(self, node: pp.SubqueryExpr, ts: Ints) -> RangeVector:

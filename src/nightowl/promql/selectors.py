@@ -24,6 +24,7 @@ class Budget:
     deadline: float  # time.monotonic() value; a deadline, not logic time
     samples: int = 0
     series: int = 0
+    points: int = 0  # [series x steps] cells held for selectors, limited like samples
 
     def charge(self, series: int, samples: int) -> None:
         self.series += series
@@ -36,6 +37,15 @@ class Budget:
             raise QueryLimitError(
                 "query processing would load too many samples into memory in query execution "
                 f"(more than query_max_samples={self.max_samples})",
+                "query_max_samples",
+            )
+
+    def charge_points(self, points: int) -> None:
+        self.points += points
+        if self.max_samples and self.points > self.max_samples:
+            raise QueryLimitError(
+                "query processing would load too many samples into memory in query execution "
+                f"(more than query_max_samples={self.max_samples} series x steps)",
                 "query_max_samples",
             )
 
