@@ -201,7 +201,10 @@ class Settings(BaseSettings):
         description="PromQL lookback delta in seconds: how far back an instant selector looks.",
     )
     query_max_samples: int = Field(
-        50_000_000, ge=0, description="Most samples one PromQL query may load (0: no limit); beyond it 422."
+        50_000_000,
+        ge=0,
+        description="Most samples one PromQL query may read, and most series x steps cells it may hold "
+        "(0: no limit); beyond it 422.",
     )
     query_max_series: int = Field(
         0, ge=0, description="Most series one PromQL query may select (0: no limit); beyond it 422."

@@ -120,3 +120,41 @@ async def test_grafana_data_source_requests(loaded: FastAPI, client: httpx.Async
     assert all(float(v) == pytest.approx(1 / 15) for _, v in result["data"]["result"][0]["values"][1:])
     runtime = (await client.get(f"{base}/status/runtimeinfo")).json()
     assert runtime["data"]["lookbackDelta"] == "300s"
+
+
+async def test_query_limits_answer_422_naming_the_setting(make_settings, clock) -> None:  # type: ignore[no-untyped-def]
+    from nightowl.app import create_app
+
+    app = create_app(make_settings(query_max_samples=5), clock=clock)
+    async with app.router.lifespan_context(app):
+        rows = [(labels_from_dict({"__name__": "x"}), (T0 - i) * 1000, 1.0) for i in range(10)]
+        app.state.nightowl.storage.append(SampleBatch.from_rows(rows))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+            response = await client.get("/prometheus/api/v1/query", params={"query": "x[1m]", "time": str(T0)})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errorType"] == "execution" and "query_max_samples=5" in body["error"]
+
+
+async def test_timeout_answers_503(loaded: FastAPI, client: httpx.AsyncClient) -> None:
+    params = {"query": "sum(rate(http_requests_total[5m]))", "time": str(T0), "timeout": "0"}
+    response = await client.get("/prometheus/api/v1/query", params=params)
+    assert response.status_code == 503
+    assert response.json()["errorType"] == "timeout"
+
+
+async def test_overlong_query_is_rejected_before_parsing(client: httpx.AsyncClient) -> None:
+    response = await client.get("/prometheus/api/v1/query", params={"query": "x + " * 5000 + "x"})
+    assert response.status_code == 400
+    assert "query_max_length=16384" in response.json()["error"]
+
+
+async def test_range_query_of_a_range_vector_is_bad_data(client: httpx.AsyncClient) -> None:
+    params = {"query": "up[5m]", "start": "0", "end": "60", "step": "15"}
+    response = await client.get("/prometheus/api/v1/query_range", params=params)
+    assert response.status_code == 400
+    assert response.json()["error"] == (
+        'invalid parameter "query": invalid expression type "range vector" for range query, '
+        "must be Scalar or instant Vector"
+    )

@@ -118,3 +118,68 @@ def test_histogram_quantile_on_classic_buckets() -> None:
     assert result == {(): pytest.approx(0.1)}
     result = values(engine.instant("histogram_quantile(0.7, req_bucket)", 30_000))
     assert result == {(): pytest.approx(0.1 + 0.9 * 0.5)}
+
+
+def test_fill_modifiers_stand_in_for_missing_sides() -> None:
+    engine = PromQLEngine(
+        load({'left{k="a"}': [1.0], 'left{k="b"}': [2.0], 'right{k="a"}': [10.0], 'right{k="c"}': [30.0]})
+    )
+    result = values(engine.instant("left + fill(0) right", 0))
+    assert result == {(("k", "a"),): 11.0, (("k", "b"),): 2.0, (("k", "c"),): 30.0}
+    assert values(engine.instant("left + fill_right(5) right", 0)) == {(("k", "a"),): 11.0, (("k", "b"),): 7.0}
+
+
+def test_info_adds_target_info_data_labels() -> None:
+    engine = PromQLEngine(
+        load(
+            {
+                'up{instance="h:1",job="node"}': [1.0],
+                'target_info{instance="h:1",job="node",region="eu"}': [1.0],
+            }
+        )
+    )
+    result = values(engine.instant("info(up)", 0))
+    assert result == {(("__name__", "up"), ("instance", "h:1"), ("job", "node"), ("region", "eu")): 1.0}
+
+
+@pytest.fixture
+def ramp() -> PromQLEngine:
+    """`ramp` is 0, 1, 2, ... every 30 s (value = minutes * 2)."""
+    return PromQLEngine(load({'ramp{job="x"}': [float(i) for i in range(41)]}))
+
+
+def test_offset_and_at_shift_the_evaluation_time(ramp: PromQLEngine) -> None:
+    assert values(ramp.instant("ramp offset 5m", 600_000)) == {(("__name__", "ramp"), ("job", "x")): 10.0}
+    assert values(ramp.instant("ramp @ 300", 600_000)) == {(("__name__", "ramp"), ("job", "x")): 10.0}
+    result = ramp.range("ramp @ start()", 300_000, 600_000, 150_000)
+    assert result.series[0].values.tolist() == [10.0, 10.0, 10.0]
+
+
+def test_subquery_steps_are_aligned_to_absolute_multiples(ramp: PromQLEngine) -> None:
+    # inner points at 540, 560, 580 s... within (t - 60s, t] with t = 600 s, step 20 s -> 3 points
+    assert values(ramp.instant("count_over_time(ramp[1m:20s])", 600_000)) == {(("job", "x"),): 3.0}
+    assert values(ramp.instant("max_over_time(ramp[1m:20s])", 600_000)) == {(("job", "x"),): 20.0}
+
+
+def test_label_replace_and_absent(ramp: PromQLEngine) -> None:
+    result = ramp.instant('label_replace(ramp, "team", "t-$1", "job", "(.*)")', 600_000)
+    assert result.series[0].labels == (("__name__", "ramp"), ("job", "x"), ("team", "t-x"))
+    assert values(ramp.instant('absent(nothing{job="y"})', 600_000)) == {(("job", "y"),): 1.0}
+    assert ramp.instant("absent(ramp)", 600_000).series == []
+
+
+def test_bool_comparison_drops_the_name_and_filters_keep_it(ramp: PromQLEngine) -> None:
+    assert values(ramp.instant("ramp > bool 5", 600_000)) == {(("job", "x"),): 1.0}
+    assert values(ramp.instant("ramp > 5", 600_000)) == {(("__name__", "ramp"), ("job", "x")): 20.0}
+    assert ramp.instant("ramp > 50", 600_000).series == []
+
+
+def test_sum_compensates_cancellation() -> None:
+    engine = PromQLEngine(load({'v{i="1"}': [1.0], 'v{i="2"}': [1e100], 'v{i="3"}': [1.0], 'v{i="4"}': [-1e100]}))
+    assert values(engine.instant("sum(v)", 0)) == {(): 2.0}
+
+
+def test_series_times_steps_count_against_the_sample_limit(counters: PromQLEngine) -> None:
+    limited = PromQLEngine(counters.querier, EngineLimits(max_samples=100))
+    with pytest.raises(QueryLimitError, match="series x steps"):
+        limited.range("http_total", 0, 600_000, 1_000)

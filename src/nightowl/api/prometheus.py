@@ -174,12 +174,17 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             result = await run_in_threadpool(engine.instant, query, at, timeout_s=timeout)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
+    except QueryParseError as exc:
+        return _error("bad_data", f'invalid parameter "query": {exc.message}')
     except PromQLError as exc:
         return _error(exc.kind, exc.message)
-    data = jsonfmt.result_data(result)
-    if _one(params, "stats"):
-        data["stats"] = _stats(result, started)
-    return _answer(data, result.warnings, result.infos)
+    extra = {"stats": _stats(result, started)} if _one(params, "stats") else None
+    body = f'{{"status":"success","data":{jsonfmt.render_data(result, extra)}'
+    if result.warnings:
+        body += f',"warnings":{jsonfmt.dumps({"w": result.warnings}).decode()[5:-1]}'
+    if result.infos:
+        body += f',"infos":{jsonfmt.dumps({"i": result.infos}).decode()[5:-1]}'
+    return Response(body + "}", media_type="application/json")
 
 
 @router.api_route("/query", methods=["GET", "POST"], summary="Instant query")

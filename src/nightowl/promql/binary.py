@@ -44,6 +44,8 @@ class Matching:
     labels: list[str] = field(default_factory=list)
     include: list[str] = field(default_factory=list)
     return_bool: bool = False
+    fill_many: float | None = None  # fill_left: stands in for a missing left ("many") side
+    fill_one: float | None = None  # fill_right: stands in for a missing right ("one") side
 
 
 def apply(op: str, a: Floats, b: Floats) -> Floats:
@@ -129,7 +131,15 @@ def vector_vector(op: str, lhs: Vector, rhs: Vector, matching: Matching) -> Vect
     if op in SET_OPS:
         return _set_op(op, lhs, rhs, matching)
     if matching.card == "one-to-many":
-        swapped = Matching("many-to-one", matching.on, matching.labels, matching.include, matching.return_bool)
+        swapped = Matching(
+            "many-to-one",
+            matching.on,
+            matching.labels,
+            matching.include,
+            matching.return_bool,
+            matching.fill_many,
+            matching.fill_one,
+        )
         return _match(op, rhs, lhs, swapped, swapped_sides=True)
     return _match(op, lhs, rhs, matching, swapped_sides=False)
 
@@ -148,32 +158,60 @@ def _match(op: str, many: Vector, one: Vector, matching: Matching, swapped_sides
     present: list[Bools] = []
     drop: list[bool] = []
     comparison = op in COMPARISONS
-    for i, row_labels in enumerate(many.labels):
-        sig = _signature(row_labels, matching)
-        match = one_rows.get(sig)
-        if match is None:
-            continue
-        other_values, other_present = match
-        both = many.present[i] & other_present
-        if not both.any():
-            continue
-        a, b = (other_values, many.values[i]) if swapped_sides else (many.values[i], other_values)
+    steps = many.values.shape[1]
+    fill_one, fill_many = matching.fill_one, matching.fill_many
+
+    def emit(
+        many_labels: Labels,
+        many_values: Floats,
+        one_labels: Labels,
+        one_values: Floats,
+        both: Bools,
+        lhs_drop: bool = False,
+    ) -> None:
+        a, b = (one_values, many_values) if swapped_sides else (many_values, one_values)
         result = apply(op, a, b)
-        one_labels = one.labels[one_index[sig][0]]
-        out_labels = _result_labels(row_labels, one_labels, matching)
+        out_labels = _result_labels(many_labels, one_labels, matching)
+        dropped = True
         if comparison and not matching.return_bool:
-            both &= result == 1.0
-            result = many.values[i]
-            dropped = bool(many.drop_name[i])
-        else:
-            dropped = True
+            both = both & (result == 1.0)
+            result = a
+            dropped = lhs_drop
         if matching.card == "one-to-one" and matching.on and all(k != METRIC_NAME for k, _ in out_labels):
             dropped = False
         labels.append(out_labels)
         values.append(result)
         present.append(both)
         drop.append(dropped)
-    steps = many.values.shape[1]
+
+    many_seen: dict[Labels, Bools] = {}
+    for i, row_labels in enumerate(many.labels):
+        sig = _signature(row_labels, matching)
+        if fill_many is not None:
+            seen = many_seen.get(sig)
+            many_seen[sig] = many.present[i].copy() if seen is None else seen | many.present[i]
+        match = one_rows.get(sig)
+        if match is None and fill_one is None:
+            continue
+        if match is None:
+            other_values, other_present = np.full(steps, fill_one), np.zeros(steps, bool)
+            one_labels = sig
+        else:
+            other_values, other_present = match
+            one_labels = one.labels[one_index[sig][0]]
+        if fill_one is not None:
+            other_values = np.where(other_present, other_values, fill_one)
+            both = many.present[i].copy()
+        else:
+            both = many.present[i] & other_present
+        if both.any():
+            lhs_drop = bool(one.drop_name[one_index[sig][0]]) if swapped_sides and match else bool(many.drop_name[i])
+            emit(row_labels, many.values[i], one_labels, other_values, both, lhs_drop)
+    if fill_many is not None:
+        for sig, (one_values, one_present) in one_rows.items():
+            missing = one_present & ~many_seen.get(sig, np.zeros(steps, bool))
+            if missing.any():
+                emit(sig, np.full(steps, fill_many), one.labels[one_index[sig][0]], one_values, missing)
     if not labels:
         return Vector.empty(steps)
     out = Vector(labels, np.array(values), np.array(present), np.array(drop))

@@ -51,7 +51,11 @@ class PromQLEngine:
 
     def _context(self, query: str, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
         limits = self.limits
-        budget = Budget(limits.max_samples, limits.max_series, time.monotonic() + (timeout_s or limits.timeout_s))
+        budget = Budget(
+            limits.max_samples,
+            limits.max_series,
+            time.monotonic() + (limits.timeout_s if timeout_s is None else timeout_s),
+        )
         return Context(
             self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms, query
         )
@@ -112,6 +116,12 @@ class PromQLEngine:
                 "Try decreasing the query resolution (?step=XX)"
             )
         expr = parse(query, self.limits.max_length)
+        top = expr
+        while isinstance(top, pp.ParenExpr):
+            top = top.expr
+        if isinstance(top, (pp.MatrixSelector, pp.SubqueryExpr, pp.StringLiteral)):
+            kind = "string" if isinstance(top, pp.StringLiteral) else "range vector"
+            raise QueryParseError(f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector')
         ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)
         ctx.ranged = True
         ts = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)

@@ -12,6 +12,7 @@ from nightowl.metrics.api import Querier, SelectHints
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
 from nightowl.promql import binary, functions, rangefuncs
+from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
 from nightowl.promql.selectors import Budget, fetch, instant_vector, range_vector, vector_to_range
@@ -132,6 +133,8 @@ class Evaluator:
             SelectHints(step_ms=self.ctx.step_ms),
             self.ctx.budget,
         )
+        # the [series x steps] matrices count against the sample budget too, as Prometheus counts points
+        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
         return instant_vector(data, eval_ts, lookback).compact()
 
     def matrix_selector(self, node: pp.MatrixSelector, ts: Ints, func: str = "") -> RangeVector:
@@ -142,6 +145,7 @@ class Evaluator:
         hi = int(eval_ts.max()) if len(eval_ts) else 0
         hints = SelectHints(step_ms=self.ctx.step_ms, range_ms=range_ms, func=func)
         data = fetch(self.ctx.querier, selector_matchers(vs), lo, hi, hints, self.ctx.budget)
+        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
         return range_vector(data, eval_ts, range_ms)
 
     def subquery(self, node: pp.SubqueryExpr, ts: Ints) -> RangeVector:
@@ -220,6 +224,10 @@ class Evaluator:
             matching.on = mod.matching.type == pp.LabelModifierType.Include
             matching.labels = list(mod.matching.labels)
         matching.include = list(mod.group_labels or [])
+        fill = mod.fill_values
+        if fill is not None:
+            matching.fill_many = None if fill.lhs is None else float(fill.lhs)
+            matching.fill_one = None if fill.rhs is None else float(fill.rhs)
         return matching
 
     def aggregate(self, node: pp.AggregateExpr, ts: Ints) -> Vector:
@@ -387,7 +395,36 @@ class Evaluator:
             return fraction
         if name == "histogram_quantiles":
             return self.histogram_quantiles(args, ts)
+        if name == "info":
+            return self.info(args, ts)
         raise QueryExecutionError(f"function {name!r} is not supported")
+
+    def info(self, args: list[pp.Expr], ts: Ints) -> Vector:
+        base = self._vector_arg(args[0], ts)
+        selector = args[1] if len(args) > 1 else None
+        while isinstance(selector, pp.ParenExpr):
+            selector = selector.expr
+        if selector is not None and not isinstance(selector, pp.VectorSelector):
+            raise QueryExecutionError("info(): the second argument must be a series selector")
+        matchers = selector_matchers(selector)[0] if selector is not None else []
+        names, data = info_join.split_matchers(matchers)
+        # info series are looked up at the time the base samples come from (`@`, `offset`)
+        inner = args[0]
+        while isinstance(inner, pp.ParenExpr):
+            inner = inner.expr
+        lookup = (
+            self._eval_times(ts, inner.at, duration_ms(inner.offset)) if isinstance(inner, pp.VectorSelector) else ts
+        )
+        lookback = self.ctx.lookback_ms
+        fetched = fetch(
+            self.ctx.querier,
+            [names],
+            int(lookup.min()) - lookback + 1,
+            int(lookup.max()),
+            SelectHints(step_ms=self.ctx.step_ms),
+            self.ctx.budget,
+        )
+        return info_join.enrich(base, instant_vector(fetched, lookup, lookback), names, data)
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""

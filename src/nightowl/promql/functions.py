@@ -11,7 +11,7 @@ import numpy as np
 from nightowl.metrics.model import METRIC_NAME, Labels, Matcher
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.regex import compile_anchored
-from nightowl.promql.values import Floats, Ints, Vector
+from nightowl.promql.values import Floats, Vector
 
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
@@ -298,17 +298,43 @@ def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> tuple[Ve
 
 
 def _bucket_quantile(q: Floats, bounds: Floats, counts: Floats, valid: np.ndarray) -> tuple[Floats, bool]:
+    """All steps whose buckets are all present at once; the others one by one."""
     steps = counts.shape[1]
     result = np.full(steps, np.nan)
-    fixed = False
-    for s in range(steps):
+    with np.errstate(invalid="ignore"):
+        fixed = bool((np.diff(counts, axis=0) < 0)[valid[1:] & valid[:-1]].any())
+    full = valid.all(axis=0) & ~np.isnan(counts).any(axis=0)
+    if full.any():
+        result[full] = _vector_quantile(q[full], bounds, counts[:, full])
+    for s in np.flatnonzero(~full):
         have = valid[:, s]
-        b = bounds[have]
-        c = counts[have, s]
-        if len(c) > 1 and (np.diff(c) < 0).any():
-            fixed = True
-        result[s] = _one_quantile(float(q[s]), b, c)
+        result[s] = _one_quantile(float(q[s]), bounds[have], counts[have, s])
     return result, fixed
+
+
+def _vector_quantile(q: Floats, bounds: Floats, counts: Floats) -> Floats:
+    """`_one_quantile` for many steps sharing one set of buckets ([buckets x steps] counts)."""
+    n = len(bounds)
+    values = np.full(counts.shape[1], np.nan)
+    if n >= 2 and np.isinf(bounds[-1]) and bounds[-1] > 0:
+        cum = np.maximum.accumulate(counts, axis=0)
+        observations = cum[-1]
+        rank = q * observations
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reached = cum[:-1] >= rank[None, :]
+            b = np.where(reached.any(axis=0), np.argmax(reached, axis=0), n - 1)
+            cols = np.arange(cum.shape[1])
+            upper = cum[np.minimum(b, n - 1), cols]
+            lower = np.where(b > 0, cum[np.maximum(b - 1, 0), cols], 0.0)
+            start = np.where(b > 0, bounds[np.maximum(b - 1, 0)], 0.0)
+            end = bounds[b]
+            values = start + (end - start) * ((rank - lower) / (upper - lower))
+        values = np.where(b == n - 1, bounds[-2], values)
+        values = np.where((b == 0) & (bounds[0] <= 0), bounds[0], values)
+        values = np.where((observations == 0) | np.isnan(observations), np.nan, values)
+    values = np.where(q < 0, -np.inf, np.where(q > 1, np.inf, values))
+    out: Floats = np.where(np.isnan(q), np.nan, values)
+    return out
 
 
 def _one_quantile(q: float, bounds: Floats, counts: Floats) -> float:
@@ -359,8 +385,3 @@ def sort_by_label_rows(vector: Vector, names: list[str], descending: bool) -> li
 def _natural(text: str) -> list[tuple[int, int | str]]:
     """Natural order ("2" before "10"), as Prometheus's sort_by_label."""
     return [(0, int(part)) if part.isdigit() else (1, part) for part in re.findall(r"\d+|\D+", text)]
-
-
-def timestamps_of(values_ts: Ints) -> Floats:
-    out: Floats = values_ts / 1000.0
-    return out

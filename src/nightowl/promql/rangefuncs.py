@@ -199,6 +199,40 @@ def quantile_of(q: Floats, vals: Floats, counts: Ints) -> Floats:
     return out
 
 
+def _window_sums(rv: RangeVector, lo: Ints, hi: Ints) -> Floats | None:
+    """Window sums from per-series prefix sums: O(samples + windows) instead of O(windows x width).
+
+    Windows whose sum may have lost precision (cancellation) are recomputed with compensated sums;
+    None when a value is not finite (the gathered path handles NaN and Inf exactly)."""
+    values = rv.values
+    if len(values) == 0 or not np.isfinite(values).all():
+        return None
+    n = len(rv.labels)
+    counts = np.diff(rv.offsets)
+    width = int(counts.max())
+    owner = np.repeat(np.arange(n), counts)
+    local = np.arange(len(values)) - np.repeat(rv.offsets[:-1], counts)
+    padded = np.zeros((n, width + 1))
+    padded[owner, local + 1] = values
+    with np.errstate(over="ignore", invalid="ignore"):
+        prefix = np.cumsum(padded, axis=1)
+        np.abs(padded, out=padded)
+        magnitude = np.cumsum(padded, axis=1)
+    if not np.isfinite(magnitude[:, -1]).all():
+        return None  # overflowing sums: the gathered path has Prometheus's incremental-mean fallback
+    rows = np.arange(n)[:, None]
+    lo_local, hi_local = lo - rv.offsets[:-1, None], hi - rv.offsets[:-1, None]
+    sums: Floats = prefix[rows, hi_local] - prefix[rows, lo_local]
+    window_magnitude = magnitude[rows, hi_local] - magnitude[rows, lo_local]
+    error_bound = (width + 1) * 2.3e-16 * magnitude[rows, hi_local]
+    suspect = (hi > lo) & ((error_bound > 1e-12 * np.abs(sums)) | (window_magnitude > 1e6 * np.abs(sums)))
+    if suspect.any():
+        cells = np.nonzero(suspect)
+        fixed = _gather(rv, lo[cells][:, None], hi[cells][:, None], _sum, 0.0)
+        sums[cells] = fixed[:, 0]
+    return sums
+
+
 def over_time(rv: RangeVector, name: str, param: Floats | None = None) -> Vector:
     """The `<aggregation>_over_time` family."""
     lo, hi = rv.windows()
@@ -228,11 +262,18 @@ def over_time(rv: RangeVector, name: str, param: Floats | None = None) -> Vector
 
         def mad(v: Floats, m: Bools, c: Ints) -> Floats:
             median = quantile_of(np.full(c.shape, 0.5), v, c)
-            deviation = quantile_of(np.full(c.shape, 0.5), np.where(m, np.abs(v - median[..., None]), np.inf), c)
+            with np.errstate(invalid="ignore"):
+                spread = np.where(m, np.abs(v - median[..., None]), np.inf)
+            deviation = quantile_of(np.full(c.shape, 0.5), spread, c)
             result: Floats = np.where((np.isnan(v) & m).any(axis=-1), np.nan, deviation)
             return result
 
         return _result(rv, _gather(rv, lo, hi, mad, fill=np.inf), ok)
+    if name in ("sum_over_time", "avg_over_time"):
+        sums = _window_sums(rv, lo, hi)
+        if sums is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return _result(rv, sums if name == "sum_over_time" else sums / counts, ok)
     if name in ("ts_of_max_over_time", "ts_of_min_over_time"):
         return _result(rv, _ts_of_extreme(rv, lo, hi, name == "ts_of_max_over_time"), ok)
     reducers: dict[str, tuple[Callable[[Floats, Bools, Ints], Floats], float]] = {

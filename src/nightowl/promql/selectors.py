@@ -24,6 +24,7 @@ class Budget:
     deadline: float  # time.monotonic() value; a deadline, not logic time
     samples: int = 0
     series: int = 0
+    points: int = 0  # [series x steps] cells held for selectors, limited like samples
 
     def charge(self, series: int, samples: int) -> None:
         self.series += series
@@ -36,6 +37,15 @@ class Budget:
             raise QueryLimitError(
                 "query processing would load too many samples into memory in query execution "
                 f"(more than query_max_samples={self.max_samples})",
+                "query_max_samples",
+            )
+
+    def charge_points(self, points: int) -> None:
+        self.points += points
+        if self.max_samples and self.points > self.max_samples:
+            raise QueryLimitError(
+                "query processing would load too many samples into memory in query execution "
+                f"(more than query_max_samples={self.max_samples} series x steps)",
                 "query_max_samples",
             )
 
@@ -61,12 +71,15 @@ def fetch(
     budget: Budget,
 ) -> Fetched:
     """Samples of every series matching any matcher set in [start_ms, end_ms], flattened by series."""
-    found: dict[Labels, Series] = {}
-    for matchers in matcher_sets:
-        for series in querier.select(matchers, start_ms, end_ms, hints):
-            if len(series.timestamps):
-                found.setdefault(series.labels, series)
-    chosen = [found[k] for k in sorted(found)]
+    if len(matcher_sets) == 1:
+        chosen = [s for s in querier.select(matcher_sets[0], start_ms, end_ms, hints) if len(s.timestamps)]
+    else:
+        found: dict[Labels, Series] = {}
+        for matchers in matcher_sets:
+            for series in querier.select(matchers, start_ms, end_ms, hints):
+                if len(series.timestamps):
+                    found.setdefault(series.labels, series)
+        chosen = [found[k] for k in sorted(found)]
     counts = np.array([len(s.timestamps) for s in chosen], np.int64)
     budget.charge(len(chosen), int(counts.sum()))
     offsets = np.zeros(len(chosen) + 1, np.int64)
