@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from nightowl.metrics.model import SampleBatch, labels_from_dict
+from tests.support.apps import admin_client
 
 T0 = 1_700_000_000  # the manual clock's start, seconds
 
@@ -129,8 +130,7 @@ async def test_query_limits_answer_422_naming_the_setting(make_settings, clock) 
     async with app.router.lifespan_context(app):
         rows = [(labels_from_dict({"__name__": "x"}), (T0 - i) * 1000, 1.0) for i in range(10)]
         app.state.nightowl.storage.append(SampleBatch.from_rows(rows))
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+        async with admin_client(app) as client:
             response = await client.get("/prometheus/api/v1/query", params={"query": "x[1m]", "time": str(T0)})
     assert response.status_code == 422
     body = response.json()

@@ -3,13 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.model import Matcher, SampleBatch
 from nightowl.tsdb.db import TSDB
+from tests.support.apps import admin_client
 from tests.tsdb.conftest import T0, lbl
 
 
@@ -26,8 +25,7 @@ async def test_the_default_storage_is_the_tsdb_in_the_data_dir_and_survives_rest
     async with again.router.lifespan_context(again):
         [series] = again.state.nightowl.storage.select([Matcher("job", "=", "api")], T0, T0)
         assert series.values.tolist() == [1.0]
-        transport = httpx.ASGITransport(app=again)
-        async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+        async with admin_client(again) as client:
             text = (await client.get("/metrics")).text
             jobs = {j["name"] for j in (await client.get("/api/v1/workers")).json()["jobs"]}
     assert 'nightowl_tsdb_status{quantity="active_series"} 1.0' in text
