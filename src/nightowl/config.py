@@ -68,6 +68,36 @@ class Settings(BaseSettings):
         "(mode 0600). Back it up; several instances must share it.",
     )
 
+    ingest_max_samples_per_request: int = Field(
+        5_000_000, ge=1, description="Most samples one ingest request may carry; more refuses it whole with 413."
+    )
+    ingest_max_series_per_request: int = Field(
+        1_000_000, ge=1, description="Most distinct series one ingest request may carry; more refuses it with 413."
+    )
+    ingest_max_labels_per_series: int = Field(
+        64, ge=1, description="Most labels (`__name__` included) a series may have; more refuses the request (400)."
+    )
+    ingest_max_label_name_length: int = Field(1024, ge=1, description="Longest label name accepted, in characters.")
+    ingest_max_label_value_length: int = Field(4096, ge=1, description="Longest label value accepted, in characters.")
+    ingest_metric_names: Literal["utf8", "legacy"] = Field(
+        "utf8",
+        description="`utf8`: any non-empty UTF-8 metric and label name, as Prometheus 3 accepts by default; "
+        "`legacy`: names must match Prometheus's classic charset (`[a-zA-Z_:][a-zA-Z0-9_:]*`).",
+    )
+    ingest_non_finite: Literal["accept", "drop", "reject"] = Field(
+        "accept",
+        description="NaN and ±Inf sample values: `accept` (as Prometheus), `drop` them (counted as rejected), "
+        "or `reject` the request (400). Staleness markers are always accepted.",
+    )
+    ingest_max_decompressed_bytes: int = Field(
+        64 * 1024**2,
+        ge=1024,
+        description="Largest ingest body once decompressed (gzip, snappy); larger gets 413.",
+    )
+    ingest_max_in_flight: int = Field(
+        16, ge=1, description="Ingest requests handled at once; more get 429 with Retry-After so senders back off."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -16,6 +16,8 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.ingest.limits import IngestLimits
+from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 
@@ -31,6 +33,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
+    ingestor: Ingestor = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -38,6 +41,12 @@ class Nightowl:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # replaced by the embedded TSDB (issue #4)
+        self.ingestor = Ingestor(
+            lambda: self.storage,
+            IngestLimits.from_settings(self.settings),
+            self.telemetry.registry,
+            self.settings.ingest_max_in_flight,
+        )
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(

@@ -1,0 +1,1 @@
+"""Protocol adapters: each ingest protocol becomes one columnar `SampleBatch` for the one append path."""

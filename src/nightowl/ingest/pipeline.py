@@ -1,0 +1,113 @@
+"""The one append path every protocol goes through: admission, limits, `storage.append`, own metrics."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from prometheus_client import CollectorRegistry, Counter
+
+from nightowl.core.errors import TooManyRequests, Unavailable
+from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
+from nightowl.metrics.api import Appender
+from nightowl.metrics.model import AppendResult, SampleBatch
+
+RETRY_AFTER_SECONDS = 5
+
+
+class IngestMetrics:
+    """Samples ingested and rejected, by protocol (and reason), on Nightowl's own registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.samples = Counter(
+            "nightowl_ingest_samples_total",
+            "Samples stored, by ingest protocol.",
+            ["protocol"],
+            registry=registry,
+        )
+        self.rejected = Counter(
+            "nightowl_ingest_rejected_samples_total",
+            "Samples refused, by ingest protocol and reason (a limit, a bad name, out_of_order, overload...).",
+            ["protocol", "reason"],
+            registry=registry,
+        )
+        self.series_created = Counter(
+            "nightowl_ingest_series_created_total",
+            "New series created by ingestion, by protocol.",
+            ["protocol"],
+            registry=registry,
+        )
+
+
+class Ingestor:
+    """Validate then store a batch; refuse new work when too many requests are in flight.
+
+    `storage` is a callable because the runtime may swap its backend while it prepares.
+    """
+
+    def __init__(
+        self,
+        storage: Callable[[], Appender],
+        limits: IngestLimits,
+        registry: CollectorRegistry,
+        max_in_flight: int = 16,
+    ) -> None:
+        self._storage = storage
+        self.validator = Validator(limits)
+        self.metrics = IngestMetrics(registry)
+        self.max_in_flight = max_in_flight
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    @property
+    def limits(self) -> IngestLimits:
+        return self.validator.limits
+
+    @contextmanager
+    def admit(self, protocol: str) -> Iterator[None]:
+        """Hold one of the in-flight slots while a request decodes and appends; 429 when none is free."""
+        with self._lock:
+            if self._in_flight >= self.max_in_flight:
+                raise TooManyRequests(
+                    f"{self._in_flight} ingest requests are in flight (ingest_max_in_flight={self.max_in_flight}); "
+                    "retry later",
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                    extra={"limit": "ingest_max_in_flight", "limit_value": self.max_in_flight},
+                )
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def reject(self, protocol: str, reason: str, samples: int) -> None:
+        """Count samples an adapter could not turn into a batch (e.g. native histograms)."""
+        self.metrics.rejected.labels(protocol, reason).inc(samples)
+
+    def append(self, batch: SampleBatch, protocol: str) -> AppendResult:
+        """Store `batch` whole or raise: a `NightowlError` naming the limit, or 503 when storage is overloaded."""
+        try:
+            checked, dropped = self.validator.check(batch)
+        except LimitViolation as violation:
+            self.metrics.rejected.labels(protocol, violation.reason).inc(len(batch))
+            raise violation.error from None
+        for reason, count in dropped.items():
+            self.metrics.rejected.labels(protocol, reason).inc(count)
+        if len(checked) == 0 and not checked.metadata:
+            return AppendResult(accepted=0, rejected=dropped)
+        try:
+            result = self._storage().append(checked)
+        except Unavailable as exc:
+            self.metrics.rejected.labels(protocol, "unavailable").inc(len(checked))
+            exc.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+            raise
+        self.metrics.samples.labels(protocol).inc(result.accepted)
+        self.metrics.series_created.labels(protocol).inc(result.series_created)
+        for reason, count in result.rejected.items():
+            self.metrics.rejected.labels(protocol, reason).inc(count)
+        rejected = dict(result.rejected)
+        for reason, count in dropped.items():
+            rejected[reason] = rejected.get(reason, 0) + count
+        return AppendResult(result.accepted, rejected, result.series_created)

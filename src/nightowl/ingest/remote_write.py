@@ -1,0 +1,184 @@
+"""Prometheus remote write 1.0 (`prometheus.WriteRequest`) and 2.0 (`io.prometheus.write.v2.Request`)
+payloads (already snappy-decoded) -> one `SampleBatch`.
+
+Samples are decoded in bulk: a sample is almost always the 16-byte record `0x09 <f64> 0x10 <6-byte
+varint ms>` (or 7 bytes when the value is 0.0 and omitted), so those are read by numpy as fixed
+records; anything else falls back to the protobuf parser. Label sets are cached by their raw bytes.
+Native histograms are counted and not stored: the storage holds float samples only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import compress
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from google.protobuf.message import DecodeError
+
+from nightowl.ingest import protos
+from nightowl.ingest.errors import MalformedPayload
+from nightowl.metrics.model import METRIC_NAME, Labels, SampleBatch
+
+_LABELS_CACHE: dict[bytes, Labels] = {}
+_LABELS_CACHE_MAX = 500_000
+_VARINT_WEIGHTS = np.array([0, 7, 14, 21, 28, 35], np.int64)
+
+
+@dataclass
+class RemoteWrite:
+    """A decoded request: the float samples, plus what was sent but is not stored as samples."""
+
+    batch: SampleBatch
+    histograms: int = 0
+    exemplars: int = 0
+
+
+def _malformed(exc: Exception) -> MalformedPayload:
+    return MalformedPayload(f"the body is not a valid remote write protobuf message: {exc}", field="body")
+
+
+def _records(raw: bytes, count: int, size: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]] | None:
+    """Decode `count` samples of exactly `size` bytes (16: value + 6-byte timestamp; 7: zero value)."""
+    rec = np.frombuffer(raw, np.uint8).reshape(count, size)
+    stamp_at = 10 if size == 16 else 1
+    if size == 16 and not (rec[:, 0] == 0x09).all():
+        return None
+    if not (rec[:, stamp_at - 1] == 0x10).all():
+        return None
+    varint = rec[:, stamp_at : stamp_at + 6].astype(np.int64)
+    if not ((varint[:, :5] >= 0x80).all() and (varint[:, 5] < 0x80).all()):
+        return None
+    stamps = ((varint & 0x7F) << _VARINT_WEIGHTS).sum(axis=1)
+    if size == 16:
+        values = np.ascontiguousarray(rec[:, 1:9]).view("<f8").reshape(count).astype(np.float64)
+    else:
+        values = np.zeros(count, np.float64)
+    return values, stamps
+
+
+def decode_samples(samples: list[bytes]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Encoded `Sample` messages -> (values, timestamps), in order."""
+    n = len(samples)
+    values = np.empty(n, np.float64)
+    stamps = np.empty(n, np.int64)
+    lengths = np.fromiter(map(len, samples), np.int64, n)
+    done = np.zeros(n, np.bool_)
+    for size in (16, 7):
+        mask = lengths == size
+        count = int(mask.sum())
+        if count == 0:
+            continue
+        decoded = _records(b"".join(compress(samples, mask.tolist())), count, size)
+        if decoded is not None:
+            values[mask], stamps[mask] = decoded
+            done |= mask
+    for i in np.flatnonzero(~done).tolist():
+        sample = protos.Sample.FromString(samples[i])
+        values[i] = sample.value
+        stamps[i] = sample.timestamp
+    return values, stamps
+
+
+def _labels_v1(raw: list[bytes]) -> Labels:
+    key = b"".join(raw)
+    cached = _LABELS_CACHE.get(key)
+    if cached is not None:
+        return cached
+    pairs = []
+    for item in raw:
+        label = protos.Label.FromString(item)
+        pairs.append((label.name, label.value))
+    labels = tuple(sorted(pair for pair in pairs if pair[1]))
+    if len(_LABELS_CACHE) >= _LABELS_CACHE_MAX:
+        _LABELS_CACHE.clear()
+    _LABELS_CACHE[key] = labels
+    return labels
+
+
+def _assemble(index: dict[Labels, int], ids: list[int], counts: list[int], samples: list[bytes]) -> SampleBatch:
+    values, stamps = decode_samples(samples)
+    series_index = np.repeat(np.array(ids, np.int32), np.array(counts, np.int64))
+    return SampleBatch(list(index), series_index, stamps, values)
+
+
+def decode_v1(payload: bytes) -> RemoteWrite:
+    try:
+        request: Any = protos.WriteRequest.FromString(payload)
+        index: dict[Labels, int] = {}
+        ids: list[int] = []
+        counts: list[int] = []
+        samples: list[bytes] = []
+        histograms = 0
+        for series in request.timeseries:
+            histograms += len(series.histograms)
+            series_samples = series.samples
+            if not series_samples:
+                continue
+            ids.append(index.setdefault(_labels_v1(series.labels), len(index)))
+            counts.append(len(series_samples))
+            samples.extend(series_samples)
+        batch = _assemble(index, ids, counts, samples)
+    except DecodeError as exc:
+        raise _malformed(exc) from None
+    for meta in request.metadata:
+        kind = protos.METRIC_TYPES[meta.type] if 0 <= meta.type < len(protos.METRIC_TYPES) else "unknown"
+        batch.metadata[meta.metric_family_name] = (kind, meta.help, meta.unit)
+    return RemoteWrite(batch, histograms=histograms)
+
+
+def decode_v2(payload: bytes) -> RemoteWrite:
+    try:
+        request: Any = protos.RequestV2.FromString(payload)
+        symbols: list[str] = list(request.symbols)
+        index: dict[Labels, int] = {}
+        by_refs: dict[tuple[int, ...], Labels] = {}
+        ids: list[int] = []
+        counts: list[int] = []
+        samples: list[bytes] = []
+        metadata: dict[str, tuple[str, str, str]] = {}
+        histograms = exemplars = 0
+        for series in request.timeseries:
+            refs = tuple(series.labels_refs)
+            labels = by_refs.get(refs)
+            if labels is None:
+                labels = by_refs[refs] = _labels_v2(refs, symbols)
+            histograms += len(series.histograms)
+            exemplars += len(series.exemplars)
+            if series.HasField("metadata"):
+                _metadata_v2(series.metadata, labels, symbols, metadata)
+            series_samples = series.samples
+            if not series_samples:
+                continue
+            ids.append(index.setdefault(labels, len(index)))
+            counts.append(len(series_samples))
+            samples.extend(series_samples)
+        batch = _assemble(index, ids, counts, samples)
+    except DecodeError as exc:
+        raise _malformed(exc) from None
+    batch.metadata.update(metadata)
+    return RemoteWrite(batch, histograms=histograms, exemplars=exemplars)
+
+
+def _symbol(symbols: list[str], ref: int) -> str:
+    if ref >= len(symbols):
+        raise MalformedPayload(
+            f"symbol reference {ref} is outside the symbols table ({len(symbols)} entries)", field="body"
+        )
+    return symbols[ref]
+
+
+def _labels_v2(refs: tuple[int, ...], symbols: list[str]) -> Labels:
+    if len(refs) % 2:
+        raise MalformedPayload("labels_refs must hold name/value pairs (an even count)", field="body")
+    pairs = [(_symbol(symbols, refs[i]), _symbol(symbols, refs[i + 1])) for i in range(0, len(refs), 2)]
+    return tuple(sorted(pair for pair in pairs if pair[1]))
+
+
+def _metadata_v2(meta: Any, labels: Labels, symbols: list[str], out: dict[str, tuple[str, str, str]]) -> None:
+    name = dict(labels).get(METRIC_NAME)
+    if not name or (meta.type == 0 and not meta.help_ref and not meta.unit_ref):
+        return
+    kind = protos.METRIC_TYPES[meta.type] if 0 <= meta.type < len(protos.METRIC_TYPES) else "unknown"
+    out[name] = (kind, _symbol(symbols, meta.help_ref), _symbol(symbols, meta.unit_ref))
