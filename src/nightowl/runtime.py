@@ -20,6 +20,8 @@ from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.scrape.scraper import Scraper
+from nightowl.scrape.wiring import build_scraper, load_managed_targets, scrape_jobs
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,7 @@ class Nightowl:
     storage: Storage = field(init=False)
     secrets: SecretBox = field(init=False)
     ingestor: Ingestor = field(init=False)
+    scraper: Scraper = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -47,6 +50,9 @@ class Nightowl:
             self.telemetry.registry,
             self.settings.ingest_max_in_flight,
         )
+        self.scraper = build_scraper(self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape"))
+        for job in scrape_jobs(self.scraper):
+            self.scheduler.add(job)
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(
@@ -102,6 +108,7 @@ class Nightowl:
         self.secrets = SecretBox.from_data_dir(self.settings.data_dir, self.settings.secret_key)
         check_connection(self.engine)
         migrate.upgrade(self.engine)
+        load_managed_targets(self.scraper, self.engine)
         self.migrated = True
 
     async def start(self) -> None:
@@ -118,5 +125,6 @@ class Nightowl:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        await self.scraper.close()
         self.storage.close()
         self.engine.dispose()
