@@ -44,6 +44,7 @@ class Target:
     interval: float
     timeout: float
     params: dict[str, list[str]]
+    source: str = ""
 
     @property
     def key(self) -> str:
@@ -94,6 +95,7 @@ def populate(
     config: ScrapeConfig,
     defaults: GlobalConfig,
     rules: tuple[Rule, ...],
+    source: str = "",
 ) -> Target | DroppedTarget:
     """One discovered target -> a `Target`, or a `DroppedTarget` saying why it will not be scraped."""
     discovered = {**group_labels, **target_labels}
@@ -136,6 +138,7 @@ def populate(
         interval=interval,
         timeout=timeout,
         params=config.params,
+        source=source,
     )
 
 
@@ -147,7 +150,7 @@ def targets_from_groups(
     dropped: list[DroppedTarget] = []
     for group in groups:
         for target_labels in group.targets:
-            result = populate(target_labels, group.labels, config, defaults, rules)
+            result = populate(target_labels, group.labels, config, defaults, rules, group.source)
             if isinstance(result, Target):
                 active.setdefault(result.key, result)
             else:
