@@ -15,6 +15,7 @@ from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
 from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
+from nightowl.demo.app import demo_app
 from nightowl.runtime import Nightowl
 
 
@@ -46,6 +47,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(workers.router)
     app.include_router(ingest_prometheus.router)
     app.include_router(targets.router)
+    if nightowl.demo is not None:
+        app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app

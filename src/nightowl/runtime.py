@@ -16,6 +16,7 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.demo.simulation import Platform
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
@@ -37,6 +38,7 @@ class Nightowl:
     secrets: SecretBox = field(init=False)
     ingestor: Ingestor = field(init=False)
     scraper: Scraper = field(init=False)
+    demo: Platform | None = None
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -53,6 +55,8 @@ class Nightowl:
         self.scraper = build_scraper(self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape"))
         for job in scrape_jobs(self.scraper):
             self.scheduler.add(job)
+        if self.settings.demo:
+            self.demo = Platform(self.clock.now())
         self.scheduler.listeners.append(self._record_job_run)
         self.telemetry.build_info.labels(__version__).set(1)
         self.telemetry.add_callback_gauges(

@@ -4,6 +4,7 @@ between OpenMetrics and text 0.0.4 as Prometheus does it, gzip, a timeout and a 
 from __future__ import annotations
 
 import base64
+import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,9 @@ ACCEPT = (
     "text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
 )
 USER_AGENT = f"Nightowl/{__version__}"
+
+# httpx logs every request at INFO; a scraper makes thousands a minute, so only its warnings show.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ from nightowl.scrape.scraper import AppendFunc, Scraper
 
 def build_scraper(settings: Settings, clock: Clock, append: AppendFunc) -> Scraper:
     configs = list(settings.scrape_configs)
+    if settings.demo:
+        from nightowl.demo.targets import demo_scrape_config
+
+        configs.append(demo_scrape_config(settings))
     return Scraper(
         configs,
         settings.global_config,
