@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
-from nightowl.api import ingest_prometheus, status, targets, workers
+from nightowl.api import ingest_prometheus, metrics_json, otlp, status, targets, workers
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
@@ -46,6 +46,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(status.router)
     app.include_router(workers.router)
     app.include_router(ingest_prometheus.router)
+    app.include_router(otlp.router)
+    app.include_router(metrics_json.router)
     app.include_router(targets.router)
     if nightowl.demo is not None:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))

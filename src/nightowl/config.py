@@ -115,6 +115,22 @@ class Settings(BaseSettings):
         "(`nightowl serve --demo`; see docs/demo.md).",
     )
 
+    otlp_translation_strategy: Literal[
+        "UnderscoreEscapingWithSuffixes",
+        "UnderscoreEscapingWithoutSuffixes",
+        "NoUTF8EscapingWithSuffixes",
+        "NoTranslation",
+    ] = Field(
+        "UnderscoreEscapingWithSuffixes",
+        description="How OTLP metric and attribute names become Prometheus names (Prometheus's "
+        "`otlp.translation_strategy`): escape to `_` and add unit/`_total` suffixes by default.",
+    )
+    otlp_promote_resource_attributes: list[str] = Field(
+        [],
+        description="OTLP resource attributes copied as labels onto every series of the resource "
+        "(all resource attributes also land on `target_info`).",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -170,3 +170,34 @@ def test_sample_decoding_matches_the_wire_for_every_shape() -> None:
     assert is_stale(values[-1:]).tolist() == [True]
     fast_only, _ = decode_samples([wire.sample(float(i), 1_700_000_000_000 + i) for i in range(1, 100)])
     assert np.array_equal(fast_only, np.arange(1, 100, dtype=np.float64))
+
+
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(1.5, 1_700_000_000_000)],
+        [(0.0, 1_700_000_000_000)],
+        [(1.5, 1_700_000_000_000), (2.5, 1_700_000_015_000)],
+        [(1.5, 12)],
+    ],
+    ids=["one-sample-fast-path", "zero-value", "two-samples", "small-timestamp"],
+)
+def test_every_request_shape_decodes_the_same(points: list[tuple[float, int]]) -> None:
+    from nightowl.ingest.remote_write import decode_v1
+
+    series = [({"__name__": "m", "i": str(i), "odd\x12\x10": "v"}, points) for i in range(3)]
+    batch = decode_v1(wire.write_request(series)).batch
+    assert [dict(labels)["i"] for labels in batch.series] == ["0", "1", "2"]
+    assert batch.series_index.tolist() == [i for i in range(3) for _ in points]
+    assert batch.values.tolist() == [v for _ in range(3) for v, _ in points]
+    assert batch.timestamps.tolist() == [t for _ in range(3) for _, t in points]
+
+
+def test_a_label_set_seen_in_two_encodings_is_one_series() -> None:
+    from nightowl.ingest.remote_write import decode_v1
+
+    one = ({"__name__": "m", "a": "1", "b": "2"}, [(1.0, 1_700_000_000_000)])
+    other = ({"b": "2", "a": "1", "__name__": "m"}, [(2.0, 1_700_000_000_001)])
+    batch = decode_v1(wire.write_request([one, other])).batch
+    assert batch.series == [(("__name__", "m"), ("a", "1"), ("b", "2"))]
+    assert batch.series_index.tolist() == [0, 0]

@@ -79,6 +79,7 @@ class Validator:
     def __init__(self, limits: IngestLimits) -> None:
         self.limits = limits
         self._valid: set[Labels] = set()
+        self._valid_objects: dict[int, Labels] = {}
 
     def check(self, batch: SampleBatch) -> tuple[SampleBatch, dict[str, int]]:
         """The batch to store and samples dropped by reason; raise `LimitViolation` to refuse it whole."""
@@ -103,10 +104,15 @@ class Validator:
                     extra={"limit": "ingest_max_series_per_request", "limit_value": limits.max_series_per_request},
                 ),
             )
-        valid = self._valid
+        valid, objects = self._valid, self._valid_objects
         normalized: list[Labels] | None = None
         for i, labels in enumerate(batch.series):
+            # Decoders hand back the same cached tuple for a series they saw before: an identity hit
+            # skips hashing the whole label set (the dict holds the tuple, so its id stays unique).
+            if objects.get(id(labels)) is labels:
+                continue
             if labels in valid:
+                objects[id(labels)] = labels
                 continue
             clean = self._check_series(labels)
             if clean is not labels:
@@ -115,7 +121,10 @@ class Validator:
                 normalized[i] = clean
             if len(valid) >= _VALID_CACHE_MAX:
                 valid.clear()
+                objects.clear()
             valid.add(clean)
+            if clean is labels:
+                objects[id(labels)] = labels
         if normalized is not None:
             batch = SampleBatch(normalized, batch.series_index, batch.timestamps, batch.values, batch.metadata)
         return self._check_values(batch)

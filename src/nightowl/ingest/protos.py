@@ -52,6 +52,10 @@ _V1 = _build(
             ("timeseries", 1, F.TYPE_MESSAGE, MANY, "TimeSeries"),
             ("metadata", 3, F.TYPE_MESSAGE, MANY, "MetricMetadata"),
         ],
+        "WriteRequestRaw": [
+            ("timeseries", 1, F.TYPE_BYTES, MANY, ""),
+            ("metadata", 3, F.TYPE_MESSAGE, MANY, "MetricMetadata"),
+        ],
     },
 )
 
@@ -79,7 +83,9 @@ _V2 = _build(
 
 Label: Any = _V1["Label"]
 Sample: Any = _V1["Sample"]
+TimeSeries: Any = _V1["TimeSeries"]
 WriteRequest: Any = _V1["WriteRequest"]
+WriteRequestRaw: Any = _V1["WriteRequestRaw"]
 RequestV2: Any = _V2["Request"]
 
 METRIC_TYPES = ("unknown", "counter", "gauge", "histogram", "gaugehistogram", "summary", "info", "stateset")
