@@ -141,3 +141,28 @@ def test_failed_scrape_and_gone_target_mark_everything_stale() -> None:
         "scrape_series_added",
     }
     assert all(math.isnan(v) for v in gone.values)
+
+
+def test_series_coming_back_after_a_failed_scrape_are_new_again() -> None:
+    cache = SeriesCache()
+    scrape("a 1\n", cache)
+    scrape("a 1\n", cache, ts=TS + 1)
+    failed_scrape(cache, TS + 2)
+    _, _, added = process_scrape(parse_exposition("a 1\n", TS + 3), TARGET, ProcessOptions(), cache, TS + 3)
+    assert added == 1
+    assert not stale(scrape("a 1\n", cache, ts=TS + 4))
+    assert {dict(s)["__name__"] for s in stale(scrape("", cache, ts=TS + 5))} == {"a"}
+
+
+def test_a_repeated_scrape_gives_the_same_batch_as_a_fresh_one() -> None:
+    text = 'a{x="1"} 1\nb 2\ngo_x 3\n'
+    rules = compile_rules([RelabelConfig(source_labels=["__name__"], regex="go_.*", action="drop")])
+    options = ProcessOptions(metric_rules=rules)
+    warm = SeriesCache()
+    process_scrape(parse_exposition(text, TS), TARGET, options, warm, TS)
+    repeated, kept, added = process_scrape(parse_exposition(text, TS + 1), TARGET, options, warm, TS + 1)
+    fresh, _, _ = process_scrape(parse_exposition(text, TS + 1), TARGET, options, SeriesCache(), TS + 1)
+    assert rows(repeated) == rows(fresh)
+    assert (kept, added) == (2, 0)
+    with_ts = scrape('a{x="1"} 1 1600000000000\nb 2\ngo_x 3\n', warm, options, ts=TS + 2)
+    assert with_ts.timestamps.tolist()[:2] == [1600000000000, TS + 2]
