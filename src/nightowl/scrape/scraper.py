@@ -72,6 +72,7 @@ class ScrapePool:
     targets: dict[str, TargetState] = field(default_factory=dict)
     dropped: list[DroppedTarget] = field(default_factory=list)
     client: httpx.AsyncClient | None = None
+    reported_errors: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         config = self.config
@@ -208,8 +209,13 @@ class Scraper:
                 ts_ms = int(self.clock.now() * 1000)
                 try:
                     headers = auth_headers(config.basic_auth, config.authorization)
-                    fetched = await fetch(self._client(pool), target.url, target.timeout, headers, self.max_body_bytes)
+                    async with asyncio.timeout(target.timeout):
+                        fetched = await fetch(
+                            self._client(pool), target.url, target.timeout, headers, self.max_body_bytes
+                        )
                     error = ""
+                except TimeoutError:
+                    fetched, error = None, f"context deadline exceeded (timeout {target.timeout:g}s)"
                 except ScrapeFailure as exc:
                     fetched, error = None, str(exc)
                 if fetched is not None:
@@ -221,6 +227,9 @@ class Scraper:
                 state.last_error = error
                 state.last_scrape = ts_ms / 1000.0
                 state.last_duration = duration
+        except Exception as exc:  # a bug in one scrape must not kill the loop; the target shows it
+            log.exception("scrape failed", extra={"job": pool.config.job_name, "url": target.url})
+            state.health, state.last_error = "down", f"{type(exc).__name__}: {exc}"
         finally:
             state.running = False
 
@@ -264,6 +273,10 @@ class Scraper:
                     changed |= await http_source.refresh(client, now, {"headers": headers, "timeout": 30.0})
             if changed:
                 self.sync(pool)
+            errors = set(pool.discovery_errors())
+            for error in sorted(errors - pool.reported_errors):
+                log.warning("service discovery failed; keeping the last good targets", extra={"error": error})
+            pool.reported_errors = errors
 
     async def close(self) -> None:
         for task in list(self._tasks):
