@@ -236,6 +236,18 @@ max_body_bytes: 10485760
 # and unhealthy below the critical amount.
 storage_min_free_bytes: 1073741824
 storage_critical_free_bytes: 104857600
+
+# Scrape Prometheus exporters: paste the global: and scrape_configs: of a prometheus.yml
+# (the supported keys are listed in docs/scraping.md).
+# global:
+#   scrape_interval: 15s
+# scrape_configs:
+#   - job_name: node
+#     static_configs:
+#       - targets: ['localhost:9100']
+
+# The simulated demo platform under /demo/, scraped automatically (docs/demo.md).
+# demo: true
 """
 
 

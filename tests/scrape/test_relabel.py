@@ -116,8 +116,8 @@ CASES: list[tuple[str, dict[str, str], list[dict[str, Any]], dict[str, str] | No
         None,
     ),
     (
-        "an invalid expanded target label leaves the set unchanged",
-        {"a": "1-2"},
+        "an invalid expanded target label deletes the configured target_label, as Prometheus does",
+        {"a": "1-2", "$1": "kept?"},
         [{"source_labels": ["a"], "target_label": "$1", "replacement": "x"}],
         {"a": "1-2"},
     ),

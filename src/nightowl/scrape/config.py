@@ -118,6 +118,14 @@ class StaticConfig(_Strict):
     targets: list[str] = Field(default_factory=list)
     labels: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("labels")
+    @classmethod
+    def _label_names(cls, labels: dict[str, str]) -> dict[str, str]:
+        for name in labels:
+            if not LABEL_NAME.match(name):
+                raise ValueError(f"label name {name!r} is invalid: must match [a-zA-Z_][a-zA-Z0-9_]*")
+        return labels
+
 
 class FileSDConfig(_Strict):
     section: ClassVar[str] = "file_sd_configs"

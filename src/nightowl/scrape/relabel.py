@@ -117,13 +117,12 @@ def _apply(labels: dict[str, str], rule: Rule) -> bool:
         if match is None:
             return True
         target = _expand(rule.target, match)
-        if not LABEL_NAME.match(target):
-            return True
         result = _expand(rule.replacement, match)
-        if result:
-            labels[target] = result
+        if not LABEL_NAME.match(target) or not result:
+            # Prometheus deletes the configured (unexpanded) target_label in both cases.
+            labels.pop(rule.target_label, None)
         else:
-            labels.pop(target, None)
+            labels[target] = result
         return True
     if action == "keep":
         return rule.regex.fullmatch(value) is not None
