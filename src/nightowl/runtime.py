@@ -22,7 +22,7 @@ from nightowl.ingest.pipeline import Ingestor
 from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.scrape.scraper import Scraper
-from nightowl.scrape.wiring import build_scraper, load_managed_targets, scrape_jobs
+from nightowl.scrape.wiring import build_scraper, load_managed_targets, register_telemetry, scrape_jobs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Nightowl:
         self.scraper = build_scraper(self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape"))
         for job in scrape_jobs(self.scraper):
             self.scheduler.add(job)
+        register_telemetry(self.scraper, self.telemetry)
         if self.settings.demo:
             self.demo = Platform(self.clock.now())
         self.scheduler.listeners.append(self._record_job_run)

@@ -134,3 +134,65 @@ async def test_file_sd_changes_are_picked_up_by_discovery(clock: ManualClock, tm
     (series,) = storage.select([Matcher("__name__", "=", "m")], 0, 2**62)
     assert dict(series.labels)["team"] == "core"
     await scraper.close()
+
+
+async def test_auth_headers_and_params_are_sent(clock: ManualClock, tmp_path: object) -> None:
+    from pathlib import Path
+
+    token = Path(str(tmp_path)) / "token"
+    token.write_text("s3cret\n")
+    exporters = Exporters()
+    exporters.pages = {"a:1": "m 1\n", "b:2": "m 1\n"}
+    storage = MemoryStorage()
+    bearer = make(
+        clock,
+        exporters,
+        storage,
+        static_configs=[{"targets": ["a:1"]}],
+        authorization={"credentials_file": str(token)},
+        params={"module": ["http_2xx"]},
+    )
+    basic = Scraper(
+        [
+            ScrapeConfig.model_validate(
+                {
+                    "job_name": "b",
+                    "static_configs": [{"targets": ["b:2"]}],
+                    "basic_auth": {"username": "u", "password": "p"},
+                }
+            )
+        ],
+        GlobalConfig(),
+        clock,
+        storage.append,
+        transport=httpx.MockTransport(exporters),
+    )
+    for scraper, job in ((bearer, "app"), (basic, "b")):
+        (key,) = scraper.pools[job].targets
+        await scraper.scrape_once(job, key)
+        await scraper.close()
+    first, second = exporters.requests
+    assert first.headers["Authorization"] == "Bearer s3cret"
+    assert first.url.params["module"] == "http_2xx"
+    assert second.headers["Authorization"] == "Basic dTpw"
+
+
+async def test_a_slow_target_fails_at_its_timeout() -> None:
+    import asyncio
+
+    from nightowl.core.clock import SystemClock
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(5)
+        return httpx.Response(200, text="m 1\n")
+
+    storage = MemoryStorage()
+    job = ScrapeConfig.model_validate(
+        {"job_name": "s", "scrape_interval": "1s", "scrape_timeout": "100ms", "static_configs": [{"targets": ["a:1"]}]}
+    )
+    scraper = Scraper([job], GlobalConfig(), SystemClock(), storage.append, transport=httpx.MockTransport(slow))
+    (key,) = scraper.pools["s"].targets
+    state = await scraper.scrape_once("s", key)
+    await scraper.close()
+    assert state.health == "down"
+    assert "deadline exceeded" in state.last_error

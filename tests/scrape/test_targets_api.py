@@ -49,6 +49,7 @@ async def test_target_crud_and_the_prometheus_view(client: httpx.AsyncClient, ap
     assert active["scrapeInterval"] == "15s"
     assert active["discoveredLabels"]["__address__"] == "10.0.0.5:9100"
 
+    assert 'nightowl_scrape_targets{health="up"} 1.0' in (await client.get("/metrics")).text
     listed = (await client.get("/api/v1/targets")).json()["targets"]
     assert [t["id"] for t in listed] == [target["id"]]
     assert listed[0]["status"]["health"] == "up"

@@ -164,6 +164,14 @@ class Scraper:
             except NightowlError as exc:
                 log.warning("scrape samples refused by storage", extra={"error": exc.detail})
 
+    def health_counts(self) -> dict[str, float]:
+        """Targets by health, for Nightowl's own /metrics."""
+        counts = {"up": 0.0, "down": 0.0, "unknown": 0.0}
+        for pool in self.pools.values():
+            for state in pool.targets.values():
+                counts[state.health] += 1
+        return counts
+
     async def tick(self) -> list[Target]:
         """Start every scrape that is due; returns their targets without waiting for them."""
         now = self.clock.now()

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
 from nightowl.core.scheduler import Job
+from nightowl.core.telemetry import Telemetry
 from nightowl.scrape.managed import groups_by_job, list_targets
 from nightowl.scrape.scraper import AppendFunc, Scraper
 
@@ -23,6 +24,15 @@ def build_scraper(settings: Settings, clock: Clock, append: AppendFunc) -> Scrap
         clock,
         append,
         max_body_bytes=settings.ingest_max_decompressed_bytes,
+    )
+
+
+def register_telemetry(scraper: Scraper, telemetry: Telemetry) -> None:
+    telemetry.add_callback_gauges(
+        "nightowl_scrape_targets",
+        "Scrape targets by the health of their last scrape (up, down, unknown = not scraped yet).",
+        "health",
+        scraper.health_counts,
     )
 
 
