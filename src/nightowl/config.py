@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="OTLP resource attributes copied as labels onto every series of the resource "
         "(all resource attributes also land on `target_info`).",
     )
+    otlp_promote_scope_metadata: bool = Field(
+        False,
+        description="Label OTLP series with their instrumentation scope: `otel_scope_name`, `otel_scope_version` "
+        "and `otel_scope_<attribute>` (Prometheus's `otlp.promote_scope_metadata`).",
+    )
 
     @classmethod
     def settings_customise_sources(

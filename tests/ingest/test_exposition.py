@@ -109,3 +109,43 @@ def test_columns_are_numpy_arrays_of_the_model_dtypes() -> None:
     assert batch.series_index.dtype == np.int32 and batch.timestamps.dtype == np.int64
     assert batch.values.dtype == np.float64
     assert batch.series_index.tolist() == [0, 1, 0]
+
+
+def _registry_samples(registry: object, *, openmetrics: bool) -> dict[tuple[tuple[str, str], ...], float]:
+    from prometheus_client import CollectorRegistry
+
+    assert isinstance(registry, CollectorRegistry)
+    expected = {}
+    for family in registry.collect():
+        for sample in family.samples:
+            if openmetrics and sample.name.endswith("_created"):
+                continue
+            labels = {k: v for k, v in sample.labels.items() if v}
+            expected[tuple(sorted({**labels, "__name__": sample.name}.items()))] = sample.value
+    return expected
+
+
+def test_prometheus_client_text_and_openmetrics_outputs_parse_back() -> None:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Summary, generate_latest
+    from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+    registry = CollectorRegistry()
+    requests = Counter("http_requests", "Requests by path.", ["path", "code"], registry=registry)
+    requests.labels('/a "quoted"\\path\nnext', "200").inc(3)
+    requests.labels("/", "").inc()
+    Gauge("temperature_celsius", "Temperature.", registry=registry).set(-21.5)
+    Histogram("latency_seconds", "Latency.", ["op"], registry=registry).labels("read").observe(0.3)
+    Summary("size_bytes", "Sizes.", registry=registry).observe(512)
+
+    text = parse_exposition(generate_latest(registry).decode(), 0)
+    got = {text.series[int(i)]: float(v) for i, v in zip(text.series_index, text.values, strict=True)}
+    expected = _registry_samples(registry, openmetrics=False)
+    assert {k: v for k, v in got.items() if not dict(k)["__name__"].endswith("_created")} == {
+        k: v for k, v in expected.items() if not dict(k)["__name__"].endswith("_created")
+    }
+    assert text.metadata["http_requests_total"][0] == "counter"
+
+    om = parse_exposition(generate_openmetrics(registry).decode(), 0, openmetrics=True)
+    got_om = {om.series[int(i)]: float(v) for i, v in zip(om.series_index, om.values, strict=True)}
+    assert got_om == _registry_samples(registry, openmetrics=True)
+    assert om.metadata["latency_seconds"][0] == "histogram"

@@ -232,3 +232,14 @@ def test_float_formatting_matches_go() -> None:
         "1000000000000000000000",
         "+Inf",
     ]
+
+
+def test_scope_labels_are_added_only_when_asked() -> None:
+    req = request(m.Metric(name="g", gauge=m.Gauge(data_points=[m.NumberDataPoint(as_int=1, time_unix_nano=T_NS)])))
+    scope = req.resource_metrics[0].scope_metrics[0].scope
+    scope.name, scope.version = "checkout.meter", "1.2"
+    scope.attributes.extend(attrs(team="pay"))
+    assert dict(translate(req).batch.series[0]).keys() == {"__name__", "job"}
+    labeled = dict(translate(req, scope_labels=True).batch.series[0])
+    assert labeled["otel_scope_name"] == "checkout.meter" and labeled["otel_scope_version"] == "1.2"
+    assert labeled["otel_scope_team"] == "pay"

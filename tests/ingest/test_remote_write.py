@@ -129,6 +129,9 @@ async def test_malformed_requests_are_4xx_and_store_nothing(
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert app.state.nightowl.storage.select([Matcher("__name__", "=~", ".+")], -(2**62), 2**62) == []
+    if status == 400:
+        metrics = (await client.get("/metrics")).text
+        assert 'nightowl_ingest_requests_total{outcome="malformed-payload",protocol="remote_write"} 1.0' in metrics
 
 
 async def test_v2_errors_still_say_nothing_was_written(client: httpx.AsyncClient) -> None:
@@ -201,3 +204,29 @@ def test_a_label_set_seen_in_two_encodings_is_one_series() -> None:
     batch = decode_v1(wire.write_request([one, other])).batch
     assert batch.series == [(("__name__", "m"), ("a", "1"), ("b", "2"))]
     assert batch.series_index.tolist() == [0, 0]
+
+
+class _RefusesOne:
+    """A storage that finds the first sample of every batch out of order."""
+
+    def append(self, batch: SampleBatch) -> AppendResult:
+        return AppendResult(accepted=len(batch) - 1, rejected={"out_of_order": 1})
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+async def test_samples_refused_by_the_storage_make_a_400_saying_what_was_written(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    app.state.nightowl.storage = _RefusesOne()
+    series = [({"__name__": "t", "i": str(i)}, [(1.0, 1_700_000_000_000)]) for i in range(3)]
+    v1 = await client.post(WRITE, content=wire.snappy_literal(wire.write_request(series)), headers=V1)
+    assert v1.status_code == 400
+    assert v1.json()["detail"].startswith("1 samples were refused by the storage (out_of_order=1); 2 samples")
+    v2_payload = wire.write_request_v2([(labels, points, None) for labels, points in series])
+    v2 = await client.post(WRITE, content=wire.snappy_literal(v2_payload), headers=V2)
+    assert v2.status_code == 400
+    assert v2.headers["X-Prometheus-Remote-Write-Samples-Written"] == "2"
+    metrics = (await client.get("/metrics")).text
+    assert 'nightowl_ingest_rejected_samples_total{protocol="remote_write",reason="out_of_order"} 1.0' in metrics

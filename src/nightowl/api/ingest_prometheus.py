@@ -29,6 +29,12 @@ MAX_TIME_MS = 2**62
 OPENMETRICS_MEDIA_TYPE = "application/openmetrics-text"
 
 
+def raw_body(*media_types: str, binary: bool = False) -> dict[str, object]:
+    """OpenAPI for a route that reads its body itself (text or protobuf), so /docs shows what to send."""
+    schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    return {"requestBody": {"required": True, "content": {media: {"schema": schema} for media in media_types}}}
+
+
 def parse_time(value: str, field: str) -> int:
     """A Prometheus API time (Unix seconds, fractional allowed, or RFC 3339) -> milliseconds."""
     try:
@@ -99,6 +105,7 @@ def _import_json(nightowl: Nightowl, body: bytes) -> None:
     status_code=204,
     response_class=Response,
     summary="Import Prometheus text or OpenMetrics, with or without timestamps (backfill)",
+    openapi_extra=raw_body("text/plain", OPENMETRICS_MEDIA_TYPE),
     dependencies=[Depends(requires("ingest"))],
 )
 async def import_prometheus(request: Request, nightowl: NightowlDep) -> Response:
@@ -123,6 +130,7 @@ async def import_prometheus(request: Request, nightowl: NightowlDep) -> Response
     status_code=204,
     response_class=Response,
     summary="Import JSON lines as /export writes them",
+    openapi_extra=raw_body("application/x-ndjson"),
     dependencies=[Depends(requires("ingest"))],
 )
 async def import_json_lines(request: Request, nightowl: NightowlDep) -> Response:
@@ -232,7 +240,8 @@ def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str
         result = nightowl.ingestor.append(decoded.batch, protocol)
     except NightowlError as exc:
         if v2:
-            exc.headers.update(_written_headers(0))
+            written = exc.extra.get("written", 0)
+            exc.headers.update(_written_headers(written if isinstance(written, int) else 0))
         raise
     headers = _written_headers(result.accepted) if v2 else {}
     if decoded.histograms:
@@ -252,20 +261,22 @@ def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str
     status_code=204,
     response_class=Response,
     summary="Prometheus remote write 1.0 and 2.0 (snappy-compressed protobuf)",
+    openapi_extra=raw_body("application/x-protobuf", binary=True),
     dependencies=[Depends(requires("ingest"))],
 )
 async def remote_write(request: Request, nightowl: NightowlDep) -> Response:
     """Content-Type `application/x-protobuf` (1.0) or `application/x-protobuf;proto=io.prometheus.write.v2.Request`
     (2.0), Content-Encoding `snappy`. 204 when every sample is stored; 400 for bad data (do not retry);
     429/503 with Retry-After when overloaded (retry later)."""
-    message = remote_write_message(request.headers.get("content-type"))
-    encoding = (request.headers.get("content-encoding") or "snappy").strip().lower()
-    if encoding != "snappy":
-        raise UnsupportedMediaType(
-            f"remote write bodies must be snappy-compressed, not {encoding!r}", field="Content-Encoding"
-        )
-    protocol = "remote_write_v2" if message == RW_V2 else "remote_write"
+    content_type = request.headers.get("content-type") or ""
+    protocol = "remote_write_v2" if RW_V2 in content_type else "remote_write"
     with nightowl.ingestor.admit(protocol):
+        message = remote_write_message(content_type)
+        encoding = (request.headers.get("content-encoding") or "snappy").strip().lower()
+        if encoding != "snappy":
+            raise UnsupportedMediaType(
+                f"remote write bodies must be snappy-compressed, not {encoding!r}", field="Content-Encoding"
+            )
         raw = await request.body()
         headers = await run_in_threadpool(_remote_write, nightowl, raw, message)
     return Response(status_code=204, headers=headers)

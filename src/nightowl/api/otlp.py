@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 
 from nightowl.api.deps import get_nightowl, requires
+from nightowl.api.ingest_prometheus import raw_body
 from nightowl.ingest.encoding import decode_content_encoding
 from nightowl.ingest.errors import MalformedPayload, UnsupportedMediaType
 from nightowl.ingest.otlp import translate
@@ -47,17 +48,22 @@ def _export(nightowl: Nightowl, body: bytes, media: str) -> ExportMetricsService
     )
     for reason, count in translated.rejected.items():
         nightowl.ingestor.reject(PROTOCOL, reason, count)
-    nightowl.ingestor.append(translated.batch, PROTOCOL)
+    result = nightowl.ingestor.append(translated.batch, PROTOCOL, allow_partial=True)
     response = ExportMetricsServiceResponse()
-    if translated.rejected_points:
-        response.partial_success.rejected_data_points = translated.rejected_points
-        response.partial_success.error_message = "; ".join(translated.errors)
+    errors = list(translated.errors)
+    if result.rejected_total:
+        reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
+        errors.append(f"{result.rejected_total} samples were not stored ({reasons})")
+    if translated.rejected_points or result.rejected_total:
+        response.partial_success.rejected_data_points = translated.rejected_points + result.rejected_total
+        response.partial_success.error_message = "; ".join(errors)
     return response
 
 
 @router.post(
     "/v1/metrics",
     summary="OTLP/HTTP metrics export (protobuf or JSON)",
+    openapi_extra=raw_body(PROTOBUF, JSON, binary=True),
     response_class=Response,
     dependencies=[Depends(requires("ingest"))],
 )
@@ -66,11 +72,11 @@ async def export_metrics(request: Request, nightowl: NightowlDep) -> Response:
     e.g. delta temporality); 400 for an unreadable body; 415 for other content types; 429/503 with
     Retry-After when overloaded."""
     media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if media not in (PROTOBUF, JSON):
-        raise UnsupportedMediaType(
-            f"OTLP/HTTP takes {PROTOBUF} or {JSON}, not {media or 'no content type'!r}", field="Content-Type"
-        )
     with nightowl.ingestor.admit(PROTOCOL):
+        if media not in (PROTOBUF, JSON):
+            raise UnsupportedMediaType(
+                f"OTLP/HTTP takes {PROTOBUF} or {JSON}, not {media or 'no content type'!r}", field="Content-Type"
+            )
         raw = await request.body()
         limit = nightowl.settings.ingest_max_decompressed_bytes
         body = await run_in_threadpool(decode_content_encoding, raw, request.headers.get("content-encoding"), limit)

@@ -25,3 +25,11 @@ class InvalidSeries(NightowlError):
     status = 400
     title = "Invalid series"
     type_slug = "invalid-series"
+
+
+class PartialWrite(NightowlError):
+    """The storage refused some samples (out of order, too old...) and stored the rest."""
+
+    status = 400
+    title = "Partially written"
+    type_slug = "partial-write"

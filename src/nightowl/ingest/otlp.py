@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from nightowl.ingest.otlp_names import MetricKind, Namer
@@ -108,9 +108,10 @@ class _Rows:
 
 
 class _Translator:
-    def __init__(self, namer: Namer, promote: frozenset[str]) -> None:
+    def __init__(self, namer: Namer, promote: frozenset[str], scope_labels: bool) -> None:
         self.namer = namer
         self.promote = promote
+        self.scope_labels = scope_labels
         self.rows = _Rows()
         self.rejected: dict[str, int] = {}
         self.errors: list[str] = []
@@ -141,8 +142,9 @@ class _Translator:
             base["instance"] = attrs["service.instance.id"]
         first = len(self.rows.stamps)
         for scope in resource_metrics.scope_metrics:
+            labels = {**base, **self.scope(scope.scope)} if self.scope_labels else base
             for metric in scope.metrics:
-                self.metric(metric, base)
+                self.metric(metric, labels)
         others = [kv for kv in resource_metrics.resource.attributes if kv.key not in SERVICE_ATTRIBUTES]
         if others and len(self.rows.stamps) > first:
             info = self.attributes(others)
@@ -150,6 +152,12 @@ class _Translator:
             latest = max(self.rows.stamps[first:])
             self.rows.add(_labels("target_info", info), latest, 1.0)
             self.rows.metadata["target_info"] = ("gauge", "Target metadata", "")
+
+    def scope(self, scope: InstrumentationScope) -> dict[str, str]:
+        """`otel_scope_name`, `otel_scope_version` and `otel_scope_<attribute>` labels."""
+        labels = {self.namer.label(f"otel_scope_{k}"): v for k, v in self.attributes(scope.attributes).items()}
+        labels.update(otel_scope_name=scope.name, otel_scope_version=scope.version)
+        return labels
 
     def metric(self, metric: metrics_pb2.Metric, base: dict[str, str]) -> None:
         data = metric.WhichOneof("data")
@@ -302,9 +310,13 @@ def _labels(name: str, values: dict[str, str]) -> Labels:
 
 
 def translate(
-    request: ExportMetricsServiceRequest, namer: Namer | None = None, promote: Iterable[str] = ()
+    request: ExportMetricsServiceRequest,
+    namer: Namer | None = None,
+    promote: Iterable[str] = (),
+    scope_labels: bool = False,
 ) -> Translated:
-    translator = _Translator(namer or Namer(), frozenset(promote))
+    """`promote`: resource attributes copied onto every series; `scope_labels`: add `otel_scope_*` labels."""
+    translator = _Translator(namer or Namer(), frozenset(promote), scope_labels)
     for resource_metrics in request.resource_metrics:
         translator.resource(resource_metrics)
     return Translated(translator.rows.batch(), translator.rejected, translator.errors)

@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter
 
-from nightowl.core.errors import TooManyRequests, Unavailable
+from nightowl.core.errors import NightowlError, TooManyRequests, Unavailable
+from nightowl.ingest.errors import PartialWrite
 from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
 from nightowl.metrics.model import AppendResult, SampleBatch
@@ -30,6 +31,13 @@ class IngestMetrics:
             "nightowl_ingest_rejected_samples_total",
             "Samples refused, by ingest protocol and reason (a limit, a bad name, out_of_order, overload...).",
             ["protocol", "reason"],
+            registry=registry,
+        )
+        self.requests = Counter(
+            "nightowl_ingest_requests_total",
+            "Ingest requests handled, by protocol and outcome (ok, or the error: malformed-payload, "
+            "invalid-series, limit-exceeded, partial-write, unavailable, too-many-requests...).",
+            ["protocol", "outcome"],
             registry=registry,
         )
         self.series_created = Counter(
@@ -69,6 +77,7 @@ class Ingestor:
         """Hold one of the in-flight slots while a request decodes and appends; 429 when none is free."""
         with self._lock:
             if self._in_flight >= self.max_in_flight:
+                self.metrics.requests.labels(protocol, TooManyRequests.type_slug).inc()
                 raise TooManyRequests(
                     f"{self._in_flight} ingest requests are in flight (ingest_max_in_flight={self.max_in_flight}); "
                     "retry later",
@@ -78,6 +87,11 @@ class Ingestor:
             self._in_flight += 1
         try:
             yield
+        except NightowlError as exc:
+            self.metrics.requests.labels(protocol, exc.type_slug).inc()
+            raise
+        else:
+            self.metrics.requests.labels(protocol, "ok").inc()
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -86,8 +100,10 @@ class Ingestor:
         """Count samples an adapter could not turn into a batch (e.g. native histograms)."""
         self.metrics.rejected.labels(protocol, reason).inc(samples)
 
-    def append(self, batch: SampleBatch, protocol: str) -> AppendResult:
-        """Store `batch` whole or raise: a `NightowlError` naming the limit, or 503 when storage is overloaded."""
+    def append(self, batch: SampleBatch, protocol: str, *, allow_partial: bool = False) -> AppendResult:
+        """Store `batch` or raise: a `NightowlError` naming the limit, 503 when storage is overloaded, and
+        `PartialWrite` (400) when the storage refused some samples, unless `allow_partial` (OTLP reports
+        those in its own answer)."""
         try:
             checked, dropped = self.validator.check(batch)
         except LimitViolation as violation:
@@ -107,6 +123,14 @@ class Ingestor:
         self.metrics.series_created.labels(protocol).inc(result.series_created)
         for reason, count in result.rejected.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
+        if result.rejected_total and not allow_partial:
+            reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
+            raise PartialWrite(
+                f"{result.rejected_total} samples were refused by the storage ({reasons}); "
+                f"{result.accepted} samples were written",
+                field="samples",
+                extra={"written": result.accepted, "rejected": dict(result.rejected)},
+            )
         rejected = dict(result.rejected)
         for reason, count in dropped.items():
             rejected[reason] = rejected.get(reason, 0) + count

@@ -23,6 +23,7 @@ from nightowl.metrics.model import METRIC_NAME, Labels, SampleBatch
 
 _LABELS_CACHE: dict[bytes, Labels] = {}
 _SERIES_CACHE: dict[bytes, Labels | None] = {}
+_V2_CACHE: dict[tuple[str, ...], tuple[Labels, str]] = {}
 _INTERNED: dict[Labels, Labels] = {}
 """One tuple object per distinct label set, so requests can deduplicate series by identity."""
 _CACHE_MAX = 500_000
@@ -95,14 +96,23 @@ def _labels_v1(raw: list[bytes]) -> Labels:
     for item in raw:
         label = protos.Label.FromString(item)
         pairs.append((label.name, label.value))
-    if len(_LABELS_CACHE) >= _CACHE_MAX or len(_SERIES_CACHE) >= _CACHE_MAX:
-        _LABELS_CACHE.clear()
-        _SERIES_CACHE.clear()
-        _INTERNED.clear()
-    labels = tuple(sorted(pair for pair in pairs if pair[1]))
-    labels = _INTERNED.setdefault(labels, labels)
+    _bound_caches()
+    labels = _intern(tuple(sorted(pair for pair in pairs if pair[1])))
     _LABELS_CACHE[key] = labels
     return labels
+
+
+def _bound_caches() -> None:
+    """Empty every cache together, so an interned label set never has a stale twin."""
+    if max(len(_LABELS_CACHE), len(_SERIES_CACHE), len(_V2_CACHE), len(_INTERNED)) >= _CACHE_MAX:
+        _LABELS_CACHE.clear()
+        _SERIES_CACHE.clear()
+        _V2_CACHE.clear()
+        _INTERNED.clear()
+
+
+def _intern(labels: Labels) -> Labels:
+    return _INTERNED.setdefault(labels, labels)
 
 
 def _varint_size(value: int) -> int:
@@ -162,10 +172,10 @@ def _fast_v1(request: Any) -> SampleBatch | None:
     return SampleBatch(series, remap[local], stamps, values)
 
 
-def _assemble(index: dict[Labels, int], ids: list[int], counts: list[int], samples: list[bytes]) -> SampleBatch:
+def _assemble(series: list[Labels], ids: list[int], counts: list[int], samples: list[bytes]) -> SampleBatch:
     values, stamps = decode_samples(samples)
     series_index = np.repeat(np.array(ids, np.int32), np.array(counts, np.int64))
-    return SampleBatch(list(index), series_index, stamps, values)
+    return SampleBatch(series, series_index, stamps, values)
 
 
 def decode_v1(payload: bytes) -> RemoteWrite:
@@ -192,7 +202,7 @@ def decode_v1(payload: bytes) -> RemoteWrite:
             ids.append(index.setdefault(_labels_v1(series.labels), len(index)))
             counts.append(len(series_samples))
             samples.extend(series_samples)
-        batch = _assemble(index, ids, counts, samples)
+        batch = _assemble(list(index), ids, counts, samples)
     except DecodeError as exc:
         raise _malformed(exc) from None
     _metadata_v1(request, batch)
@@ -209,32 +219,41 @@ def decode_v2(payload: bytes) -> RemoteWrite:
     try:
         request: Any = protos.RequestV2.FromString(payload)
         symbols: list[str] = list(request.symbols)
-        index: dict[Labels, int] = {}
-        by_refs: dict[tuple[int, ...], Labels] = {}
+        index: dict[int, int] = {}
+        unique: list[Labels] = []
         ids: list[int] = []
         counts: list[int] = []
         samples: list[bytes] = []
         metadata: dict[str, tuple[str, str, str]] = {}
         histograms = exemplars = 0
         for series in request.timeseries:
-            refs = tuple(series.labels_refs)
-            labels = by_refs.get(refs)
-            if labels is None:
-                labels = by_refs[refs] = _labels_v2(refs, symbols)
+            try:
+                strings = tuple([symbols[ref] for ref in series.labels_refs])
+            except IndexError:
+                raise MalformedPayload(
+                    f"a labels_refs entry is outside the symbols table ({len(symbols)} entries)", field="body"
+                ) from None
+            known = _V2_CACHE.get(strings)
+            if known is None:
+                known = _labels_v2(strings)
+            labels, name = known
             histograms += len(series.histograms)
             exemplars += len(series.exemplars)
-            if series.HasField("metadata"):
-                _metadata_v2(series.metadata, labels, symbols, metadata)
+            if name and name not in metadata and series.HasField("metadata"):
+                _metadata_v2(series.metadata, name, symbols, metadata)
             series_samples = series.samples
             if not series_samples:
                 continue
-            ids.append(index.setdefault(labels, len(index)))
+            position = index.setdefault(id(labels), len(unique))
+            if position == len(unique):
+                unique.append(labels)
+            ids.append(position)
             counts.append(len(series_samples))
             samples.extend(series_samples)
-        batch = _assemble(index, ids, counts, samples)
+        batch = _assemble(unique, ids, counts, samples)
     except DecodeError as exc:
         raise _malformed(exc) from None
-    batch.metadata.update(metadata)
+    batch.metadata.update({name: entry for name, entry in metadata.items() if entry[0]})
     return RemoteWrite(batch, histograms=histograms, exemplars=exemplars)
 
 
@@ -246,16 +265,22 @@ def _symbol(symbols: list[str], ref: int) -> str:
     return symbols[ref]
 
 
-def _labels_v2(refs: tuple[int, ...], symbols: list[str]) -> Labels:
-    if len(refs) % 2:
+def _labels_v2(strings: tuple[str, ...]) -> tuple[Labels, str]:
+    """Label set and metric name of resolved `labels_refs` strings, cached across requests."""
+    if len(strings) % 2:
         raise MalformedPayload("labels_refs must hold name/value pairs (an even count)", field="body")
-    pairs = [(_symbol(symbols, refs[i]), _symbol(symbols, refs[i + 1])) for i in range(0, len(refs), 2)]
-    return tuple(sorted(pair for pair in pairs if pair[1]))
+    pairs = [(strings[i], strings[i + 1]) for i in range(0, len(strings), 2)]
+    _bound_caches()
+    labels = _intern(tuple(sorted(pair for pair in pairs if pair[1])))
+    known = (labels, dict(labels).get(METRIC_NAME, ""))
+    _V2_CACHE[strings] = known
+    return known
 
 
-def _metadata_v2(meta: Any, labels: Labels, symbols: list[str], out: dict[str, tuple[str, str, str]]) -> None:
-    name = dict(labels).get(METRIC_NAME)
-    if not name or (meta.type == 0 and not meta.help_ref and not meta.unit_ref):
+def _metadata_v2(meta: Any, name: str, symbols: list[str], out: dict[str, tuple[str, str, str]]) -> None:
+    """Metadata of the first series of each metric name; an empty entry marks "none given"."""
+    if meta.type == 0 and not meta.help_ref and not meta.unit_ref:
+        out[name] = ("", "", "")
         return
     kind = protos.METRIC_TYPES[meta.type] if 0 <= meta.type < len(protos.METRIC_TYPES) else "unknown"
     out[name] = (kind, _symbol(symbols, meta.help_ref), _symbol(symbols, meta.unit_ref))
