@@ -52,7 +52,9 @@ class Nightowl:
             self.telemetry.registry,
             self.settings.ingest_max_in_flight,
         )
-        self.scraper = build_scraper(self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape"))
+        self.scraper = build_scraper(
+            self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape", allow_partial=True)
+        )
         for job in scrape_jobs(self.scraper):
             self.scheduler.add(job)
         register_telemetry(self.scraper, self.telemetry)
