@@ -86,7 +86,8 @@ class _Strict(BaseModel):
             unknown = sorted(str(k) for k in data if k not in allowed)
             if unknown:
                 names = sorted(f.alias or name for name, f in cls.model_fields.items())
-                raise ValueError(f"unknown key {unknown[0]!r} in {cls.section}; allowed: {', '.join(names)}")
+                where = f"{cls.section} {data['job_name']!r}" if "job_name" in data else cls.section
+                raise ValueError(f"unknown key {unknown[0]!r} in {where}; allowed: {', '.join(names)}")
         return data
 
 
