@@ -60,7 +60,10 @@ def test_a_pasted_prometheus_yml_scrape_section_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("scrape_configs:\n  - job_name: a\n    scrape_intervl: 5s\n", "unknown key 'scrape_intervl' in scrape config 'a'"),
+        (
+            "scrape_configs:\n  - job_name: a\n    scrape_intervl: 5s\n",
+            "unknown key 'scrape_intervl' in scrape config 'a'",
+        ),
         ("scrape_configs:\n  - job_name: a\n  - job_name: a\n", "job_name 'a' is used by two scrape configs"),
         (
             "scrape_configs:\n  - job_name: a\n    scrape_interval: 5s\n    scrape_timeout: 10s\n",
