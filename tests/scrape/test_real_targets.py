@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -171,3 +172,26 @@ async def test_a_target_that_refuses_connections_is_down_with_the_error() -> Non
     assert state.health == "down"
     assert "ConnectError" in state.last_error
     assert values(storage, "up") == [0.0]
+
+
+@needs_node_exporter
+async def test_configured_job_is_scraped_by_the_scheduler_job(node_exporter: str, make_settings: Any) -> None:
+    from nightowl.app import create_app
+    from nightowl.core.clock import ManualClock
+
+    clock = ManualClock(1_700_000_000.0)
+    settings = make_settings(
+        scrape_configs=[
+            {"job_name": "node", "scrape_interval": "10s", "static_configs": [{"targets": [node_exporter]}]}
+        ]
+    )
+    application = create_app(settings, clock=clock)
+    async with application.router.lifespan_context(application):
+        nightowl = application.state.nightowl
+        clock.advance(10)
+        await nightowl.scheduler.run_now("scrape")
+        await nightowl.scraper.wait_idle()
+        (up,) = nightowl.storage.select([Matcher("__name__", "=", "up")], 0, 2**62)
+        assert dict(up.labels) == {"__name__": "up", "instance": node_exporter, "job": "node"}
+        assert up.values.tolist() == [1.0]
+        assert 1_700_000_000_000 <= int(up.timestamps[0]) <= 1_700_000_010_000

@@ -50,6 +50,8 @@ async def test_target_crud_and_the_prometheus_view(client: httpx.AsyncClient, ap
     assert active["discoveredLabels"]["__address__"] == "10.0.0.5:9100"
 
     assert 'nightowl_scrape_targets{health="up"} 1.0' in (await client.get("/metrics")).text
+    pools = (await client.get("/prometheus/api/v1/scrape_pools")).json()
+    assert pools == {"status": "success", "data": {"scrapePools": ["payments"]}}
     listed = (await client.get("/api/v1/targets")).json()["targets"]
     assert [t["id"] for t in listed] == [target["id"]]
     assert listed[0]["status"]["health"] == "up"

@@ -188,3 +188,12 @@ async def prometheus_targets(
     if state in ("dropped", "any"):
         data["droppedTargets"] = dropped
     return {"status": "success", "data": data}
+
+
+@router.get(
+    "/prometheus/api/v1/scrape_pools",
+    summary="Names of the scrape pools (jobs), as Prometheus's /api/v1/scrape_pools",
+    dependencies=[Depends(requires("read"))],
+)
+async def prometheus_scrape_pools(nightowl: NightowlDep) -> dict[str, Any]:
+    return {"status": "success", "data": {"scrapePools": sorted(nightowl.scraper.pools)}}
