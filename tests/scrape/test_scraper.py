@@ -196,3 +196,21 @@ async def test_a_slow_target_fails_at_its_timeout() -> None:
     await scraper.close()
     assert state.health == "down"
     assert "deadline exceeded" in state.last_error
+
+
+async def test_changing_a_targets_interval_keeps_its_series_and_reschedules_it(clock: ManualClock) -> None:
+    exporters = Exporters()
+    exporters.pages = {"a:1": "m 1\n"}
+    storage = MemoryStorage()
+    scraper = make(clock, exporters, storage)
+    group = TargetGroup(({"__address__": "a:1"},), {})
+    scraper.set_extra_groups({"app": [group]})
+    (key,) = scraper.pools["app"].targets
+    slower = TargetGroup(({"__address__": "a:1"},), {"__scrape_interval__": "30s"})
+    scraper.set_extra_groups({"app": [slower]})
+    (state,) = scraper.pools["app"].targets.values()
+    assert list(scraper.pools["app"].targets) == [key]
+    assert state.target.interval == 30
+    await run_for(scraper, clock, 60)
+    assert len(ups(storage)["a:1"]) == 2
+    await scraper.close()

@@ -147,8 +147,13 @@ class Scraper:
             state = pool.targets.pop(key)
             self._store(target_gone(state.cache, int(now * 1000)))
         for key, target in wanted.items():
-            if key not in pool.targets:
+            state = pool.targets.get(key)
+            if state is None:
                 pool.targets[key] = TargetState(target, next_due(target, now))
+            elif state.target != target:
+                if state.target.interval != target.interval:
+                    state.next_due = next_due(target, now)
+                state.target = target
 
     def set_extra_groups(self, groups_by_job: dict[str, list[TargetGroup]]) -> None:
         """Replace the API-managed targets (grouped by job)."""
