@@ -144,8 +144,8 @@ class Scraper:
         now = self.clock.now()
         wanted = {t.key: t for t in active}
         for key in [k for k in pool.targets if k not in wanted]:
-            state = pool.targets.pop(key)
-            self._store(target_gone(state.cache, int(now * 1000)))
+            gone = pool.targets.pop(key)
+            self._store(target_gone(gone.cache, int(now * 1000)))
         for key, target in wanted.items():
             state = pool.targets.get(key)
             if state is None:
