@@ -131,3 +131,13 @@ async def test_demo_endpoints_and_the_demo_scrape_job(demo_app: FastAPI, clock: 
     )
     assert dict(sold.labels)["job"] == "demo" and dict(sold.labels)["instance"] == "ticket.demo"
     await nightowl.scraper.close()
+
+
+def test_a_latency_spike_slows_the_services_own_answers() -> None:
+    from nightowl.demo.simulation import Incident
+
+    platform = Platform(START, seed=3)
+    platform.incidents.append(Incident("payment", "latency_spike", START, START + 60))
+    assert 0.3 < platform.response_delay("payment", START + 1) <= 2.0
+    assert platform.response_delay("payment", START + 61) == 0.0
+    assert platform.response_delay("auth", START + 1) == 0.0

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -17,6 +19,12 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 def demo_app(platform: Platform, clock: Clock) -> Starlette:
+    async def respond_slowly(name: str, now: float) -> None:
+        # A real wait, not the clock's: health checks and scrapes should see a slow service.
+        delay = platform.response_delay(name, now)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     def service_name(request: Request) -> str | None:
         name = str(request.path_params["service"])
         return name if name in platform.services else None
@@ -50,6 +58,7 @@ def demo_app(platform: Platform, clock: Clock) -> Starlette:
         platform.advance(now)
         if platform.is_down(name, now):
             return PlainTextResponse("service unavailable\n", status_code=503)
+        await respond_slowly(name, now)
         return PlainTextResponse(render(platform.services[name]), media_type=CONTENT_TYPE)
 
     async def health(request: Request) -> Response:
@@ -61,6 +70,7 @@ def demo_app(platform: Platform, clock: Clock) -> Starlette:
         incident = platform.incident_of(name, now)
         if incident is not None and incident.kind == "down":
             return JSONResponse({"status": "down", "service": name, "detail": "connection refused by upstream"}, 503)
+        await respond_slowly(name, now)
         checks = {"database": "ok" if platform.services[name].spec.db else "n/a", "dependencies": "ok"}
         if incident is not None:
             detail = "high latency" if incident.kind == "latency_spike" else "elevated error rate"

@@ -30,6 +30,7 @@ IncidentKind = Literal["latency_spike", "failure_burst", "down"]
 STEP_SECONDS = 5.0
 MAX_CATCH_UP_SECONDS = 600.0
 LATENCY_SIGMA = 0.55
+MAX_RESPONSE_DELAY = 2.0
 
 Key = tuple[str, ...]
 
@@ -103,6 +104,13 @@ class Platform:
     def is_down(self, service: str, now: float) -> bool:
         incident = self.incident_of(service, now)
         return incident is not None and incident.kind == "down"
+
+    def response_delay(self, service: str, now: float) -> float:
+        """How long the service takes to answer its own endpoints: slow during a latency spike."""
+        incident = self.incident_of(service, now)
+        if incident is None or incident.kind != "latency_spike":
+            return 0.0
+        return min(MAX_RESPONSE_DELAY, self.services[service].spec.latency * 10 + 0.3)
 
     def advance(self, now: float) -> None:
         """Integrate traffic from the last read up to `now`, in steps, starting incidents as they fall due."""
