@@ -29,7 +29,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 @dataclass(frozen=True)
 class Fetched:
-    text: str
+    body: bytes
     openmetrics: bool
 
 
@@ -104,9 +104,4 @@ async def fetch(
         raise ScrapeFailure(f"context deadline exceeded (timeout {timeout:g}s)") from None
     except httpx.HTTPError as exc:
         raise ScrapeFailure(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
-    body = b"".join(chunks)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScrapeFailure("the exposition is not valid UTF-8") from None
-    return Fetched(text, content_type.startswith("application/openmetrics-text"))
+    return Fetched(b"".join(chunks), content_type.startswith("application/openmetrics-text"))

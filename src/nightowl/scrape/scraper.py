@@ -37,6 +37,7 @@ from nightowl.scrape.process import (
     with_report,
 )
 from nightowl.scrape.relabel import compile_rules
+from nightowl.scrape.reshape import Shape, learn, reuse
 from nightowl.scrape.targets import DroppedTarget, Target, TargetGroup, static_groups, targets_from_groups
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class TargetState:
     last_scrape: float | None = None
     last_duration: float = 0.0
     last_samples: int = 0
+    shape: Shape | None = None
 
 
 @dataclass
@@ -232,7 +234,7 @@ class Scraper:
                 except ScrapeFailure as exc:
                     fetched, error = None, str(exc)
                 if fetched is not None:
-                    error = await asyncio.to_thread(self._ingest, pool, state, fetched.text, fetched.openmetrics, ts_ms)
+                    error = await asyncio.to_thread(self._ingest, pool, state, fetched.body, fetched.openmetrics, ts_ms)
                 else:
                     self._finish_failed(state, ts_ms, 0, self.clock.monotonic() - started)
                 duration = self.clock.monotonic() - started
@@ -246,13 +248,27 @@ class Scraper:
         finally:
             state.running = False
 
-    def _ingest(self, pool: ScrapePool, state: TargetState, text: str, openmetrics: bool, ts_ms: int) -> str:
+    def _parse(self, state: TargetState, body: bytes, openmetrics: bool, ts_ms: int) -> SampleBatch:
+        """The body's samples: from the last parse when the body has the same shape, else parsed."""
+        if state.shape is not None:
+            reused = reuse(body, state.shape, ts_ms)
+            if reused is not None:
+                return reused
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ScrapeFailure("the exposition is not valid UTF-8") from None
+        parsed = parse_exposition(text, ts_ms, openmetrics=openmetrics)
+        state.shape = learn(body, parsed, ts_ms, openmetrics)
+        return parsed
+
+    def _ingest(self, pool: ScrapePool, state: TargetState, body: bytes, openmetrics: bool, ts_ms: int) -> str:
         """Parse, relabel and store one scrape (in a worker thread); returns the error, "" if it went well."""
         target = state.target
         started = self.clock.monotonic()
         scraped = 0
         try:
-            parsed = parse_exposition(text, ts_ms, openmetrics=openmetrics)
+            parsed = self._parse(state, body, openmetrics, ts_ms)
             scraped = len(parsed)
             batch, kept, added = process_scrape(parsed, target.labels, pool.options, state.cache, ts_ms)
         except (MalformedPayload, ScrapeFailure) as exc:
