@@ -60,6 +60,8 @@ class TargetState:
     last_duration: float = 0.0
     last_samples: int = 0
     shape: Shape | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """One scrape of a target at a time, even when `scrape_once` meets a scheduled scrape."""
 
 
 @dataclass
@@ -219,7 +221,7 @@ class Scraper:
         target = state.target
         config = pool.config
         try:
-            async with self._slots:
+            async with state.lock, self._slots:
                 started = self.clock.monotonic()
                 ts_ms = int(self.clock.now() * 1000)
                 try:
