@@ -141,3 +141,11 @@ def test_a_latency_spike_slows_the_services_own_answers() -> None:
     assert 0.3 < platform.response_delay("payment", START + 1) <= 2.0
     assert platform.response_delay("payment", START + 61) == 0.0
     assert platform.response_delay("auth", START + 1) == 0.0
+
+
+def test_a_scrape_job_named_demo_conflicts_with_the_demo(make_settings: Any) -> None:
+    from nightowl.core.errors import ConfigError
+
+    settings = make_settings(demo=True, scrape_configs=[{"job_name": "demo"}])
+    with pytest.raises(ConfigError, match="job_name 'demo' is taken by the demo platform"):
+        create_app(settings)

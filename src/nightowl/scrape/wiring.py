@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
+from nightowl.core.errors import ConfigError
 from nightowl.core.scheduler import Job
 from nightowl.core.telemetry import Telemetry
 from nightowl.scrape.managed import groups_by_job, list_targets
@@ -15,8 +16,10 @@ from nightowl.scrape.scraper import AppendFunc, Scraper
 def build_scraper(settings: Settings, clock: Clock, append: AppendFunc) -> Scraper:
     configs = list(settings.scrape_configs)
     if settings.demo:
-        from nightowl.demo.targets import demo_scrape_config
+        from nightowl.demo.targets import DEMO_JOB, demo_scrape_config
 
+        if any(c.job_name == DEMO_JOB for c in configs):
+            raise ConfigError(f"job_name {DEMO_JOB!r} is taken by the demo platform; rename that scrape job")
         configs.append(demo_scrape_config(settings))
     return Scraper(
         configs,
