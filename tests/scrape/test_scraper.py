@@ -214,3 +214,26 @@ async def test_changing_a_targets_interval_keeps_its_series_and_reschedules_it(c
     await run_for(scraper, clock, 60)
     assert len(ups(storage)["a:1"]) == 2
     await scraper.close()
+
+
+async def test_a_connection_closed_under_a_reused_keepalive_is_retried_once() -> None:
+    from nightowl.scrape.fetch import fetch
+    from nightowl.scrape.process import ScrapeFailure
+
+    failures = [httpx.ReadError("connection reset"), httpx.ReadError("connection reset"), httpx.ReadError("again")]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if len(failures) == 3:
+            raise failures.pop()
+        return httpx.Response(200, text="m 1\n")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        fetched = await fetch(client, "http://a:1/metrics", 5, {}, 1024)
+        assert fetched.body == b"m 1\n"
+
+    def always_reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("connection reset")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(always_reset)) as client:
+        with pytest.raises(ScrapeFailure, match="ReadError: connection reset"):
+            await fetch(client, "http://a:1/metrics", 5, {}, 1024)

@@ -78,10 +78,28 @@ def make_client(tls: TLSConfig | None, transport: httpx.AsyncBaseTransport | Non
     return httpx.AsyncClient(**kwargs)
 
 
+# A pooled keep-alive connection the target has just closed fails on first use; Go's HTTP client
+# (so Prometheus) retries such a GET once on a new connection, and so do we.
+_STALE_CONNECTION = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 async def fetch(
     client: httpx.AsyncClient, url: str, timeout: float, headers: dict[str, str], max_bytes: int
 ) -> Fetched:
-    """GET the exposition; any failure (network, status, size, encoding) is a `ScrapeFailure`."""
+    """GET the exposition; any failure (network, status, size) is a `ScrapeFailure`."""
+    try:
+        return await _fetch_once(client, url, timeout, headers, max_bytes)
+    except _STALE_CONNECTION:
+        pass
+    try:
+        return await _fetch_once(client, url, timeout, headers, max_bytes)
+    except httpx.HTTPError as exc:
+        raise ScrapeFailure(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+
+
+async def _fetch_once(
+    client: httpx.AsyncClient, url: str, timeout: float, headers: dict[str, str], max_bytes: int
+) -> Fetched:
     request_headers = {
         "Accept": ACCEPT,
         "Accept-Encoding": "gzip",
@@ -102,6 +120,8 @@ async def fetch(
             content_type = response.headers.get("content-type", "")
     except httpx.TimeoutException:
         raise ScrapeFailure(f"context deadline exceeded (timeout {timeout:g}s)") from None
+    except _STALE_CONNECTION:
+        raise
     except httpx.HTTPError as exc:
         raise ScrapeFailure(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
     return Fetched(b"".join(chunks), content_type.startswith("application/openmetrics-text"))
