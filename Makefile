@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
+DEMO ?= 1
 
 .PHONY: run test lint fix bench clean venv docs
 
@@ -19,7 +20,7 @@ $(DEV): $(RUNTIME)
 venv: $(DEV)
 
 run: $(RUNTIME)
-	$(BIN)/nightowl serve
+	$(BIN)/nightowl serve $(if $(filter 1,$(DEMO)),--demo,)
 
 test: $(DEV)
 	$(BIN)/pytest -n auto -q

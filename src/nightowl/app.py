@@ -27,6 +27,7 @@ from nightowl.api import (
     routes,
     status,
     status_pages,
+    targets,
     users,
     workers,
 )
@@ -36,6 +37,7 @@ from nightowl.api.middleware import BodyLimit, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
 from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
+from nightowl.demo.app import demo_app
 from nightowl.runtime import Nightowl
 
 
@@ -83,6 +85,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(prometheus.router)
     app.include_router(otlp.router)
     app.include_router(metrics_json.router)
+    app.include_router(targets.router)
+    if nightowl.demo is not None:
+        app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

@@ -79,6 +79,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="TCP port to listen on [default: 3017]")] = None,
     data_dir: DataDirOption = None,
     config: ConfigOption = None,
+    demo: Annotated[
+        bool | None,
+        typer.Option("--demo/--no-demo", help="Start the simulated demo platform and scrape it [default: off]"),
+    ] = None,
 ) -> None:
     """Run the server: API, UI, ingestion, checks, alerting and the scheduler, in one process."""
     import uvicorn
@@ -86,7 +90,7 @@ def serve(
     from nightowl.app import create_app
     from nightowl.core.logging import configure_logging
 
-    settings = settings_from_cli(config, host=host, port=port, data_dir=data_dir)
+    settings = settings_from_cli(config, host=host, port=port, data_dir=data_dir, demo=demo)
     configure_logging(settings.log_level, settings.log_format)
     try:
         ensure_writable_dir(settings.data_dir)

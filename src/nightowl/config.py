@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from nightowl.core.errors import ConfigError
 from nightowl.health.spec import CheckSpec
 from nightowl.health.topology import GroupSpec, ServiceSpec
+from nightowl.scrape.config import GlobalConfig, ScrapeConfig, check_scrape_configs
 
 ENV_PREFIX = "NIGHTOWL_"
 _yaml_values: ContextVar[dict[str, Any] | None] = ContextVar("nightowl_yaml_values", default=None)
@@ -307,6 +308,22 @@ class Settings(BaseSettings):
         gt=0,
         description="A notification still undelivered after this many seconds of retries goes to the dead letters.",
     )
+    global_config: GlobalConfig = Field(
+        GlobalConfig(),
+        alias="global",
+        description="Prometheus's `global:` block: default `scrape_interval` (1m), `scrape_timeout` (10s) "
+        "and `external_labels` for the scrape configs (see docs/scraping.md).",
+    )
+    scrape_configs: list[ScrapeConfig] = Field(
+        [],
+        description="Scrape jobs written exactly as in a `prometheus.yml` (the subset in docs/scraping.md). "
+        "Targets can also be added at run time through `/api/v1/targets`.",
+    )
+    demo: bool = Field(
+        False,
+        description="Start the simulated demo platform (about 20 services under `/demo/`) and scrape it "
+        "(`nightowl serve --demo`; see docs/demo.md).",
+    )
 
     otlp_translation_strategy: Literal[
         "UnderscoreEscapingWithSuffixes",
@@ -339,6 +356,11 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, _YamlValues(settings_cls))
+
+    @field_validator("scrape_configs")
+    @classmethod
+    def _scrape_jobs(cls, configs: list[ScrapeConfig], info: ValidationInfo) -> list[ScrapeConfig]:
+        return check_scrape_configs(configs, info.data.get("global_config") or GlobalConfig())
 
     @property
     def state_database_url(self) -> str:
@@ -382,7 +404,10 @@ def _describe_error(error: Any, file_values: dict[str, Any], config_file: Path |
     else:
         source = ""
     value = error.get("input")
-    return f"invalid configuration: {key}={value!r}{source}: {error.get('msg', 'invalid value')}"
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if isinstance(value, dict | list):
+        return f"invalid configuration: {key}{source}: {message}"
+    return f"invalid configuration: {key}={value!r}{source}: {message}"
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -442,13 +467,26 @@ rate_limit_per_key: 0
 # embedded TSDB: remote write out, PromQL through its HTTP API. See docs/remote-backend.md.
 # metrics_url: http://victoria-metrics:8428
 # metrics_bearer_token: ...
+
+# Scrape Prometheus exporters: paste the global: and scrape_configs: of a prometheus.yml
+# (the supported keys are listed in docs/scraping.md).
+# global:
+#   scrape_interval: 15s
+# scrape_configs:
+#   - job_name: node
+#     static_configs:
+#       - targets: ['localhost:9100']
+
+# The simulated demo platform under /demo/, scraped automatically (docs/demo.md).
+# demo: true
 """
 
 
 def settings_markdown_table() -> str:
     """The settings table of docs/configuration.md; a test keeps the two in step."""
     rows = ["| key | environment variable | default | description |", "|---|---|---|---|"]
-    for name, info in Settings.model_fields.items():
+    for field_name, info in Settings.model_fields.items():
+        name = info.alias or field_name
         default = "unset" if info.default is None else f"`{info.default}`"
         rows.append(f"| `{name}` | `{ENV_PREFIX}{name.upper()}` | {default} | {info.description or ''} |")
     return "\n".join(rows)

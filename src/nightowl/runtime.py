@@ -19,6 +19,7 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.demo.simulation import Platform
 from nightowl.health import manage, topology_store
 from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
@@ -31,6 +32,8 @@ from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.scrape.scraper import Scraper
+from nightowl.scrape.wiring import build_scraper, load_managed_targets, register_telemetry, scrape_jobs
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,8 @@ class Nightowl:
     checks: CheckRunner = field(init=False)
     overview: HealthOverview = field(init=False)
     pipeline: Pipeline = field(init=False)
+    scraper: Scraper = field(init=False)
+    demo: Platform | None = None
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -76,6 +81,14 @@ class Nightowl:
         if self.settings.metrics_url:
             remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
             self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
+        self.scraper = build_scraper(
+            self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape", allow_partial=True)
+        )
+        for job in scrape_jobs(self.scraper):
+            self.scheduler.add(job)
+        register_telemetry(self.scraper, self.telemetry)
+        if self.settings.demo:
+            self.demo = Platform(self.clock.now())
         self.scheduler.listeners.append(self._record_job_run)
         self.checks = CheckRunner(
             self.engine, self.storage, self.clock, max_concurrency=self.settings.health_max_concurrency
@@ -176,6 +189,7 @@ class Nightowl:
         manage.sync_config(self.checks, self.settings.checks)
         self.checks.load()
         self.overview.load()
+        load_managed_targets(self.scraper, self.engine)
         self.migrated = True
         if self.settings.metrics_storage == "tsdb" and not self.settings.metrics_url:
             tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
@@ -209,5 +223,6 @@ class Nightowl:
         await self.scheduler.stop()
         await self.checks.close()
         await self.pipeline.stop()
+        await self.scraper.close()
         self.storage.close()
         self.engine.dispose()

@@ -54,6 +54,7 @@ async def test_workers_lists_jobs_with_their_last_run(app: FastAPI, client: http
 
 async def test_metrics_export_requests_and_job_runs(app: FastAPI, client: httpx.AsyncClient) -> None:
     await app.state.nightowl.scheduler.run_now("self-health")
+    await app.state.nightowl.scheduler.wait_idle()  # the run at start may still be in its thread
     await client.get("/status")
     text = (await client.get("/metrics")).text
     assert 'nightowl_http_requests_total{method="GET",route="/status",status="200"} 1.0' in text

@@ -22,7 +22,9 @@ from nightowl.core.scheduler import Job
 log = logging.getLogger(__name__)
 
 ALWAYS_PUBLIC = frozenset({"/docs", "/redoc", "/openapi.json", "/api/v1/auth/login", "/api/v1/auth/refresh"})
-PUBLIC_PREFIXES = ("/docs-assets/",)
+# Heartbeat pings (the uuid is the secret), status pages (private ones check `read` themselves) and the
+# simulated demo services (their /metrics are scraped like any exporter's) need no credentials.
+PUBLIC_PREFIXES = ("/docs-assets/", "/ping/", "/status-pages/", "/demo/")
 HEALTH_PATHS = frozenset({"/health", "/ready", "/status"})
 METRICS_PATH = "/metrics"
 

@@ -1,0 +1,1 @@
+"""Scraping: scrape configs, service discovery, relabeling, the scrape loop and staleness."""

@@ -1,0 +1,151 @@
+"""The demo platform: services expose evolving metrics and health, incidents happen within a minute,
+and `--demo` scrapes every service through Nightowl's own server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from nightowl.app import create_app
+from nightowl.core.clock import ManualClock
+from nightowl.demo.catalog import SERVICES
+from nightowl.demo.exposition import render
+from nightowl.demo.simulation import Platform
+from nightowl.ingest.exposition import parse_exposition
+from nightowl.metrics.model import Matcher, metric_name
+
+START = 1_700_000_000.0
+
+
+def families(text: str) -> dict[str, float]:
+    batch = parse_exposition(text, 0)
+    out: dict[str, float] = {}
+    for index, value in zip(batch.series_index, batch.values, strict=True):
+        name = metric_name(batch.series[int(index)])
+        out[name] = out.get(name, 0.0) + float(value)
+    return out
+
+
+def test_about_twenty_services_expose_the_promised_families() -> None:
+    platform = Platform(START, seed=1)
+    platform.advance(START + 30)
+    assert len(platform.services) == 20
+    exposed = set()
+    for state in platform.services.values():
+        exposed |= set(families(render(state)))
+    for name in (
+        "tickets_sold_total",
+        "revenue_total_cents",
+        "refunds_processed_total",
+        "active_listings",
+        "http_request_duration_seconds_bucket",
+        "db_query_duration_seconds_count",
+        "payment_success_total",
+        "payment_failure_total",
+        "nft_minted_total",
+        "solana_transaction_time_seconds_bucket",
+        "queue_size",
+        "active_users",
+        "cache_hit_rate",
+        "http_requests_total",
+    ):
+        assert name in exposed, name
+
+
+def test_counters_only_grow_and_histograms_stay_cumulative() -> None:
+    platform = Platform(START, seed=2)
+    ticket = platform.services["ticket"]
+    platform.advance(START + 10)
+    before = families(render(ticket))
+    platform.advance(START + 70)
+    after = families(render(ticket))
+    assert after["tickets_sold_total"] > before["tickets_sold_total"] > 0
+    assert after["http_request_duration_seconds_count"] > before["http_request_duration_seconds_count"]
+    batch = parse_exposition(render(ticket), 0)
+    buckets = [
+        (dict(batch.series[int(i)])["le"], float(v))
+        for i, v in zip(batch.series_index, batch.values, strict=True)
+        if metric_name(batch.series[int(i)]) == "http_request_duration_seconds_bucket"
+        and dict(batch.series[int(i)])["route"] == "/tickets/reserve"
+    ]
+    counts = [c for _, c in buckets]
+    assert counts == sorted(counts)
+
+
+def test_same_seed_same_numbers() -> None:
+    one, two = Platform(START, seed=7), Platform(START, seed=7)
+    one.advance(START + 120)
+    two.advance(START + 120)
+    assert render(one.services["payment"]) == render(two.services["payment"])
+
+
+def test_a_service_goes_down_within_the_first_minute() -> None:
+    for seed in range(10):
+        platform = Platform(START, seed=seed)
+        platform.advance(START + 60)
+        assert any(i.kind == "down" for i in platform.active_incidents(START + 60)), seed
+
+
+@pytest.fixture
+async def demo_app(make_settings: Any, clock: ManualClock) -> AsyncIterator[FastAPI]:
+    application = create_app(make_settings(demo=True, port=3999), clock=clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+async def test_demo_endpoints_and_the_demo_scrape_job(demo_app: FastAPI, clock: ManualClock) -> None:
+    nightowl = demo_app.state.nightowl
+    transport = httpx.ASGITransport(app=demo_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
+        overview = (await client.get("/demo/")).json()
+        assert [s["name"] for s in overview["services"]] == [s.name for s in SERVICES]
+        metrics = await client.get("/demo/payment/metrics")
+        assert metrics.status_code == 200
+        assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
+        assert (await client.get("/demo/payment/health")).json()["status"] == "ok"
+        assert (await client.get("/demo/nope/metrics")).status_code == 404
+
+        nightowl.scraper.transport = transport
+        pool = nightowl.scraper.pools["demo"]
+        assert len(pool.targets) == 20
+        clock.advance(45)
+        for key in list(pool.targets):
+            await nightowl.scraper.scrape_once("demo", key)
+        down = [i.service for i in nightowl.demo.active_incidents(clock.now()) if i.kind == "down"]
+        assert down, "the first incident takes a service down within a minute"
+        assert (await client.get(f"/demo/{down[0]}/health")).status_code == 503
+
+    ups = {
+        dict(s.labels)["service"]: float(s.values[-1])
+        for s in nightowl.storage.select([Matcher("__name__", "=", "up")], 0, 2**62)
+    }
+    assert len(ups) == 20
+    assert ups[down[0]] == 0.0
+    assert sum(ups.values()) == 19.0
+    (sold,) = nightowl.storage.select(
+        [Matcher("__name__", "=", "tickets_sold_total"), Matcher("event_type", "=", "concert")], 0, 2**62
+    )
+    assert dict(sold.labels)["job"] == "demo" and dict(sold.labels)["instance"] == "ticket.demo"
+    await nightowl.scraper.close()
+
+
+def test_a_latency_spike_slows_the_services_own_answers() -> None:
+    from nightowl.demo.simulation import Incident
+
+    platform = Platform(START, seed=3)
+    platform.incidents.append(Incident("payment", "latency_spike", START, START + 60))
+    assert 0.3 < platform.response_delay("payment", START + 1) <= 2.0
+    assert platform.response_delay("payment", START + 61) == 0.0
+    assert platform.response_delay("auth", START + 1) == 0.0
+
+
+def test_a_scrape_job_named_demo_conflicts_with_the_demo(make_settings: Any) -> None:
+    from nightowl.core.errors import ConfigError
+
+    settings = make_settings(demo=True, scrape_configs=[{"job_name": "demo"}])
+    with pytest.raises(ConfigError, match="job_name 'demo' is taken by the demo platform"):
+        create_app(settings)

@@ -1,0 +1,79 @@
+"""A body shaped like the last parsed one is read without the parser, with exactly the parser's result;
+any other body is left to the parser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nightowl.ingest.exposition import parse_exposition
+from nightowl.scrape.reshape import learn, reuse
+
+TS = 1_700_000_000_000
+FIRST = (
+    "# HELP http_requests_total Requests.\n"
+    "# TYPE http_requests_total counter\n"
+    'http_requests_total{code="200",path="/a b"} 10\n'
+    'http_requests_total{code="500",path="/a b"} 1.5e3\n'
+    "\n"
+    "temperature -3.25\n"
+    "queue_size 0\n"
+)
+
+
+def parsed_equal(body: str, ts: int) -> None:
+    shape = learn(FIRST.encode(), parse_exposition(FIRST, TS), TS, False)
+    assert shape is not None
+    fast = reuse(body.encode(), shape, ts)
+    slow = parse_exposition(body, ts)
+    assert fast is not None
+    assert fast.series == slow.series
+    assert fast.series_index.tolist() == slow.series_index.tolist()
+    assert fast.timestamps.tolist() == slow.timestamps.tolist()
+    np.testing.assert_array_equal(fast.values, slow.values)
+    assert fast.metadata == slow.metadata
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        FIRST,
+        FIRST.replace(" 10\n", " 11\n").replace("-3.25", "+Inf").replace("queue_size 0", "queue_size NaN"),
+        FIRST.replace(" 1.5e3\n", " 1234567.000001\n").replace("-3.25", "-Inf"),
+    ],
+)
+def test_same_shape_new_values_match_the_parser(body: str) -> None:
+    parsed_equal(body, TS + 15_000)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        FIRST + "new_series 1\n",
+        FIRST.replace('code="500"', 'code="503"'),
+        FIRST.replace("Requests.", "All requests."),
+        FIRST.replace("queue_size 0\n", "queue_size 0 1600000000000\n"),
+        FIRST.replace("queue_size 0\n", "queue_size stale\n"),
+        FIRST.replace("queue_size 0\n", "queue_size 0x10\n"),
+        FIRST.rstrip("\n"),
+        FIRST.replace("temperature -3.25", "temperature  -3.25"),
+        "",
+    ],
+)
+def test_any_other_shape_goes_to_the_parser(body: str) -> None:
+    shape = learn(FIRST.encode(), parse_exposition(FIRST, TS), TS, False)
+    assert shape is not None
+    assert reuse(body.encode(), shape, TS + 1) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "openmetrics"),
+    [
+        ("a 1 1600000000000\n", False),
+        ("a 1\r\n", False),
+        ("a\t1\n", False),
+        ("# TYPE a counter\na_total 1\n# EOF\n", True),
+    ],
+)
+def test_bodies_the_shortcut_cannot_vouch_for_are_not_learned(body: str, openmetrics: bool) -> None:
+    assert learn(body.encode(), parse_exposition(body, TS, openmetrics=openmetrics), TS, openmetrics) is None
