@@ -121,6 +121,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests per hour per client IP for requests not made with an API key (token bucket); 0: off.",
     )
+    anonymous_permissions: Annotated[list[Literal["read", "write", "ingest"]], NoDecode] = Field(
+        [],
+        description="Permissions granted to requests without credentials, comma-separated (`read,ingest`), like "
+        "Grafana's anonymous access: only behind a trusted network. Empty: every request needs credentials.",
+    )
     rate_limit_per_key: int = Field(
         0, ge=0, description="Requests per hour for API keys created without their own `rate_limit`; 0: unlimited."
     )
@@ -137,6 +142,13 @@ class Settings(BaseSettings):
     audit_retention_days: int = Field(
         365, ge=0, description="Audit log entries older than this many days are deleted; 0: keep forever."
     )
+
+    @field_validator("anonymous_permissions", mode="before")
+    @classmethod
+    def _split_permissions(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("metrics_allow", mode="before")
     @classmethod

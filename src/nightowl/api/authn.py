@@ -124,6 +124,10 @@ class Authentication:
                 return Admission(METRICS_READER, decision)
             if gate.is_public(path):
                 return Admission(ANONYMOUS, decision)
+            anonymous = gate.anonymous
+            if anonymous is not None and credential is None:
+                if path != METRICS_PATH or "read" in anonymous.permissions:
+                    return Admission(anonymous, decision)
             if credential is not None:
                 return Admission(None, None, 401, "the credentials are invalid, expired or revoked")
             return Admission(None, None, 401, "authentication required: send an API key or log in")

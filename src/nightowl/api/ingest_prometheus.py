@@ -187,6 +187,7 @@ async def export(request: Request, nightowl: NightowlDep) -> StreamingResponse:
     dependencies=[Depends(requires("admin"))],
 )
 async def delete_series(request: Request, nightowl: NightowlDep) -> Response:
+    """Delete by `match[]`, as Prometheus's admin API does."""
     params = await _params(request)
     matcher_sets = _matcher_sets(params)
     start, end = _window(params)
@@ -280,3 +281,15 @@ async def remote_write(request: Request, nightowl: NightowlDep) -> Response:
         raw = await request.body()
         headers = await run_in_threadpool(_remote_write, nightowl, raw, message)
     return Response(status_code=204, headers=headers)
+
+
+@router.post(
+    "/admin/tsdb/flush",
+    status_code=204,
+    response_class=Response,
+    summary="Write everything buffered in memory to disk (before a backup or a disk-size measurement)",
+    dependencies=[Depends(requires("admin"))],
+)
+async def flush(nightowl: NightowlDep) -> Response:
+    await run_in_threadpool(nightowl.storage.flush)
+    return Response(status_code=204)

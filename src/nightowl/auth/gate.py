@@ -71,6 +71,7 @@ class Gate:
     user_failures: FailureLimiter = field(init=False)
     ip_failures: FailureLimiter = field(init=False)
     metrics_networks: list[IpNetwork] = field(init=False)
+    anonymous: Principal | None = field(init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -78,6 +79,8 @@ class Gate:
         self.user_failures = FailureWindow(self.clock, s.login_max_failures, s.login_failure_window)
         self.ip_failures = FailureWindow(self.clock, s.login_max_failures_per_ip, s.login_failure_window)
         self.metrics_networks = parse_networks(s.metrics_allow)
+        granted = frozenset(s.anonymous_permissions)
+        self.anonymous = Principal("anonymous", "anonymous-access", granted) if granted else None
 
     def is_public(self, path: str) -> bool:
         if path in ALWAYS_PUBLIC or path.startswith(PUBLIC_PREFIXES):
