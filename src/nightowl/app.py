@@ -19,6 +19,7 @@ from nightowl.api import (
     health_services,
     heartbeats,
     ingest_prometheus,
+    integrations,
     keys,
     metrics_json,
     notifications,
@@ -83,6 +84,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(prometheus.router)
     app.include_router(otlp.router)
     app.include_router(metrics_json.router)
+    app.include_router(integrations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

@@ -1,0 +1,85 @@
+"""/api/v1/integrations: event webhook subscriptions (with a test send) and metric forwarders."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+
+from nightowl.api.deps import get_nightowl, requires
+from nightowl.integrations.events import EVENT_TYPES
+from nightowl.runtime import Nightowl
+
+router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+Runtime = Annotated[Nightowl, Depends(get_nightowl)]
+
+
+class WebhookIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    url: str = Field(min_length=1, max_length=2000)
+    events: list[str] = Field(description="Event types to receive, or ['*'] for all.")
+    headers: dict[str, str] = Field(default_factory=dict)
+    secret: str | None = Field(None, description="HMAC-SHA256 signing secret; write-only, shown masked.")
+    enabled: bool = True
+
+
+@router.get("/events", summary="Event types a webhook can subscribe to", dependencies=[Depends(requires("read"))])
+async def event_types() -> list[str]:
+    return list(EVENT_TYPES)
+
+
+@router.get("/webhooks", summary="List event webhooks (secrets masked)", dependencies=[Depends(requires("read"))])
+async def list_webhooks(nightowl: Runtime) -> list[dict[str, Any]]:
+    subs = await run_in_threadpool(nightowl.integrations.webhooks.all)
+    return [s.public() for s in subs]
+
+
+@router.post("/webhooks", status_code=201, summary="Create an event webhook", dependencies=[Depends(requires("admin"))])
+async def create_webhook(body: WebhookIn, nightowl: Runtime) -> dict[str, Any]:
+    sub = await run_in_threadpool(lambda: nightowl.integrations.webhooks.save(None, **body.model_dump()))
+    return sub.public()
+
+
+@router.get("/webhooks/{webhook_id}", summary="One event webhook", dependencies=[Depends(requires("read"))])
+async def get_webhook(webhook_id: str, nightowl: Runtime) -> dict[str, Any]:
+    return (await run_in_threadpool(nightowl.integrations.webhooks.get, webhook_id)).public()
+
+
+@router.put(
+    "/webhooks/{webhook_id}",
+    summary="Replace an event webhook; an omitted or masked secret keeps its value",
+    dependencies=[Depends(requires("admin"))],
+)
+async def update_webhook(webhook_id: str, body: WebhookIn, nightowl: Runtime) -> dict[str, Any]:
+    sub = await run_in_threadpool(lambda: nightowl.integrations.webhooks.save(webhook_id, **body.model_dump()))
+    return sub.public()
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=204,
+    summary="Delete an event webhook",
+    dependencies=[Depends(requires("admin"))],
+)
+async def delete_webhook(webhook_id: str, nightowl: Runtime) -> None:
+    await run_in_threadpool(nightowl.integrations.webhooks.delete, webhook_id)
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    summary="Recent deliveries of an event webhook, newest first",
+    dependencies=[Depends(requires("read"))],
+)
+async def webhook_deliveries(webhook_id: str, nightowl: Runtime) -> list[dict[str, Any]]:
+    return await run_in_threadpool(nightowl.integrations.webhooks.deliveries, webhook_id)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/test",
+    summary="Send a signed integration.test event now and report the receiver's answer",
+    dependencies=[Depends(requires("admin"))],
+)
+async def test_webhook(webhook_id: str, nightowl: Runtime) -> dict[str, Any]:
+    return await nightowl.integrations.webhooks.send_test(webhook_id)
