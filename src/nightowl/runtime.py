@@ -181,8 +181,11 @@ class Nightowl:
             self.secrets,
             self.pipeline.outbox.client,
             self.telemetry,
+            self.scheduler,
+            self.settings.data_dir,
             self.settings.notify_timeout,
         )
+        self.ingestor.listeners.append(self.integrations.on_samples)
         self.checks.events.subscribe(self.integrations.on_check_event)
         self.pipeline.dispatcher.listeners.append(self.integrations.on_alert)
         self.pipeline.escalations.ack_listeners.append(self.integrations.on_acknowledged)

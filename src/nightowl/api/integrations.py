@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from nightowl.api.deps import get_nightowl, requires
 from nightowl.integrations.events import EVENT_TYPES
+from nightowl.integrations.forward import manage
 from nightowl.runtime import Nightowl
 
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
@@ -83,3 +84,47 @@ async def webhook_deliveries(webhook_id: str, nightowl: Runtime) -> list[dict[st
 )
 async def test_webhook(webhook_id: str, nightowl: Runtime) -> dict[str, Any]:
     return await nightowl.integrations.webhooks.send_test(webhook_id)
+
+
+class ForwarderIn(BaseModel):
+    url: str | None = Field(
+        None, description="remote_write: the full write URL; datadog/newrelic: the API base URL (default: US site)."
+    )
+    api_key: str | None = Field(
+        None, description="DD-API-KEY / Api-Key / remote write bearer token (or basic password); write-only."
+    )
+    username: str | None = Field(None, description="remote_write only: basic auth user (e.g. Grafana Cloud).")
+    match: list[str] = Field(default_factory=list, description="Series selectors to forward; none: everything.")
+    batch_size: int | None = Field(None, description="Samples per request (default 500).")
+    max_buffer_bytes: int | None = Field(None, description="Disk buffer cap; the oldest samples go first.")
+    enabled: bool = True
+
+
+@router.get("/external", summary="Configured metric forwarders", dependencies=[Depends(requires("read"))])
+async def list_forwarders(nightowl: Runtime) -> list[dict[str, Any]]:
+    hub = nightowl.integrations
+    return [hub.describe(f) for f in await run_in_threadpool(manage.load, nightowl.engine)]
+
+
+@router.get("/external/{kind}", summary="One metric forwarder", dependencies=[Depends(requires("read"))])
+async def get_forwarder(kind: str, nightowl: Runtime) -> dict[str, Any]:
+    return nightowl.integrations.describe(await run_in_threadpool(manage.get, nightowl.engine, kind))
+
+
+@router.put(
+    "/external/{kind}",
+    summary="Configure a metric forwarder (remote_write, datadog, newrelic); a masked api_key keeps its value",
+    dependencies=[Depends(requires("admin"))],
+)
+async def put_forwarder(kind: str, body: ForwarderIn, nightowl: Runtime) -> dict[str, Any]:
+    return await run_in_threadpool(nightowl.integrations.configure, kind, body.model_dump())
+
+
+@router.delete(
+    "/external/{kind}",
+    status_code=204,
+    summary="Stop and forget a metric forwarder",
+    dependencies=[Depends(requires("admin"))],
+)
+async def delete_forwarder(kind: str, nightowl: Runtime) -> None:
+    await run_in_threadpool(nightowl.integrations.remove, kind)

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
 
 from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
-from nightowl.core.scheduler import Job
+from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.health.events import CheckEvent
 from nightowl.integrations.events import EventBus, alert_payload, check_event_type, check_payload
+from nightowl.integrations.forward import manage
+from nightowl.integrations.forward.buffer import DiskBuffer
+from nightowl.integrations.forward.forwarder import Forwarder, ForwardMetrics
 from nightowl.integrations.webhooks import Webhooks
+from nightowl.metrics.model import SampleBatch
 from nightowl.notify.outbox import OutboxSettings
 from nightowl.routing.alert import Alert
 from nightowl.routing.escalation import Escalation
@@ -24,6 +30,17 @@ from nightowl.routing.escalation import Escalation
 class Hub:
     bus: EventBus
     webhooks: Webhooks
+    engine: Engine
+    clock: Clock
+    box: SecretBox
+    http: Callable[[], httpx.AsyncClient]
+    scheduler: Scheduler
+    data_dir: Path
+    timeout: float
+    forward_metrics: ForwardMetrics
+    forwarders: dict[str, Forwarder] = field(default_factory=dict)
+
+    # --- events ---
 
     def on_check_event(self, event: CheckEvent) -> None:
         kind = check_event_type(event)
@@ -37,6 +54,55 @@ class Hub:
         payload = alert_payload(escalation.alert, "acknowledged")
         payload["acknowledged_by"] = escalation.acknowledged_by
         self.bus.publish("alert.acknowledged", payload)
+
+    # --- forwarders ---
+
+    def on_samples(self, batch: SampleBatch) -> None:
+        """The ingest listener: every stored, validated batch is offered to each forwarder."""
+        for forwarder in list(self.forwarders.values()):
+            forwarder.offer(batch)
+
+    def load_forwarders(self) -> None:
+        for stored in manage.load(self.engine):
+            self._install(stored)
+
+    def _install(self, stored: manage.StoredForwarder) -> None:
+        job_name = f"forward-{stored.type}"
+        self.scheduler.remove(job_name)
+        self.forwarders.pop(stored.type, None)
+        if not stored.enabled:
+            return
+        config = stored.runtime_config(self.box, self.timeout)
+        buffer = DiskBuffer(manage.buffer_dir(self.data_dir, stored.type), config.max_buffer_bytes)
+        forwarder = Forwarder(config, buffer, self.clock, self.http, self.forward_metrics)
+        self.forwarders[stored.type] = forwarder
+        self.forward_metrics.buffer.labels(stored.type).set(buffer.bytes)
+        self.scheduler.add(
+            Job(
+                job_name,
+                forwarder.drain,
+                interval=1,
+                timeout=60,
+                description=f"Send buffered samples to the {stored.type} forwarder, in batches, with retries.",
+            )
+        )
+
+    def configure(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        previous = next((f for f in manage.load(self.engine) if f.type == kind), None)
+        settings = manage.prepare(kind, body, self.box, previous)
+        stored = manage.StoredForwarder(kind, settings, bool(body.get("enabled", True)), self.clock.now())
+        manage.save(self.engine, stored)
+        self._install(stored)
+        return self.describe(stored)
+
+    def remove(self, kind: str) -> None:
+        manage.remove(self.engine, kind)
+        self.scheduler.remove(f"forward-{kind}")
+        self.forwarders.pop(kind, None)
+
+    def describe(self, stored: manage.StoredForwarder) -> dict[str, Any]:
+        forwarder = self.forwarders.get(stored.type)
+        return stored.public() | {"status": forwarder.status() if forwarder else None}
 
     def jobs(self) -> list[Job]:
         return [
@@ -56,6 +122,8 @@ def build_hub(
     box: SecretBox,
     http: Callable[[], httpx.AsyncClient],
     telemetry: Telemetry,
+    scheduler: Scheduler,
+    data_dir: Path,
     timeout: float,
 ) -> Hub:
     bus = EventBus(clock)
@@ -67,4 +135,8 @@ def build_hub(
         "status",
         webhooks.counts,
     )
-    return Hub(bus, webhooks)
+    hub = Hub(
+        bus, webhooks, engine, clock, box, http, scheduler, data_dir, timeout, ForwardMetrics.on(telemetry.registry)
+    )
+    hub.load_forwarders()
+    return hub
