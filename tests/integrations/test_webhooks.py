@@ -127,3 +127,20 @@ async def test_permanent_refusal_is_dead_and_test_endpoint_reports(client: httpx
         assert result == {"ok": True, "status_code": 200, "error": None}
         test = hook.requests[-1]
         assert test.json()["type"] == "integration.test" and verify(test, "s3cret")
+
+
+async def test_acknowledging_an_alert_publishes_alert_acknowledged(app: FastAPI, client: httpx.AsyncClient) -> None:
+    async with receiver() as hook:
+        await subscribe(client, hook.url, ["alert.acknowledged"])
+        alert = {"labels": {"alertname": "Down", "severity": "critical"}, "endsAt": "2099-01-01T00:00:00Z"}
+        await client.post("/api/v2/alerts", json=[alert])
+        await app.state.nightowl.scheduler.wait_idle()
+        await asyncio.to_thread(app.state.nightowl.pipeline.escalations.run)
+        [escalation] = (await client.get("/api/v1/escalations?status=open")).json()
+        ack = await client.post(f"/api/v1/escalations/{escalation['fingerprint']}/acknowledge", json={"by": "ann"})
+        assert ack.status_code == 200
+        await deliver(app)
+        [request] = hook.requests
+        data = request.json()["data"]
+        assert request.json()["type"] == "alert.acknowledged" and verify(request, "s3cret")
+        assert data["acknowledged_by"] == "ann" and data["labels"]["alertname"] == "Down"
