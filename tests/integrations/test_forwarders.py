@@ -8,8 +8,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
 from tests.notify.receiver import Reply, Request, receiver
+from tests.support.apps import admin_client
 from tests.support.write_receiver import decode_write_request
 
 IMPORT = "/prometheus/api/v1/import/prometheus"
@@ -161,3 +163,23 @@ async def test_forwarder_api_validates_and_deletes(app: FastAPI, client: httpx.A
     assert (await client.delete("/api/v1/integrations/external/datadog")).status_code == 204
     assert (await client.get("/api/v1/integrations/external/datadog")).status_code == 404
     assert "datadog" not in app.state.nightowl.integrations.forwarders
+
+
+async def test_buffered_samples_survive_a_restart(make_settings: Any, clock: ManualClock) -> None:
+    settings = make_settings()
+    async with receiver(status=503) as remote:
+        first = create_app(settings, clock=clock)
+        async with first.router.lifespan_context(first), admin_client(first) as client:
+            await configure(client, "remote_write", url=remote.url, match=['{code="500"}'])
+            await client.post(IMPORT, content=TEXT)
+            await drain(first, "remote_write")
+            assert len(remote.requests) == 1
+        remote.status = 204
+        second = create_app(settings, clock=clock)
+        async with second.router.lifespan_context(second), admin_client(second) as client:
+            await drain(second, "remote_write")
+            assert len(remote.requests) == 2
+            [series], _ = decode_write_request(remote.requests[1].body)
+            assert series.labels["code"] == "500" and series.samples == [(T, 2.0)]
+            status = (await client.get("/api/v1/integrations/external/remote_write")).json()["status"]
+            assert status["buffer_bytes"] == 0

@@ -144,3 +144,16 @@ async def test_acknowledging_an_alert_publishes_alert_acknowledged(app: FastAPI,
         data = request.json()["data"]
         assert request.json()["type"] == "alert.acknowledged" and verify(request, "s3cret")
         assert data["acknowledged_by"] == "ann" and data["labels"]["alertname"] == "Down"
+
+
+async def test_old_finished_deliveries_are_pruned(app: FastAPI, client: httpx.AsyncClient, clock: ManualClock) -> None:
+    async with receiver() as hook:
+        sub = await subscribe(client, hook.url, ["alert.firing"])
+        await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "A"}}])
+        await deliver(app)
+        path = f"/api/v1/integrations/webhooks/{sub['id']}/deliveries"
+        assert len((await client.get(path)).json()) == 1
+        clock.advance(8 * 86400)
+        await app.state.nightowl.scheduler.wait_idle()
+        assert app.state.nightowl.integrations.webhooks.prune() == 1
+        assert (await client.get(path)).json() == []

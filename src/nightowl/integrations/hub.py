@@ -104,6 +104,9 @@ class Hub:
         forwarder = self.forwarders.get(stored.type)
         return stored.public() | {"status": forwarder.status() if forwarder else None}
 
+    def _prune(self) -> None:
+        self.webhooks.prune()
+
     def jobs(self) -> list[Job]:
         return [
             Job(
@@ -112,7 +115,15 @@ class Hub:
                 interval=1,
                 timeout=30,
                 description="Send due event webhook deliveries, signed, with retries and backoff.",
-            )
+            ),
+            Job(
+                "integration-webhooks-prune",
+                self._prune,
+                interval=3600,
+                timeout=300,
+                jitter=60,
+                description="Forget event webhook deliveries delivered or dead more than 7 days ago.",
+            ),
         ]
 
 

@@ -228,6 +228,14 @@ class Webhooks:
         found = {row[0]: int(row[1]) for row in rows}
         return {status: float(found.get(status, 0)) for status in (PENDING, DELIVERED, DEAD)}
 
+    def prune(self) -> int:
+        """Forget delivered and dead deliveries older than the log retention (7 days)."""
+        t = tables.deliveries
+        cutoff = self.clock.now() - self.settings.log_retention
+        with self.engine.begin() as conn:
+            done = conn.execute(delete(t).where(t.c.status != PENDING, t.c.created_at < cutoff))
+        return done.rowcount or 0
+
     async def run(self) -> None:
         """The `integration-webhooks` job: send every due delivery, concurrently, each with a timeout.
 

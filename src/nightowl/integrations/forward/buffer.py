@@ -52,6 +52,7 @@ class DiskBuffer:
         self._segments = sorted(self.directory.glob("*.seg"))
         self._sealed = len(self._segments)  # segments found on disk are complete
         self._cursor = 0
+        self._head: list[bytes] | None = None  # lines of the sealed oldest segment, read once
         self._bytes = sum(p.stat().st_size for p in self._segments)
 
     @property
@@ -87,7 +88,8 @@ class DiskBuffer:
 
     def _drop_oldest(self) -> int:
         oldest = self._segments.pop(0)
-        lines = oldest.read_bytes().count(b"\n") - self._cursor
+        lines = (len(self._head) if self._head is not None else oldest.read_bytes().count(b"\n")) - self._cursor
+        self._head = None
         self._bytes -= oldest.stat().st_size
         oldest.unlink()
         self._sealed = max(0, self._sealed - 1)
@@ -99,7 +101,9 @@ class DiskBuffer:
         with self._lock:
             while self._segments:
                 self._sealed = max(self._sealed, 1)
-                lines = self._segments[0].read_bytes().splitlines()
+                if self._head is None:
+                    self._head = self._segments[0].read_bytes().splitlines()
+                lines = self._head
                 if self._cursor < len(lines):
                     return [decode_sample(line) for line in lines[self._cursor : self._cursor + limit]]
                 self._drop_oldest()
@@ -109,5 +113,5 @@ class DiskBuffer:
         """The first `count` peeked samples are done with (sent, or refused for good)."""
         with self._lock:
             self._cursor += count
-            if self._segments and self._cursor >= self._segments[0].read_bytes().count(b"\n"):
+            if self._segments and self._head is not None and self._cursor >= len(self._head):
                 self._drop_oldest()
