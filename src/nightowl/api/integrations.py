@@ -117,7 +117,8 @@ async def get_forwarder(kind: str, nightowl: Runtime) -> dict[str, Any]:
     dependencies=[Depends(requires("admin"))],
 )
 async def put_forwarder(kind: str, body: ForwarderIn, nightowl: Runtime) -> dict[str, Any]:
-    return await run_in_threadpool(nightowl.integrations.configure, kind, body.model_dump())
+    stored = await run_in_threadpool(nightowl.integrations.store, kind, body.model_dump())
+    return nightowl.integrations.install(stored)
 
 
 @router.delete(
@@ -127,4 +128,5 @@ async def put_forwarder(kind: str, body: ForwarderIn, nightowl: Runtime) -> dict
     dependencies=[Depends(requires("admin"))],
 )
 async def delete_forwarder(kind: str, nightowl: Runtime) -> None:
-    await run_in_threadpool(nightowl.integrations.remove, kind)
+    await run_in_threadpool(manage.remove, nightowl.engine, kind)
+    nightowl.integrations.uninstall(kind)

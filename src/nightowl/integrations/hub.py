@@ -87,16 +87,20 @@ class Hub:
             )
         )
 
-    def configure(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    def store(self, kind: str, body: dict[str, Any]) -> manage.StoredForwarder:
+        """Validate and save a forwarder's configuration (database work: call it off the event loop)."""
         previous = next((f for f in manage.load(self.engine) if f.type == kind), None)
         settings = manage.prepare(kind, body, self.box, previous)
         stored = manage.StoredForwarder(kind, settings, bool(body.get("enabled", True)), self.clock.now())
         manage.save(self.engine, stored)
+        return stored
+
+    def install(self, stored: manage.StoredForwarder) -> dict[str, Any]:
+        """(Re)start the forwarder of a stored configuration; on the event loop, as it touches the scheduler."""
         self._install(stored)
         return self.describe(stored)
 
-    def remove(self, kind: str) -> None:
-        manage.remove(self.engine, kind)
+    def uninstall(self, kind: str) -> None:
         self.scheduler.remove(f"forward-{kind}")
         self.forwarders.pop(kind, None)
 
