@@ -183,3 +183,16 @@ async def test_buffered_samples_survive_a_restart(make_settings: Any, clock: Man
             assert series.labels["code"] == "500" and series.samples == [(T, 2.0)]
             status = (await client.get("/api/v1/integrations/external/remote_write")).json()["status"]
             assert status["buffer_bytes"] == 0
+
+
+async def test_test_endpoint_sends_one_sample_in_the_real_format(client: httpx.AsyncClient) -> None:
+    async with receiver(handler=newrelic_check) as nr:
+        await configure(client, "newrelic", url=nr.url, api_key="nr-key")
+        result = (await client.post("/api/v1/integrations/external/newrelic/test")).json()
+        assert result == {"ok": True, "status_code": 202, "error": None}
+        [metric] = nr.requests[0].json()[0]["metrics"]
+        assert metric["name"] == "nightowl_forward_test" and metric["attributes"] == {"forwarder": "newrelic"}
+        await configure(client, "newrelic", url=nr.url, api_key="wrong")
+        result = (await client.post("/api/v1/integrations/external/newrelic/test")).json()
+        assert result["ok"] is False and result["status_code"] == 400
+    assert (await client.post("/api/v1/integrations/external/datadog/test")).status_code == 404

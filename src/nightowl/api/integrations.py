@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from nightowl.api.deps import get_nightowl, requires
+from nightowl.core.errors import Conflict
 from nightowl.integrations.events import EVENT_TYPES
 from nightowl.integrations.forward import manage
 from nightowl.runtime import Nightowl
@@ -130,3 +131,16 @@ async def put_forwarder(kind: str, body: ForwarderIn, nightowl: Runtime) -> dict
 async def delete_forwarder(kind: str, nightowl: Runtime) -> None:
     await run_in_threadpool(manage.remove, nightowl.engine, kind)
     nightowl.integrations.uninstall(kind)
+
+
+@router.post(
+    "/external/{kind}/test",
+    summary="Send one nightowl_forward_test sample through a forwarder now and report the answer",
+    dependencies=[Depends(requires("admin"))],
+)
+async def test_forwarder(kind: str, nightowl: Runtime) -> dict[str, Any]:
+    await run_in_threadpool(manage.get, nightowl.engine, kind)
+    forwarder = nightowl.integrations.forwarders.get(kind)
+    if forwarder is None:
+        raise Conflict(f"forwarder {kind!r} is disabled", field="type")
+    return await forwarder.send_test()

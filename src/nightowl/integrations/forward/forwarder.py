@@ -162,6 +162,22 @@ class Forwarder:
                 break
         self.metrics.buffer.labels(self.name).set(self.buffer.bytes)
 
+    async def send_test(self) -> dict[str, object]:
+        """POST one `nightowl_forward_test` gauge now, outside the buffer, and say what the remote answered."""
+        labels = (("__name__", "nightowl_forward_test"), ("forwarder", self.name))
+        payload = KINDS[self.config.type].encode([(labels, int(self.clock.now() * 1000), 1.0)], self.config.api_key)
+        try:
+            response = await self.http().post(
+                self.config.endpoint,
+                content=payload.body,
+                headers=payload.headers | self._headers(),
+                timeout=self.config.timeout,
+            )
+        except httpx.HTTPError as exc:
+            return {"ok": False, "status_code": None, "error": f"{type(exc).__name__}: {exc}"}
+        error = None if response.is_success else f"HTTP {response.status_code}: {response.text[:300]}"
+        return {"ok": response.is_success, "status_code": response.status_code, "error": error}
+
     def _retry(self, error: str, wait: float | None) -> None:
         self.attempts += 1
         self.last_error = error
