@@ -196,3 +196,17 @@ async def test_test_endpoint_sends_one_sample_in_the_real_format(client: httpx.A
         result = (await client.post("/api/v1/integrations/external/newrelic/test")).json()
         assert result["ok"] is False and result["status_code"] == 400
     assert (await client.post("/api/v1/integrations/external/datadog/test")).status_code == 404
+
+
+async def test_a_small_buffer_drops_the_oldest_samples_and_counts_them(app: FastAPI, client: httpx.AsyncClient) -> None:
+    await configure(client, "remote_write", url="http://127.0.0.1:9/write", max_buffer_bytes=4096)
+    lines = "".join(f'fill_total{{i="{i}"}} {i} {T + i}\n' for i in range(400))
+    assert (await client.post(IMPORT, content=lines)).status_code == 204
+    metrics = (await client.get("/metrics")).text
+    [dropped] = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith('nightowl_forward_samples_total{forwarder="remote_write",result="dropped"}')
+    ]
+    status = (await client.get("/api/v1/integrations/external/remote_write")).json()["status"]
+    assert dropped > 0 and status["buffer_bytes"] <= 4096

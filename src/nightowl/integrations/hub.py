@@ -73,7 +73,8 @@ class Hub:
         if not stored.enabled:
             return
         config = stored.runtime_config(self.box, self.timeout)
-        buffer = DiskBuffer(manage.buffer_dir(self.data_dir, stored.type), config.max_buffer_bytes)
+        segment = max(1024, min(1 << 20, config.max_buffer_bytes // 4))  # the cap always spans a few segments
+        buffer = DiskBuffer(manage.buffer_dir(self.data_dir, stored.type), config.max_buffer_bytes, segment)
         forwarder = Forwarder(config, buffer, self.clock, self.http, self.forward_metrics)
         self.forwarders[stored.type] = forwarder
         self.forward_metrics.buffer.labels(stored.type).set(buffer.bytes)

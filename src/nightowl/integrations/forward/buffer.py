@@ -69,22 +69,34 @@ class DiskBuffer:
         """Store samples; return how many older samples were dropped to stay under `max_bytes`."""
         if not samples:
             return 0
-        data = b"".join(encode_sample(s) for s in samples)
+        lines = [encode_sample(s) for s in samples]
         with self._lock:
-            if not self._segments or self._sealed == len(self._segments):
-                path = self._new_segment()
-            else:
-                path = self._segments[-1]
-                if path.stat().st_size >= self.segment_bytes:
-                    self._sealed = len(self._segments)
-                    path = self._new_segment()
-            with path.open("ab") as f:
-                f.write(data)
-            self._bytes += len(data)
+            pos = 0
+            while pos < len(lines):
+                path = self._writable()
+                room = self.segment_bytes - (path.stat().st_size if path.exists() else 0)
+                chunk: list[bytes] = []
+                size = 0
+                while pos < len(lines) and (not chunk or size + len(lines[pos]) <= room):
+                    chunk.append(lines[pos])
+                    size += len(lines[pos])
+                    pos += 1
+                with path.open("ab") as f:
+                    f.write(b"".join(chunk))
+                self._bytes += size
             dropped = 0
             while self._bytes > self.max_bytes and len(self._segments) > 1:
                 dropped += self._drop_oldest()
             return dropped
+
+    def _writable(self) -> Path:
+        """The newest segment if it is open and has room, else a new one."""
+        if self._segments and self._sealed < len(self._segments):
+            path = self._segments[-1]
+            if path.stat().st_size < self.segment_bytes:
+                return path
+            self._sealed = len(self._segments)
+        return self._new_segment()
 
     def _drop_oldest(self) -> int:
         oldest = self._segments.pop(0)
