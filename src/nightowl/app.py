@@ -19,6 +19,7 @@ from nightowl.api import (
     health_services,
     heartbeats,
     ingest_prometheus,
+    integrations,
     keys,
     metrics_json,
     notifications,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(targets.router)
     if nightowl.demo is not None:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
+    app.include_router(integrations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

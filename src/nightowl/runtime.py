@@ -26,6 +26,7 @@ from nightowl.health.overview import HealthOverview
 from nightowl.health.runner import TICK, CheckRunner
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
+from nightowl.integrations.hub import Hub, build_hub
 from nightowl.metrics.api import QueryEngine, Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
@@ -55,6 +56,7 @@ class Nightowl:
     pipeline: Pipeline = field(init=False)
     scraper: Scraper = field(init=False)
     demo: Platform | None = None
+    integrations: Hub = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -202,6 +204,22 @@ class Nightowl:
                 self.scheduler.add(job)
         self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
         for job in self.pipeline.jobs():
+            self.scheduler.add(job)
+        self.integrations = build_hub(
+            self.engine,
+            self.clock,
+            self.secrets,
+            self.pipeline.outbox.client,
+            self.telemetry,
+            self.scheduler,
+            self.settings.data_dir,
+            self.settings.notify_timeout,
+        )
+        self.ingestor.listeners.append(self.integrations.on_samples)
+        self.checks.events.subscribe(self.integrations.on_check_event)
+        self.pipeline.dispatcher.listeners.append(self.integrations.on_alert)
+        self.pipeline.escalations.ack_listeners.append(self.integrations.on_acknowledged)
+        for job in self.integrations.jobs():
             self.scheduler.add(job)
 
     async def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from nightowl.ingest.errors import PartialWrite
 from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
 from nightowl.metrics.model import AppendResult, SampleBatch
+
+log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 
@@ -67,6 +70,8 @@ class Ingestor:
         self.max_in_flight = max_in_flight
         self._in_flight = 0
         self._lock = threading.Lock()
+        self.listeners: list[Callable[[SampleBatch], object]] = []
+        """Called with each validated batch once stored (the integration forwarders); must be quick."""
 
     @property
     def limits(self) -> IngestLimits:
@@ -123,6 +128,8 @@ class Ingestor:
         self.metrics.series_created.labels(protocol).inc(result.series_created)
         for reason, count in result.rejected.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
+        if result.accepted:
+            self._tell_listeners(checked)
         if result.rejected_total and not allow_partial:
             reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
             raise PartialWrite(
@@ -135,3 +142,10 @@ class Ingestor:
         for reason, count in dropped.items():
             rejected[reason] = rejected.get(reason, 0) + count
         return AppendResult(result.accepted, rejected, result.series_created)
+
+    def _tell_listeners(self, batch: SampleBatch) -> None:
+        for listener in self.listeners:
+            try:
+                listener(batch)
+            except Exception:
+                log.exception("ingest listener failed")

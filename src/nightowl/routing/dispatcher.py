@@ -27,6 +27,8 @@ from nightowl.routing.silences import Silence, validate_silence
 log = logging.getLogger(__name__)
 
 NotificationSink = Callable[[Connection, Notification], object]
+AlertListener = Callable[[str, Alert], object]
+"""Told ("firing" | "resolved", alert) when an alert starts or stops firing (the integration event bus)."""
 
 
 class Dispatcher:
@@ -36,6 +38,8 @@ class Dispatcher:
         self.config = config
         self.router = Router(config)
         self.sinks: list[NotificationSink] = []
+        self.listeners: list[AlertListener] = []
+        self._firing: set[str] = set()
         self._lock = threading.RLock()
 
     def load(self) -> None:
@@ -48,6 +52,7 @@ class Dispatcher:
             self.router = Router(self.config, silences=silences)
             for alert in alerts:
                 self.router.insert(alert, now)
+            self._firing = {a.fingerprint for a in self.router.firing(now)}
 
     def receive(self, alerts: Sequence[Alert]) -> list[Alert]:
         """Take alerts from a producer (API v2, the rule evaluator); missing ends get resolve_timeout."""
@@ -61,7 +66,24 @@ class Dispatcher:
                 ends = alert.ends_at if alert.ends_at is not None else now + self.config.resolve_timeout
                 stored.append(self.router.insert(replace(alert, ends_at=ends, updated_at=now), now))
             store.save_alerts(conn, stored)
+        self._announce(now)
         return stored
+
+    def _announce(self, now: float) -> None:
+        """Tell the listeners which alerts started or stopped firing since the last look (under the lock, so
+        concurrent ticks announce each change once and in order)."""
+        with self._lock:
+            firing = {a.fingerprint: a for a in self.router.firing(now)}
+            started = [a for fp, a in firing.items() if fp not in self._firing]
+            stopped = [self.router.alerts[fp] for fp in self._firing - firing.keys() if fp in self.router.alerts]
+            self._firing = set(firing)
+            for status, changed in (("firing", started), ("resolved", stopped)):
+                for alert in changed:
+                    for listener in self.listeners:
+                        try:
+                            listener(status, alert)
+                        except Exception:
+                            log.exception("alert listener failed", extra={"fingerprint": alert.fingerprint})
 
     def reload_silences(self) -> None:
         with self.engine.connect() as conn:
@@ -73,6 +95,7 @@ class Dispatcher:
         """Flush every due group; run by the `alert-dispatch` job."""
         self.reload_silences()
         now = self.clock.now()
+        self._announce(now)
         sent: list[Notification] = []
         with self._lock:
             firing = self.router.firing(now)

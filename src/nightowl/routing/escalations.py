@@ -6,6 +6,7 @@ The alert lifecycle (API, UI, the rule evaluator later) calls `acknowledge(finge
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +23,8 @@ from nightowl.routing.alert import Alert
 from nightowl.routing.escalation import Escalation, EscalationPolicy
 from nightowl.routing.router import AlertStatus
 from nightowl.routing.store import upsert
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Escalations:
         self.clock = clock
         self.alerts = alerts
         self.sinks: list[NoticeSink] = []
+        self.ack_listeners: list[Callable[[Escalation], object]] = []
         self._lock = threading.Lock()
 
     # --- policies ---
@@ -238,4 +242,9 @@ class Escalations:
                 self._notify(
                     conn, acked, machine.notified_receivers(e, policy), "acknowledgement", f"acknowledged by {by}"
                 )
+        for listener in self.ack_listeners:
+            try:
+                listener(acked)
+            except Exception:
+                log.exception("acknowledgement listener failed", extra={"fingerprint": fingerprint})
         return acked
