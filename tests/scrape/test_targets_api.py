@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
 from nightowl.metrics.model import Matcher
+from tests.support.apps import admin_client
 
 
 class Page:
@@ -56,6 +57,9 @@ async def test_target_crud_and_the_prometheus_view(client: httpx.AsyncClient, ap
     assert [t["id"] for t in listed] == [target["id"]]
     assert listed[0]["status"]["health"] == "up"
 
+    # Stale markers are written when the target goes away, after its last scrape (a sample at the same
+    # millisecond would be a conflicting duplicate); 1 ms later, before any background scrape is due.
+    nightowl.clock.advance(0.001)
     replaced = await client.put(f"/api/v1/targets/{target['id']}", json={"job": "payments", "address": "10.0.0.6:9100"})
     assert replaced.status_code == 200
     assert replaced.json()["created_at"] == target["created_at"]
@@ -95,7 +99,7 @@ async def test_targets_survive_a_restart(make_settings: Any, clock: ManualClock)
     settings = make_settings()
     first = create_app(settings, clock=clock)
     async with first.router.lifespan_context(first):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=first), base_url="http://t") as c:
+        async with admin_client(first, "http://t") as c:
             assert (await c.post("/api/v1/targets", json={"job": "j", "address": "h:9100"})).status_code == 201
     second = create_app(settings, clock=clock)
     async with second.router.lifespan_context(second):
