@@ -99,6 +99,7 @@ async def demo_app(make_settings: Any, clock: ManualClock) -> AsyncIterator[Fast
 
 async def test_demo_endpoints_and_the_demo_scrape_job(demo_app: FastAPI, clock: ManualClock) -> None:
     nightowl = demo_app.state.nightowl
+    await nightowl.scheduler.stop()  # the test scrapes by hand; the background loop would race it
     transport = httpx.ASGITransport(app=demo_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://nightowl.test") as client:
         overview = (await client.get("/demo/")).json()
