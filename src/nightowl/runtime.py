@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from nightowl import __version__
+from nightowl.alerting.evaluator import Evaluator
+from nightowl.alerting.manager import RuleManager
 from nightowl.auth.gate import Gate
 from nightowl.auth.secrets import SecretBox
 from nightowl.auth.sessions import TokenSigner
@@ -49,6 +53,7 @@ class Nightowl:
     checks: CheckRunner = field(init=False)
     overview: HealthOverview = field(init=False)
     pipeline: Pipeline = field(init=False)
+    rules: RuleManager = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -173,11 +178,29 @@ class Nightowl:
         self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
+        self.rules = self._rule_manager()
+        for job in self.rules.jobs():
+            self.scheduler.add(job)
+        self.rules.reload()
+
+    def _rule_manager(self) -> RuleManager:
+        evaluator = Evaluator(
+            engine=self.engine,
+            clock=self.clock,
+            query_engine=lambda: self.query_engine,
+            append=lambda batch: self.ingestor.append(batch, "rules"),
+            dispatch=lambda alerts: self.pipeline.dispatcher.receive(alerts),
+            acknowledge_escalation=lambda fp, by: self.pipeline.escalations.acknowledge(fp, by),
+            default_interval=self.settings.rules_evaluation_interval,
+            external_url=self.settings.notify_external_url.rstrip("/"),
+        )
+        return RuleManager(evaluator, self.scheduler, self.engine, self.clock, self.settings.rule_files)
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
         self.pipeline.start()
         self.scheduler.start()
+        self._watch_sighup()
         if isinstance(self.storage, RemoteStorage):
             self.storage.start()
         log.info(
@@ -189,7 +212,18 @@ class Nightowl:
             },
         )
 
+    def _watch_sighup(self) -> None:
+        """SIGHUP reloads the rule files, as it does for Prometheus (where the platform has signals)."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.rules.reload)
+        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+            log.debug("SIGHUP reload not available here")
+
     async def stop(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+            pass
         await self.scheduler.stop()
         await self.checks.close()
         await self.pipeline.stop()
