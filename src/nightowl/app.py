@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
 from nightowl.api import (
+    alert_rules,
     alerts,
     alerts_v2,
     audit,
@@ -85,6 +86,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(prometheus.router)
     app.include_router(prometheus_rules.router)
     app.include_router(alerts.router)
+    app.include_router(alert_rules.router)
     app.include_router(otlp.router)
     app.include_router(metrics_json.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -187,6 +187,27 @@ class Evaluator:
         if rows or stale:
             self.append(SampleBatch.from_rows(rows + stale))
 
+    def preview(self, group: RuleGroup) -> list[dict[str, Any]]:
+        """What the group's alerting rules find right now, without touching state (the rule /test)."""
+        now = self.clock.now()
+        out: list[dict[str, Any]] = []
+        for rule in group.rules:
+            if not rule.alert:
+                continue
+            for f in self._found(group, rule, now):
+                out.append(
+                    {
+                        "alertname": rule.alert,
+                        "expr": rule.expr,
+                        "labels": f.labels,
+                        "annotations": f.annotations,
+                        "value": f.value,
+                        "state": FIRING if rule.for_s == 0 else "pending",
+                        "fires_after": rule.for_s,
+                    }
+                )
+        return out
+
     # ---- the lifecycle by hand ------------------------------------------------------------------------------
 
     def find(self, fp: str) -> tuple[str, Instance]:

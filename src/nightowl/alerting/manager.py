@@ -12,6 +12,7 @@ from sqlalchemy import Engine, delete, insert, select
 from nightowl.alerting import tables
 from nightowl.alerting.evaluator import Evaluator
 from nightowl.alerting.rules import RuleGroup, expand_rule_files, load_rule_files, parse_rule_file
+from nightowl.alerting.threshold import ThresholdRule, compile_rule
 from nightowl.core.clock import Clock
 from nightowl.core.errors import Conflict, InvalidInput, NotFound
 from nightowl.core.scheduler import Job, Scheduler
@@ -52,6 +53,53 @@ class RuleManager:
                 groups.extend(parse_rule_file(row.source, API_SOURCE))
         return groups
 
+    def threshold_groups(self) -> list[RuleGroup]:
+        groups: list[RuleGroup] = []
+        for rule_id, rule in self.threshold_rules():
+            if not rule.enabled:
+                continue
+            try:
+                groups.append(compile_rule(rule_id, rule, self.evaluator.default_interval))
+            except (ValueError, InvalidInput) as exc:
+                log.error("threshold rule %s not loaded: %s", rule_id, exc)
+        return groups
+
+    def threshold_rules(self) -> list[tuple[str, ThresholdRule]]:
+        t = tables.threshold_rules
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.id, t.c.data).order_by(t.c.name, t.c.id)).all()
+        return [(row.id, ThresholdRule.model_validate_json(row.data)) for row in rows]
+
+    def threshold_rule(self, rule_id: str) -> ThresholdRule:
+        for found, rule in self.threshold_rules():
+            if found == rule_id:
+                return rule
+        raise NotFound(f"no alert rule {rule_id!r}", field="id")
+
+    def save_threshold_rule(self, rule_id: str, rule: ThresholdRule, *, create: bool) -> ThresholdRule:
+        try:
+            compile_rule(rule_id, rule, self.evaluator.default_interval)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="threshold") from None
+        t = tables.threshold_rules
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(t.c.id).where(t.c.id == rule_id)).first() is not None
+            if not create and not exists:
+                raise NotFound(f"no alert rule {rule_id!r}", field="id")
+            conn.execute(delete(t).where(t.c.id == rule_id))
+            conn.execute(
+                insert(t).values(id=rule_id, name=rule.name, data=rule.model_dump_json(), updated_at=self.clock.now())
+            )
+        self.reload()
+        return rule
+
+    def delete_threshold_rule(self, rule_id: str) -> None:
+        t = tables.threshold_rules
+        with self.engine.begin() as conn:
+            if conn.execute(delete(t).where(t.c.id == rule_id)).rowcount == 0:
+                raise NotFound(f"no alert rule {rule_id!r}", field="id")
+        self.reload()
+
     def file_groups(self) -> list[RuleGroup]:
         return load_rule_files(self.patterns)
 
@@ -60,7 +108,7 @@ class RuleManager:
         with self._lock:
             self._signature = self._file_signature()
             try:
-                groups = self.file_groups() + self.api_groups()
+                groups = self.file_groups() + self.api_groups() + self.threshold_groups()
             except (InvalidInput, OSError) as exc:
                 self.last_error = str(exc)
                 log.error("rule files not reloaded: %s", exc)

@@ -1,4 +1,4 @@
-"""State tables of alerting: alert instances (survive restarts), their history, API-managed rule groups."""
+"""State tables of alerting: alert instances (survive restarts), history, API rule groups, threshold rules."""
 
 from __future__ import annotations
 
@@ -38,5 +38,14 @@ rule_groups = Table(
     metadata,
     Column("name", String(200), primary_key=True),
     Column("source", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+threshold_rules = Table(
+    "alerting_threshold_rules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("data", Text, nullable=False),
     Column("updated_at", Float, nullable=False),
 )

@@ -1,4 +1,4 @@
-"""Alerting: alert instances, their history, API-managed rule groups.
+"""Alerting: alert instances, their history, API-managed rule groups, threshold rules.
 
 Revision ID: alerting_0001
 Revises: 0001
@@ -48,9 +48,17 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("updated_at", sa.Float, nullable=False),
     )
+    op.create_table(
+        "alerting_threshold_rules",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("data", sa.Text, nullable=False),
+        sa.Column("updated_at", sa.Float, nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alerting_threshold_rules")
     op.drop_table("alerting_rule_groups")
     op.drop_table("alerting_history")
     op.drop_table("alerting_instances")
