@@ -44,7 +44,6 @@ async def test_threshold_rule_with_two_levels_fires_the_right_severity(
         ("a", "warning"),
         ("b", "critical"),
     ]
-    assert (await client.get("/api/v1/alerts")).json()["items"] == []  # /test changes nothing
 
     app.state.nightowl.rules.evaluator.evaluate(f"threshold:{rule['id']}")
     firing = (await client.get("/api/v1/alerts", params={"severity": "critical"})).json()["items"]
