@@ -133,6 +133,14 @@ def check_config(config: ConfigOption = None, data_dir: DataDirOption = None) ->
             raise fail(str(exc), exc.exit_code) from None
         for note in routing.unsupported:
             typer.echo(f"alertmanager_config: {note}", err=True)
+    if settings.rule_files:
+        from nightowl.alerting.rules import load_rule_files
+        from nightowl.core.errors import NightowlError
+
+        try:
+            load_rule_files(settings.rule_files)
+        except (NightowlError, OSError) as exc:
+            raise fail(f"rule_files: {getattr(exc, 'detail', exc)}", 2) from None
     typer.echo(
         f"configuration ok: port {settings.port}, data dir {settings.data_dir}, "
         f"database {'postgresql' if settings.database_url else 'sqlite'}"

@@ -34,6 +34,9 @@ from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.routing.dispatcher import put_silence
+from nightowl.routing.matchers import Matcher
+from nightowl.routing.silences import Silence
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +194,7 @@ class Nightowl:
             append=lambda batch: self.ingestor.append(batch, "rules"),
             dispatch=lambda alerts: self.pipeline.dispatcher.receive(alerts),
             acknowledge_escalation=lambda fp, by: self.pipeline.escalations.acknowledge(fp, by),
+            silence=self._snooze_silence,
             default_interval=self.settings.rules_evaluation_interval,
             external_url=self.settings.notify_external_url.rstrip("/"),
         )
@@ -211,6 +215,14 @@ class Nightowl:
                 "jobs": len(self.scheduler.statuses()),
             },
         )
+
+    def _snooze_silence(self, labels: dict[str, str], until: float, by: str, note: str) -> str:
+        """A snoozed alert is muted by a silence on exactly its labels (visible in /api/v2/silences)."""
+        now = self.clock.now()
+        matchers = tuple(Matcher(name, "=", value) for name, value in sorted(labels.items()))
+        silence = put_silence(self.engine, Silence("", matchers, now, until, by, note), now)
+        self.pipeline.dispatcher.reload_silences()
+        return silence.id
 
     def _watch_sighup(self) -> None:
         """SIGHUP reloads the rule files, as it does for Prometheus (where the platform has signals)."""

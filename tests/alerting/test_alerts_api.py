@@ -33,6 +33,8 @@ async def test_acknowledge_snooze_resolve_and_history(make_settings: Any, clock:
             assert bad.status_code == 422
             snoozed = (await client.post(f"/api/v1/alerts/{alert_id}/snooze", json={"for": "1h"})).json()
             assert snoozed["snoozed_until"] is not None
+            silences = (await client.get("/api/v2/silences")).json()
+            assert len(silences) == 1 and {m["name"] for m in silences[0]["matchers"]} >= {"alertname", "instance"}
 
             resolved = (await client.post(f"/api/v1/alerts/{alert_id}/resolve", json={"note": "fixed"})).json()
             assert resolved["state"] == "resolved" and resolved["manually_resolved_by"].startswith("key:")

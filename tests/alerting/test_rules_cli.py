@@ -91,3 +91,13 @@ def test_series_and_value_notation() -> None:
     values = expand_values("1 _ 1+2x2 5-1x1 _x1 stale 3x1")
     assert values[:8] == [1.0, None, 1.0, 3.0, 5.0, 5.0, 4.0, None]
     assert values[8] is None and values[9] is STALE_NAN and values[10:] == [3.0, 3.0]
+
+
+def test_check_config_validates_rule_files(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "bad.yml").write_text(RULES.replace("for: 2m", "for: soon"))
+    config = tmp_path / "nightowl.yml"
+    config.write_text(f"rule_files: ['{tmp_path}/rules/*.yml']\ndata_dir: {tmp_path / 'data'}\n")
+    result = CliRunner().invoke(app, ["check-config", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "rule_files" in result.output and "'soon' is not a duration" in result.output

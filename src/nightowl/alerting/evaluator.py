@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Dispatch = Callable[[list[Alert]], Any]
 Append = Callable[[SampleBatch], Any]
 Acknowledge = Callable[[str, str], Any]
+Silence = Callable[[dict[str, str], float, str, str], str]
 
 
 @dataclass
@@ -53,6 +54,7 @@ class Evaluator:
     append: Append
     dispatch: Dispatch
     acknowledge_escalation: Acknowledge
+    silence: Silence = field(default=lambda _labels, _until, _by, _note: "")
     default_interval: float = 60.0
     external_url: str = ""
     groups: dict[str, RuleGroup] = field(default_factory=dict)
@@ -169,8 +171,7 @@ class Evaluator:
                 alerts_labels = {**inst.labels, "__name__": "ALERTS", "alertstate": inst.state}
                 rows.append((labels_from_dict(alerts_labels), ts, 1.0))
                 rows.append((labels_from_dict({**inst.labels, "__name__": "ALERTS_FOR_STATE"}), ts, inst.active_at))
-            snoozed = inst.snoozed_until is not None and inst.snoozed_until > now
-            if inst.state == FIRING and not snoozed:
+            if inst.state == FIRING:
                 started = inst.fired_at or inst.active_at
                 outgoing.append(Alert(inst.labels, inst.annotations, started, until, url))
             elif inst.state == RESOLVED and inst.resolved_at is not None:
@@ -219,7 +220,7 @@ class Evaluator:
 
     def _update(self, rid: str, inst: Instance, move: Transition | None, actor: str, note: str) -> Instance:
         with self._lock:
-            self.instances.setdefault(rid, {})[inst.fingerprint] = inst
+            self.instances[rid] = {**self.instances.get(rid, {}), inst.fingerprint: inst}
             with self.engine.begin() as conn:
                 store.save_rule(conn, rid, self.instances[rid], self.clock.now())
                 if move is not None:
@@ -239,8 +240,11 @@ class Evaluator:
         return inst
 
     def snooze(self, fp: str, until: float, by: str, note: str = "") -> Instance:
+        """Mute the alert's notifications until `until` with a silence on exactly its labels; it keeps being
+        sent (so receivers never get a false resolved notice) and keeps its state."""
         rid, inst = self.find(fp)
         now = self.clock.now()
+        self.silence(inst.labels, until, by, note or f"snoozed alert {fp}")
         inst = replace(inst, snoozed_until=until)
         move = Transition(rid, fp, inst.labels, inst.state, "snoozed", now, inst.value)
         return self._update(rid, inst, move, by, note)
