@@ -303,6 +303,11 @@ class Settings(BaseSettings):
     rules_evaluation_interval: float = Field(
         60.0, gt=0, le=86400, description="Evaluation interval of rule groups that set no `interval`, in seconds."
     )
+    alert_history_retention: float = Field(
+        90 * 86400.0,
+        gt=0,
+        description="How long alert state transitions are kept (GET /api/v1/alerts/history), in seconds.",
+    )
     notify_external_url: str = Field(
         "", description="Public URL of this Nightowl, used for links in notifications (Alertmanager's externalURL)."
     )

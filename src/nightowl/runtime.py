@@ -198,7 +198,14 @@ class Nightowl:
             default_interval=self.settings.rules_evaluation_interval,
             external_url=self.settings.notify_external_url.rstrip("/"),
         )
-        return RuleManager(evaluator, self.scheduler, self.engine, self.clock, self.settings.rule_files)
+        return RuleManager(
+            evaluator,
+            self.scheduler,
+            self.engine,
+            self.clock,
+            self.settings.rule_files,
+            self.settings.alert_history_retention,
+        )
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()

@@ -53,3 +53,14 @@ async def test_acknowledge_snooze_resolve_and_history(make_settings: Any, clock:
             evaluate(app, clock, 10)
             items = (await client.get("/api/v1/alerts", params={"state": "pending"})).json()["items"]
             assert len(items) == 1 and items[0]["acknowledged"] is None
+
+
+async def test_old_history_is_pruned(make_settings: Any, clock: ManualClock, tmp_path: Path) -> None:
+    async with running_app(make_settings, clock, rule_files=[rule_file(tmp_path)], alert_history_retention=3600) as app:
+        async with admin_client(app) as client:
+            write_load(app, clock, 9)
+            evaluate(app, clock, 1)
+            clock.advance(7200)
+            app.state.nightowl.rules.prune_history()
+            old = await client.get("/api/v1/alerts/history", params={"until": str(clock.now() - 3600)})
+            assert old.json()["items"] == []

@@ -111,3 +111,24 @@ async def test_restart_in_the_middle_of_for_keeps_the_timer(
             assert await state_of(client) == "pending"
             evaluate(app, clock, 10)
             assert await state_of(client) == "firing"
+
+
+async def test_a_changed_rule_file_is_reloaded_and_a_broken_one_keeps_the_old_rules(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    files = rule_file(tmp_path)
+    async with running_app(make_settings, clock, rule_files=[files]) as app:
+        rules = app.state.nightowl.rules
+        path = tmp_path / "rules" / "load.yml"
+        path.write_text(RULES.replace("name: example", "name: renamed"))
+        path.touch()
+        rules._signature = ()
+        rules.check_files()
+        assert list(rules.evaluator.groups) == ["renamed"]
+        jobs = [s.name for s in app.state.nightowl.scheduler.statuses() if s.name.startswith("rules:")]
+        assert jobs == ["rules:renamed"]
+
+        path.write_text(RULES.replace("load > 5", "load >"))
+        rules._signature = ()
+        rules.check_files()
+        assert list(rules.evaluator.groups) == ["renamed"] and "expr" in rules.last_error

@@ -43,7 +43,14 @@ class Health:
 
 
 def rule_id(group: RuleGroup, index: int, rule: Rule) -> str:
-    return f"{group.name}/{index}:{rule.name}"
+    """`<group>/<name>`, `#n` for the n-th repeat of a name in the group: stable when other rules are edited."""
+    repeat = sum(1 for other in group.rules[:index] if other.name == rule.name)
+    return f"{group.name}/{rule.name}" + (f"#{repeat}" if repeat else "")
+
+
+def _durable(instances: dict[str, Instance]) -> dict[str, Instance]:
+    """What must survive a restart: the instances without their ever-changing value."""
+    return {fp: replace(i, value=0.0, last_seen=0.0) for fp, i in instances.items()}
 
 
 @dataclass
@@ -159,9 +166,10 @@ class Evaluator:
         previous = self.instances.get(rid, {})
         current, moves = step(rid, previous, found, now, rule.for_s, rule.keep_firing_for_s)
         self.instances[rid] = current
-        with self.engine.begin() as conn:
-            store.save_rule(conn, rid, current, now)
-            store.record(conn, moves)
+        if moves or _durable(previous) != _durable(current):
+            with self.engine.begin() as conn:
+                store.save_rule(conn, rid, current, now)
+                store.record(conn, moves)
         url = f"{self.external_url}/prometheus/graph?g0.expr={quote(rule.expr)}&g0.tab=1"
         ts = int(now * 1000)
         rows: list[tuple[Labels, int, float]] = []

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine, delete, insert, select
 
-from nightowl.alerting import tables
+from nightowl.alerting import store, tables
 from nightowl.alerting.evaluator import Evaluator
 from nightowl.alerting.rules import RuleGroup, expand_rule_files, load_rule_files, parse_rule_file
 from nightowl.alerting.threshold import ThresholdRule, compile_rule
@@ -25,8 +25,15 @@ JOB_PREFIX = "rules:"
 
 class RuleManager:
     def __init__(
-        self, evaluator: Evaluator, scheduler: Scheduler, engine: Engine, clock: Clock, patterns: Sequence[str]
+        self,
+        evaluator: Evaluator,
+        scheduler: Scheduler,
+        engine: Engine,
+        clock: Clock,
+        patterns: Sequence[str],
+        history_retention: float = 90 * 86400.0,
     ) -> None:
+        self.history_retention = history_retention
         self.evaluator = evaluator
         self.scheduler = scheduler
         self.engine = engine
@@ -152,6 +159,9 @@ class RuleManager:
             log.info("rule files changed; reloading")
             self.reload()
 
+    def prune_history(self) -> None:
+        store.prune_history(self.engine, self.clock.now() - self.history_retention)
+
     def jobs(self) -> list[Job]:
         return [
             Job(
@@ -160,7 +170,15 @@ class RuleManager:
                 interval=15,
                 timeout=60,
                 description="Reload the rule files when one changes (also on SIGHUP).",
-            )
+            ),
+            Job(
+                "alert-history-prune",
+                self.prune_history,
+                interval=3600,
+                timeout=300,
+                jitter=60,
+                description="Forget alert state transitions older than alert_history_retention.",
+            ),
         ]
 
     # ---- groups managed through the API ---------------------------------------------------------------------

@@ -105,3 +105,9 @@ def history(engine: Engine, q: HistoryQuery) -> list[dict[str, Any]]:
             if len(out) >= q.limit:
                 break
     return out
+
+
+def prune_history(engine: Engine, before: float) -> int:
+    """Forget transitions older than `before`; returns how many."""
+    with engine.begin() as conn:
+        return int(conn.execute(delete(tables.history).where(tables.history.c.at < before)).rowcount or 0)
