@@ -64,3 +64,20 @@ async def test_old_history_is_pruned(make_settings: Any, clock: ManualClock, tmp
             app.state.nightowl.rules.prune_history()
             old = await client.get("/api/v1/alerts/history", params={"until": str(clock.now() - 3600)})
             assert old.json()["items"] == []
+
+
+async def test_acknowledging_an_alert_stops_its_escalation(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    async with running_app(make_settings, clock, rule_files=[rule_file(tmp_path)]) as app:
+        async with admin_client(app) as client:
+            write_load(app, clock, 9)
+            evaluate(app, clock, 1)
+            evaluate(app, clock, 30)
+            app.state.nightowl.pipeline.escalations.run()
+            opened = (await client.get("/api/v1/escalations", params={"status": "open"})).json()
+            assert len(opened) == 1, "the seeded policy for critical alerts escalates the firing alert"
+            alert_id = (await client.get("/api/v1/alerts")).json()["items"][0]["id"]
+            assert (await client.post(f"/api/v1/alerts/{alert_id}/acknowledge", json={})).status_code == 200
+            acked = (await client.get("/api/v1/escalations", params={"status": "acknowledged"})).json()
+            assert len(acked) == 1
