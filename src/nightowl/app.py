@@ -10,6 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from nightowl import __version__
 from nightowl.api import (
+    alert_rules,
+    alerts,
     alerts_v2,
     audit,
     auth,
@@ -25,6 +27,7 @@ from nightowl.api import (
     notifications,
     otlp,
     prometheus,
+    prometheus_rules,
     routes,
     status,
     status_pages,
@@ -84,6 +87,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(escalations.router)
     app.include_router(prometheus.router)
+    app.include_router(prometheus_rules.router)
+    app.include_router(alerts.router)
+    app.include_router(alert_rules.router)
     app.include_router(otlp.router)
     app.include_router(metrics_json.router)
     app.include_router(targets.router)

@@ -137,6 +137,14 @@ def check_config(config: ConfigOption = None, data_dir: DataDirOption = None) ->
             raise fail(str(exc), exc.exit_code) from None
         for note in routing.unsupported:
             typer.echo(f"alertmanager_config: {note}", err=True)
+    if settings.rule_files:
+        from nightowl.alerting.rules import load_rule_files
+        from nightowl.core.errors import NightowlError
+
+        try:
+            load_rule_files(settings.rule_files)
+        except (NightowlError, OSError) as exc:
+            raise fail(f"rule_files: {getattr(exc, 'detail', exc)}", 2) from None
     typer.echo(
         f"configuration ok: port {settings.port}, data dir {settings.data_dir}, "
         f"database {'postgresql' if settings.database_url else 'sqlite'}"
@@ -308,6 +316,56 @@ def keys_revoke(
     finally:
         engine.dispose()
     typer.echo(f"revoked API key {key.id} ({key.name})")
+
+
+rules_app = typer.Typer(help="Check and unit-test Prometheus rule files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check(files: Annotated[list[Path], typer.Argument(help="Rule files to check")]) -> None:
+    """Parse rule files as the server would (PromQL, durations, templates); exit 1 on the first problem."""
+    from nightowl.alerting.rules import parse_rule_file
+    from nightowl.core.errors import NightowlError
+
+    failed = False
+    for path in files:
+        try:
+            groups = parse_rule_file(path.read_text(encoding="utf-8"), str(path))
+        except (NightowlError, OSError) as exc:
+            typer.echo(f"FAILED: {getattr(exc, 'detail', exc)}", err=True)
+            failed = True
+            continue
+        typer.echo(f"Checking {path}\n  SUCCESS: {sum(len(g.rules) for g in groups)} rules found")
+    if failed:
+        raise typer.Exit(1)
+
+
+@rules_app.command("test")
+def rules_test(files: Annotated[list[Path], typer.Argument(help="Test files (promtool test rules format)")]) -> None:
+    """Run rule unit tests; exit 1 when any test fails."""
+    from nightowl.alerting.unittest import run_test_file
+    from nightowl.core.errors import NightowlError
+
+    failed = False
+    for path in files:
+        typer.echo(f"Unit Testing: {path}")
+        try:
+            outcomes = run_test_file(path)
+        except (NightowlError, OSError) as exc:
+            typer.echo(f"  FAILED: {getattr(exc, 'detail', exc)}", err=True)
+            failed = True
+            continue
+        for outcome in outcomes:
+            if outcome.failures:
+                failed = True
+                typer.echo(f"  FAILED: {outcome.name}")
+                for failure in outcome.failures:
+                    typer.echo(f"    {failure}")
+        if not any(o.failures for o in outcomes):
+            typer.echo("  SUCCESS")
+    if failed:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -311,6 +311,19 @@ class Settings(BaseSettings):
         description="An existing alertmanager.yml (route, receivers, inhibit_rules, time_intervals) that Nightowl "
         "routes alerts with; what it cannot do is logged at start. Unset: one `default` receiver.",
     )
+    rule_files: list[str] = Field(
+        [],
+        description="Prometheus rule files (globs, as `rule_files` in prometheus.yml); reloaded when they change "
+        "or on SIGHUP (docs/alerting.md).",
+    )
+    rules_evaluation_interval: float = Field(
+        60.0, gt=0, le=86400, description="Evaluation interval of rule groups that set no `interval`, in seconds."
+    )
+    alert_history_retention: float = Field(
+        90 * 86400.0,
+        gt=0,
+        description="How long alert state transitions are kept (GET /api/v1/alerts/history), in seconds.",
+    )
     notify_external_url: str = Field(
         "", description="Public URL of this Nightowl, used for links in notifications (Alertmanager's externalURL)."
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from nightowl import __version__
+from nightowl.alerting.evaluator import Evaluator
+from nightowl.alerting.manager import RuleManager
 from nightowl.auth.gate import Gate
 from nightowl.auth.secrets import SecretBox
 from nightowl.auth.sessions import TokenSigner
@@ -33,6 +37,9 @@ from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.routing.dispatcher import put_silence
+from nightowl.routing.matchers import Matcher
+from nightowl.routing.silences import Silence
 from nightowl.scrape.scraper import Scraper
 from nightowl.scrape.wiring import build_scraper, load_managed_targets, register_telemetry, scrape_jobs
 
@@ -57,6 +64,7 @@ class Nightowl:
     scraper: Scraper = field(init=False)
     demo: Platform | None = None
     integrations: Hub = field(init=False)
+    rules: RuleManager = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
@@ -221,11 +229,37 @@ class Nightowl:
         self.pipeline.escalations.ack_listeners.append(self.integrations.on_acknowledged)
         for job in self.integrations.jobs():
             self.scheduler.add(job)
+        self.rules = self._rule_manager()
+        for job in self.rules.jobs():
+            self.scheduler.add(job)
+        self.rules.reload()
+
+    def _rule_manager(self) -> RuleManager:
+        evaluator = Evaluator(
+            engine=self.engine,
+            clock=self.clock,
+            query_engine=lambda: self.query_engine,
+            append=lambda batch: self.ingestor.append(batch, "rules"),
+            dispatch=lambda alerts: self.pipeline.dispatcher.receive(alerts),
+            acknowledge_escalation=lambda fp, by: self.pipeline.escalations.acknowledge(fp, by),
+            silence=self._snooze_silence,
+            default_interval=self.settings.rules_evaluation_interval,
+            external_url=self.settings.notify_external_url.rstrip("/"),
+        )
+        return RuleManager(
+            evaluator,
+            self.scheduler,
+            self.engine,
+            self.clock,
+            self.settings.rule_files,
+            self.settings.alert_history_retention,
+        )
 
     async def start(self) -> None:
         self.started_monotonic = self.clock.monotonic()
         self.pipeline.start()
         self.scheduler.start()
+        self._watch_sighup()
         if isinstance(self.storage, RemoteStorage):
             self.storage.start()
         log.info(
@@ -237,7 +271,26 @@ class Nightowl:
             },
         )
 
+    def _snooze_silence(self, labels: dict[str, str], until: float, by: str, note: str) -> str:
+        """A snoozed alert is muted by a silence on exactly its labels (visible in /api/v2/silences)."""
+        now = self.clock.now()
+        matchers = tuple(Matcher(name, "=", value) for name, value in sorted(labels.items()))
+        silence = put_silence(self.engine, Silence("", matchers, now, until, by, note), now)
+        self.pipeline.dispatcher.reload_silences()
+        return silence.id
+
+    def _watch_sighup(self) -> None:
+        """SIGHUP reloads the rule files, as it does for Prometheus (where the platform has signals)."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.rules.reload)
+        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+            log.debug("SIGHUP reload not available here")
+
     async def stop(self) -> None:
+        try:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+            pass
         await self.scheduler.stop()
         await self.checks.close()
         await self.pipeline.stop()

@@ -1,0 +1,1 @@
+"""Alerting rules: Prometheus rule files, their evaluation, the alert lifecycle and its history."""

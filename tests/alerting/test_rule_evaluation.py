@@ -1,0 +1,134 @@
+"""Rule files evaluated on a manual clock: `for`, `keep_firing_for`, recording rules, ALERTS series, the
+Prometheus rules/alerts API, the dispatcher feed and a restart in the middle of a `for`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from nightowl.core.clock import ManualClock
+from nightowl.metrics.model import SampleBatch, labels_from_dict
+from tests.support.apps import admin_client, running_app
+
+RULES = """
+groups:
+  - name: example
+    interval: 10s
+    rules:
+      - record: job:load:sum
+        expr: sum by (job) (load)
+      - alert: HighLoad
+        expr: load > 5
+        for: 30s
+        keep_firing_for: 20s
+        labels:
+          severity: critical
+        annotations:
+          summary: "{{ $labels.instance }} load is {{ $value | humanize }}"
+"""
+
+
+def write_load(app: FastAPI, clock: ManualClock, value: float) -> None:
+    labels = labels_from_dict({"__name__": "load", "job": "node", "instance": "a:9100"})
+    app.state.nightowl.ingestor.append(SampleBatch.from_rows([(labels, int(clock.now() * 1000), value)]), "test")
+
+
+def evaluate(app: FastAPI, clock: ManualClock, seconds: float = 10) -> None:
+    clock.advance(seconds)
+    app.state.nightowl.rules.evaluator.evaluate("example")
+
+
+async def state_of(client: httpx.AsyncClient) -> str:
+    body = (await client.get("/prometheus/api/v1/rules", params={"type": "alert"})).json()
+    rule: dict[str, Any] = body["data"]["groups"][0]["rules"][0]
+    return str(rule["state"])
+
+
+def rule_file(tmp_path: Path) -> str:
+    path = tmp_path / "rules" / "load.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(RULES)
+    return str(tmp_path / "rules" / "*.yml")
+
+
+async def test_for_then_firing_then_keep_firing_for_then_resolved(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    async with running_app(make_settings, clock, rule_files=[rule_file(tmp_path)]) as app:
+        nightowl = app.state.nightowl
+        async with admin_client(app) as client:
+            write_load(app, clock, 9)
+            evaluate(app, clock, 1)
+            assert await state_of(client) == "pending"
+            evaluate(app, clock, 20)
+            assert await state_of(client) == "pending"
+            evaluate(app, clock, 10)
+            assert await state_of(client) == "firing"
+            alerts = (await client.get("/prometheus/api/v1/alerts")).json()["data"]["alerts"]
+            assert alerts[0]["labels"] == {
+                "alertname": "HighLoad",
+                "instance": "a:9100",
+                "job": "node",
+                "severity": "critical",
+            }
+            assert alerts[0]["annotations"]["summary"] == "a:9100 load is 9"
+            assert alerts[0]["value"] == "9e+00"
+            received = (await client.get("/api/v2/alerts")).json()
+            assert [a["labels"]["alertname"] for a in received] == ["HighLoad"]
+
+            series = nightowl.query_engine.instant("ALERTS", int(clock.now() * 1000)).series
+            assert [dict(s.labels)["alertstate"] for s in series] == ["firing"]
+            recorded = nightowl.query_engine.instant("job:load:sum", int(clock.now() * 1000)).series
+            assert [float(s.values[-1]) for s in recorded] == [9.0]
+
+            write_load(app, clock, 1)
+            evaluate(app, clock, 10)  # missing since now: keep_firing_for 20s holds it
+            assert await state_of(client) == "firing"
+            evaluate(app, clock, 10)
+            assert await state_of(client) == "firing"
+            evaluate(app, clock, 10)
+            assert await state_of(client) == "inactive"
+
+            history = (await client.get("/api/v1/alerts/history")).json()
+            moves = [(h["from_state"], h["to_state"]) for h in reversed(history["items"])]
+            assert moves == [("inactive", "pending"), ("pending", "firing"), ("firing", "resolved")]
+
+
+async def test_restart_in_the_middle_of_for_keeps_the_timer(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    files = rule_file(tmp_path)
+    async with running_app(make_settings, clock, rule_files=[files]) as app:
+        write_load(app, clock, 9)
+        evaluate(app, clock, 1)
+        evaluate(app, clock, 20)
+    async with running_app(make_settings, clock, rule_files=[files]) as app:
+        async with admin_client(app) as client:
+            write_load(app, clock, 9)
+            assert await state_of(client) == "pending"
+            evaluate(app, clock, 10)
+            assert await state_of(client) == "firing"
+
+
+async def test_a_changed_rule_file_is_reloaded_and_a_broken_one_keeps_the_old_rules(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    files = rule_file(tmp_path)
+    async with running_app(make_settings, clock, rule_files=[files]) as app:
+        rules = app.state.nightowl.rules
+        path = tmp_path / "rules" / "load.yml"
+        path.write_text(RULES.replace("name: example", "name: renamed"))
+        path.touch()
+        rules._signature = ()
+        rules.check_files()
+        assert list(rules.evaluator.groups) == ["renamed"]
+        jobs = [s.name for s in app.state.nightowl.scheduler.statuses() if s.name.startswith("rules:")]
+        assert jobs == ["rules:renamed"]
+
+        path.write_text(RULES.replace("load > 5", "load >"))
+        rules._signature = ()
+        rules.check_files()
+        assert list(rules.evaluator.groups) == ["renamed"] and "expr" in rules.last_error
