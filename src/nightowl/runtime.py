@@ -23,6 +23,7 @@ from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
+from nightowl.demo.catalog import RULE_FILE as DEMO_RULE_FILE
 from nightowl.demo.simulation import Platform
 from nightowl.health import manage, topology_store
 from nightowl.health import store as health_store
@@ -251,7 +252,7 @@ class Nightowl:
             self.scheduler,
             self.engine,
             self.clock,
-            self.settings.rule_files,
+            [*self.settings.rule_files, *([str(DEMO_RULE_FILE)] if self.settings.demo else [])],
             self.settings.alert_history_retention,
         )
 

@@ -150,3 +150,39 @@ def test_a_scrape_job_named_demo_conflicts_with_the_demo(make_settings: Any) -> 
     settings = make_settings(demo=True, scrape_configs=[{"job_name": "demo"}])
     with pytest.raises(ConfigError, match="job_name 'demo' is taken by the demo platform"):
         create_app(settings)
+
+
+async def test_the_demo_rule_pack_loads_and_a_down_service_fires_its_alert(
+    demo_app: FastAPI, clock: ManualClock
+) -> None:
+    from tests.support.apps import admin_client
+
+    nightowl = demo_app.state.nightowl
+    await nightowl.scheduler.stop()  # driven by hand below
+    nightowl.scraper.transport = httpx.ASGITransport(app=demo_app)
+    pool = nightowl.scraper.pools["demo"]
+
+    async def scrape_and_evaluate() -> None:
+        for key in list(pool.targets):
+            await nightowl.scraper.scrape_once("demo", key)
+        await nightowl.scheduler.run_now("rules:demo-platform")
+
+    clock.advance(45)
+    await scrape_and_evaluate()
+    down = {i.service for i in nightowl.demo.active_incidents(clock.now()) if i.kind == "down"}
+    assert down, "the first incident takes a service down within a minute"
+    for _ in range(2):
+        clock.advance(10)
+        await scrape_and_evaluate()
+    async with admin_client(demo_app) as client:
+        groups = (await client.get("/prometheus/api/v1/rules")).json()["data"]["groups"]
+        (pack,) = [g for g in groups if g["name"] == "demo-platform"]
+        assert len(pack["rules"]) == 8
+        assert all(rule["health"] == "ok" for rule in pack["rules"]), [r.get("lastError") for r in pack["rules"]]
+        alerts = (await client.get("/prometheus/api/v1/alerts")).json()["data"]["alerts"]
+    firing = {
+        a["labels"]["service"]
+        for a in alerts
+        if a["labels"]["alertname"] == "DemoServiceDown" and a["state"] == "firing"
+    }
+    assert down <= firing

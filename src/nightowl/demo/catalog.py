@@ -7,6 +7,7 @@ families it exposes; `simulation.py` turns them into evolving metrics.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -56,3 +57,6 @@ EVENT_TYPES = ("concert", "sports", "theater", "festival")
 PAYMENT_PROVIDERS = ("stripe", "paypal", "solana_pay")
 NFT_COLLECTIONS = ("season-pass", "vip-access", "collectible-stub")
 NOTIFY_CHANNELS = ("email", "sms", "push")
+
+RULE_FILE = Path(__file__).parent / "rules.yml"
+"""The demo platform's alert rules (the seed's pack), loaded alongside `rule_files` with `--demo`."""
