@@ -186,3 +186,16 @@ async def test_the_demo_rule_pack_loads_and_a_down_service_fires_its_alert(
         if a["labels"]["alertname"] == "DemoServiceDown" and a["state"] == "firing"
     }
     assert down <= firing
+
+
+async def test_the_demo_adds_a_health_check_per_service(demo_app: FastAPI) -> None:
+    from tests.support.apps import admin_client
+
+    async with admin_client(demo_app) as client:
+        checks = (await client.get("/api/v1/checks")).json()
+        report = (await client.get("/api/v1/health/services")).json()
+    items = checks["checks"] if isinstance(checks, dict) else checks
+    demo = [c for c in items if c["spec"]["name"].startswith("demo-")]
+    assert len(demo) == len(SERVICES)
+    assert {c["spec"]["target"] for c in demo} >= {"http://127.0.0.1:3999/demo/payment/health"}
+    assert {s["name"] for s in report["services"]} >= {s.name for s in SERVICES}
