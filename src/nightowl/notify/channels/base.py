@@ -6,6 +6,7 @@ the form a UI shows.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -56,13 +57,16 @@ TEMPLATE_FIELDS = (
 )
 
 
-class Channel:
+class Channel(ABC):
+    """One kind of destination; subclasses declare their field schema and implement `send`."""
+
     kind: ClassVar[str]
     label: ClassVar[str]
     fields: ClassVar[tuple[Field, ...]]
 
+    @abstractmethod
     async def send(self, message: Message, config: Mapping[str, Any], ctx: SendContext) -> DeliveryResult:
-        raise NotImplementedError
+        """Deliver one message and report how it went (status, latency, error)."""
 
     @classmethod
     def secret_fields(cls) -> set[str]:
