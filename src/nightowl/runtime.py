@@ -31,9 +31,9 @@ from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
 from nightowl.health.runner import TICK, CheckRunner
 from nightowl.ingest.limits import IngestLimits
-from nightowl.ingest.pipeline import Ingestor
+from nightowl.ingest.pipeline import Ingestor, ProtocolAppender
 from nightowl.integrations.hub import Hub, build_hub
-from nightowl.metrics.api import QueryEngine, Storage
+from nightowl.metrics.api import LiveQuerier, QueryEngine, Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
@@ -75,7 +75,7 @@ class Nightowl:
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
         self.query_engine = PromQLEngine(
-            self.storage,
+            LiveQuerier(lambda: self.storage),
             EngineLimits(
                 lookback_ms=round(self.settings.lookback_delta * 1000),
                 max_samples=self.settings.query_max_samples,
@@ -103,7 +103,10 @@ class Nightowl:
             self.demo = Platform(self.clock.now())
         self.scheduler.listeners.append(self._record_job_run)
         self.checks = CheckRunner(
-            self.engine, self.storage, self.clock, max_concurrency=self.settings.health_max_concurrency
+            self.engine,
+            ProtocolAppender(self.ingestor, "checks"),
+            self.clock,
+            max_concurrency=self.settings.health_max_concurrency,
         )
         self.overview = HealthOverview(self.checks, unhealthy_ratio=self.settings.health_unhealthy_ratio)
         self.checks.suppression = self.overview.suppression
@@ -210,10 +213,6 @@ class Nightowl:
         if self.settings.metrics_storage == "tsdb" and not self.settings.metrics_url:
             tsdb = open_tsdb(self.settings, self.clock, self.telemetry)
             self.storage = tsdb
-            # Components built in __post_init__ held the placeholder storage; point them at the TSDB.
-            self.checks.appender = tsdb
-            if isinstance(self.query_engine, PromQLEngine):
-                self.query_engine.querier = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
         self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)

@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -149,3 +150,14 @@ class Ingestor:
                 listener(batch)
             except Exception:
                 log.exception("ingest listener failed")
+
+
+@dataclass(frozen=True)
+class ProtocolAppender:
+    """An `Appender` for in-process producers (checks, rules): their batches take the one append path."""
+
+    ingestor: Ingestor
+    protocol: str
+
+    def append(self, batch: SampleBatch) -> AppendResult:
+        return self.ingestor.append(batch, self.protocol, allow_partial=True)

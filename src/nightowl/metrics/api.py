@@ -3,7 +3,7 @@ only through `Querier`; every ingest protocol writes only through `Appender`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -114,3 +114,30 @@ class QueryEngine(Protocol):
     def range(
         self, query: str, start_ms: int, end_ms: int, step_ms: int, *, timeout_s: float | None = None
     ) -> QueryResult: ...
+
+
+class LiveQuerier:
+    """A `Querier` that always reads the runtime's current storage, which the TSDB replaces at start-up."""
+
+    def __init__(self, current: Callable[[], Querier]) -> None:
+        self._current = current
+
+    def select(
+        self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
+    ) -> list[Series]:
+        return self._current().select(matchers, start_ms, end_ms, hints)
+
+    def series(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[Labels]:
+        return self._current().series(matcher_sets, start_ms, end_ms, limit)
+
+    def label_names(
+        self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        return self._current().label_names(matcher_sets, start_ms, end_ms, limit)
+
+    def label_values(
+        self, name: str, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0
+    ) -> list[str]:
+        return self._current().label_values(name, matcher_sets, start_ms, end_ms, limit)
