@@ -196,16 +196,15 @@ def absent_labels(matcher_sets: list[list[Matcher]]) -> Labels:
     return tuple(sorted((k, v) for k, v in seen.items() if k not in repeated))
 
 
-def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
-    """Classic-bucket quantile, as Prometheus's bucketQuantile (monotonicity fix, +Inf bucket required).
-    Returns the result and the annotations Prometheus would attach."""
-    steps = vector.values.shape[1]
+def bucket_groups(vector: Vector) -> tuple[dict[Labels, list[tuple[float, int]]], list[str]]:
+    """Classic buckets grouped by their series without `le` and the name: (upper bound, row) per bucket,
+    plus a warning for each bucket whose `le` is missing or malformed (Prometheus's wording)."""
     notes: list[str] = []
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for i, labels in enumerate(vector.labels):
         le_text = dict(labels).get("le")
         try:
-            upper = float(le_text if le_text is not None else "")
+            bound = float(le_text if le_text is not None else "")
         except ValueError:
             name = dict(labels).get(METRIC_NAME, "")
             notes.append(
@@ -214,7 +213,15 @@ def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
             )
             continue
         key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
-        groups.setdefault(key, []).append((upper, i))
+        groups.setdefault(key, []).append((bound, i))
+    return groups, notes
+
+
+def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
+    """Classic-bucket quantile, as Prometheus's bucketQuantile (monotonicity fix, +Inf bucket required).
+    Returns the result and the annotations Prometheus would attach."""
+    steps = vector.values.shape[1]
+    groups, notes = bucket_groups(vector)
     out_labels: list[Labels] = []
     out_values: list[Floats] = []
     out_present: list[np.ndarray] = []
@@ -250,21 +257,7 @@ def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> tuple[Ve
     """Share of observations in [lower, upper] from classic buckets, interpolating linearly inside
     finite buckets (an infinite bucket only counts when wholly inside the range)."""
     steps = vector.values.shape[1]
-    notes: list[str] = []
-    groups: dict[Labels, list[tuple[float, int]]] = {}
-    for i, labels in enumerate(vector.labels):
-        le_text = dict(labels).get("le")
-        try:
-            bound = float(le_text if le_text is not None else "")
-        except ValueError:
-            name = dict(labels).get(METRIC_NAME, "")
-            notes.append(
-                f'PromQL warning: bucket label "le" is missing or has a malformed value of "{le_text or ""}" '
-                f'for metric name "{name}"'
-            )
-            continue
-        key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
-        groups.setdefault(key, []).append((bound, i))
+    groups, notes = bucket_groups(vector)
     out_labels: list[Labels] = []
     out_values: list[Floats] = []
     out_present: list[np.ndarray] = []
