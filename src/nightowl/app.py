@@ -17,6 +17,7 @@ from nightowl.api import (
     auth,
     channels,
     checks,
+    demo,
     escalations,
     health_services,
     heartbeats,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(targets.router)
     if nightowl.demo is not None:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
+    app.include_router(demo.router)
     app.include_router(integrations.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)

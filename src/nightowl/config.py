@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -325,7 +326,11 @@ class Settings(BaseSettings):
         description="How long alert state transitions are kept (GET /api/v1/alerts/history), in seconds.",
     )
     notify_external_url: str = Field(
-        "", description="Public URL of this Nightowl, used for links in notifications (Alertmanager's externalURL)."
+        "",
+        description=(
+            "Public URL of this Nightowl, used for links in notifications (Alertmanager's externalURL). "
+            "Empty: http://<host>:<port>, with the machine's hostname when listening on every address."
+        ),
     )
     notify_timeout: float = Field(10.0, gt=0, le=300, description="Timeout of one notification send, in seconds.")
     notify_max_age: float = Field(
@@ -370,6 +375,14 @@ class Settings(BaseSettings):
         description="Label OTLP series with their instrumentation scope: `otel_scope_name`, `otel_scope_version` "
         "and `otel_scope_<attribute>` (Prometheus's `otlp.promote_scope_metadata`).",
     )
+
+    @property
+    def external_url(self) -> str:
+        """The base of links sent out (no trailing slash); like Prometheus, a guess from host and port if unset."""
+        if self.notify_external_url:
+            return self.notify_external_url.rstrip("/")
+        host = socket.gethostname() if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     @classmethod
     def settings_customise_sources(

@@ -249,7 +249,7 @@ class Nightowl:
             acknowledge_escalation=lambda fp, by: self.pipeline.escalations.acknowledge(fp, by),
             silence=self._snooze_silence,
             default_interval=self.settings.rules_evaluation_interval,
-            external_url=self.settings.notify_external_url.rstrip("/"),
+            external_url=self.settings.external_url,
         )
         return RuleManager(
             evaluator,

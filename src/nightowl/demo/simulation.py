@@ -112,6 +112,19 @@ class Platform:
             return 0.0
         return min(MAX_RESPONSE_DELAY, self.services[service].spec.latency * 10 + 0.3)
 
+    def start_incident(self, service: str, kind: IncidentKind, now: float, duration: float) -> Incident:
+        """Start an incident on demand (the demo API), so an alert path can be shown or tested at will.
+
+        The service's traffic is integrated up to `now` first, so the incident changes only what follows.
+        """
+        if service not in self.services:
+            raise KeyError(service)
+        self.advance(now)
+        self.incidents = [i for i in self.incidents if not (i.service == service and i.start <= now < i.end)]
+        incident = Incident(service, kind, now, now + duration)
+        self.incidents.append(incident)
+        return incident
+
     def advance(self, now: float) -> None:
         """Integrate traffic from the last read up to `now`, in steps, starting incidents as they fall due."""
         self.last = max(self.last, now - MAX_CATCH_UP_SECONDS)
@@ -132,7 +145,7 @@ class Platform:
         kind: IncidentKind = (
             "down" if self._first_incident else self.rng.choice(["latency_spike", "failure_burst", "down"])
         )
-        duration = self.rng.uniform(60, 120) if kind != "failure_burst" else self.rng.uniform(45, 90)
+        duration = self.rng.uniform(60, 120) if kind == "down" else self.rng.uniform(90, 150)
         self.incidents.append(Incident(service, kind, now, now + duration))
         self._first_incident = False
         self.next_incident = now + self.rng.uniform(90, 240)

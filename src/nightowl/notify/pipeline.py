@@ -118,7 +118,7 @@ def build_pipeline(
         OutboxSettings(
             timeout=settings.notify_timeout,
             max_age=settings.notify_max_age,
-            external_url=settings.notify_external_url,
+            external_url=settings.external_url,
         ),
         metrics=DeliveryMetrics(telemetry) if telemetry is not None else None,
     )

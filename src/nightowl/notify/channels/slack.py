@@ -30,7 +30,7 @@ def blocks(message: Message, title: str) -> list[dict[str, Any]]:
         if alert.annotations.get("description"):
             text += f"\n{alert.annotations['description']}"
         section: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-        if alert.generator_url:
+        if alert.generator_url.startswith(("http://", "https://")):  # Slack refuses a relative button URL
             section["accessory"] = {
                 "type": "button",
                 "text": {"type": "plain_text", "text": "Source"},
