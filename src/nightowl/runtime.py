@@ -37,6 +37,7 @@ from nightowl.metrics.api import LiveQuerier, QueryEngine, Storage
 from nightowl.metrics.embedded import open_tsdb, tsdb_jobs
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
+from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
 from nightowl.routing.dispatcher import put_silence
@@ -230,6 +231,7 @@ class Nightowl:
         )
         self.ingestor.listeners.append(self.integrations.on_samples)
         self.checks.events.subscribe(self.integrations.on_check_event)
+        self.pipeline.outbox.graphs = AlertGraphs(lambda: self.query_engine, self.clock).render
         self.pipeline.dispatcher.listeners.append(self.integrations.on_alert)
         self.pipeline.escalations.ack_listeners.append(self.integrations.on_acknowledged)
         for job in self.integrations.jobs():

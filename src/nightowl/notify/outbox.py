@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -72,6 +73,7 @@ class Outbox:
         self.transport = transport
         self.rng = rng or random.Random()
         self.metrics = metrics
+        self.graphs: Callable[[Message], dict[str, bytes]] | None = None
         self._client: httpx.AsyncClient | None = None
         self._workers: dict[str, asyncio.Task[None]] = {}
 
@@ -243,7 +245,11 @@ class Outbox:
         else:
             message = Message.from_json(json.loads(row["payload"]))
             ctx = SendContext(
-                http=self.client(), now=self.clock.now(), timeout=self.settings.timeout, previous=row["previous"]
+                http=self.client(),
+                now=self.clock.now(),
+                timeout=self.settings.timeout,
+                previous=row["previous"],
+                graphs=self._render_graphs if self.graphs is not None else None,
             )
             result = await self._send(channel, message, ctx)
         latency_ms = (time.perf_counter() - started) * 1000
@@ -252,6 +258,11 @@ class Outbox:
             self.metrics.attempts.labels(channel.kind, outcome).inc()
             self.metrics.latency.labels(channel.kind).observe(latency_ms / 1000)
         return result
+
+    async def _render_graphs(self, message: Message) -> dict[str, bytes]:
+        """Graphs query the storage: off the event loop, so other deliveries go on meanwhile."""
+        render = self.graphs
+        return await asyncio.to_thread(render, message) if render is not None else {}
 
     async def _send(self, channel: store.ChannelRecord, message: Message, ctx: SendContext) -> DeliveryResult:
         timeout = self.settings.timeout

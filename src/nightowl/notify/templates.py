@@ -65,6 +65,9 @@ td.k { color: #5f6368; white-space: nowrap; width: 30%; }
   {% if alert.annotations.value %}<tr><td class="k">value</td><td>{{ alert.annotations.value }}</td></tr>{% endif %}
   <tr><td class="k">since</td><td>{{ alert.starts_at | datetime }}</td></tr>
   </table>
+  {% if graphs and alert.fingerprint in graphs %}
+  <p><img src="{{ graphs[alert.fingerprint] }}" alt="the last hour" width="560" style="max-width:100%;height:auto"></p>
+  {% endif %}
   {% if alert.generator_url %}<p><a href="{{ alert.generator_url }}">Source</a></p>{% endif %}
 </div>
 {% endfor %}

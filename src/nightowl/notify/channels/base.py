@@ -7,7 +7,7 @@ the form a UI shows.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -42,13 +42,17 @@ class DeliveryResult:
 
 @dataclass
 class SendContext:
-    """What a send may use: the shared HTTP client, the time, and the last answer to this group."""
+    """What a send may use: the shared HTTP client, the time, the last answer to this group, and graphs.
+
+    `graphs` renders a PNG per alert (by fingerprint) on demand, for channels that can show one.
+    """
 
     http: httpx.AsyncClient
     now: float
     timeout: float
     previous: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    graphs: Callable[[Message], Awaitable[dict[str, bytes]]] | None = None
 
 
 TEMPLATE_FIELDS = (

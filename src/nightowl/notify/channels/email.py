@@ -15,7 +15,10 @@ from nightowl.notify.channels.base import TEMPLATE_FIELDS, Channel, DeliveryResu
 from nightowl.notify.message import Message
 
 
-def build_email(message: Message, config: Mapping[str, Any], now: float) -> EmailMessage:
+def build_email(
+    message: Message, config: Mapping[str, Any], now: float, graphs: Mapping[str, bytes] | None = None
+) -> EmailMessage:
+    """Plain text + HTML; graphs (PNG by alert fingerprint) go inline with the HTML, referenced by Content-ID."""
     mail = EmailMessage()
     mail["Subject"] = templates.render_field(dict(config), "title_template", templates.TITLE, message)
     mail["From"] = str(config["from"])
@@ -25,8 +28,19 @@ def build_email(message: Message, config: Mapping[str, Any], now: float) -> Emai
     for name, value in (config.get("headers") or {}).items():
         mail[name] = value
     mail.set_content(templates.render_field(dict(config), "text_template", templates.TEXT, message))
-    html = templates.render_field(dict(config), "html_template", templates.HTML, message, html=True)
+    cids = {fingerprint: make_msgid(idstring=fingerprint, domain="nightowl") for fingerprint in graphs or {}}
+    html = templates.render(
+        str(config.get("html_template") or templates.HTML),
+        message,
+        html=True,
+        graphs={fingerprint: "cid:" + cid.strip("<>") for fingerprint, cid in cids.items()},
+    )
     mail.add_alternative(html, subtype="html")
+    if graphs:
+        html_part = next(part for part in mail.iter_parts() if part.get_content_type() == "text/html")
+        assert isinstance(html_part, EmailMessage)
+        for fingerprint, png in graphs.items():
+            html_part.add_related(png, "image", "png", cid=cids[fingerprint], filename=f"{fingerprint}.png")
     return mail
 
 
@@ -48,7 +62,8 @@ class Email(Channel):
     )
 
     async def send(self, message: Message, config: Mapping[str, Any], ctx: SendContext) -> DeliveryResult:
-        mail = build_email(message, config, ctx.now)
+        graphs = await ctx.graphs(message) if ctx.graphs is not None and message.kind != "test" else {}
+        mail = build_email(message, config, ctx.now, graphs)
         context = ssl.create_default_context()
         if not config.get("verify_tls", True):
             context.check_hostname = False
