@@ -24,6 +24,7 @@ from nightowl.api import (
     ingest_prometheus,
     integrations,
     keys,
+    lifecycle,
     metrics_json,
     notifications,
     otlp,
@@ -72,6 +73,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(status.router)
     app.include_router(workers.router)
+    app.include_router(lifecycle.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(keys.router)

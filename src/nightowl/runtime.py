@@ -19,6 +19,7 @@ from nightowl.auth.users import ensure_first_admin
 from nightowl.config import Settings
 from nightowl.core import selfcheck
 from nightowl.core.clock import Clock, SystemClock
+from nightowl.core.errors import ConfigError
 from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
@@ -286,10 +287,25 @@ class Nightowl:
         self.pipeline.dispatcher.reload_silences()
         return silence.id
 
-    def _watch_sighup(self) -> None:
-        """SIGHUP reloads the rule files, as it does for Prometheus (where the platform has signals)."""
+    def reload_configuration(self) -> list[str]:
+        """Re-read the rule files and alertmanager_config (SIGHUP, POST /-/reload); returns what failed.
+
+        What fails keeps running with its previous configuration.
+        """
+        errors: list[str] = []
+        self.rules.reload()
+        if self.rules.last_error:
+            errors.append(f"rule files: {self.rules.last_error}")
         try:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.rules.reload)
+            self.pipeline.reload()
+        except ConfigError as exc:
+            errors.append(str(exc))
+        return errors
+
+    def _watch_sighup(self) -> None:
+        """SIGHUP reloads rule files and alertmanager_config, as it does for Prometheus and Alertmanager."""
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload_configuration)
         except (NotImplementedError, RuntimeError, AttributeError, ValueError):
             log.debug("SIGHUP reload not available here")
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from nightowl.auth.secrets import SecretBox
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
+from nightowl.core.errors import ConfigError
 from nightowl.core.scheduler import Job
 from nightowl.core.telemetry import Telemetry
 from nightowl.notify import store
@@ -33,9 +35,26 @@ class Pipeline:
     escalations: Escalations
     clock: Clock
     box: SecretBox
+    config_path: Path | None = None
+    last_reload_error: str = ""
+    _signature: tuple[float, int] | None = field(default=None, repr=False)
 
     def jobs(self) -> list[Job]:
+        watch = (
+            [
+                Job(
+                    "alertmanager-config-watch",
+                    self.check_config_file,
+                    interval=10,
+                    timeout=30,
+                    description="Reload alertmanager_config when the file changes.",
+                )
+            ]
+            if self.config_path is not None
+            else []
+        )
         return [
+            *watch,
             Job(
                 "alert-dispatch",
                 self.dispatcher.run,
@@ -74,9 +93,51 @@ class Pipeline:
     def start(self) -> None:
         for note in self.config.unsupported:
             log.warning("alertmanager_config: %s", note)
+        self._signature = self._file_signature()
         self.sync_file_channels()
         self.dispatcher.load()
         self.escalations.seed()
+
+    def reload(self) -> None:
+        """Read alertmanager_config again (SIGHUP, POST /-/reload, a changed file), as Alertmanager does.
+
+        A broken file keeps the running configuration and raises a ConfigError naming the problem. Groups
+        are rebuilt from the stored alerts and the notification log, so nothing is notified twice.
+        """
+        if self.config_path is None:
+            return
+        self._signature = self._file_signature()
+        try:
+            config = load_alertmanager_config(self.config_path)
+        except ConfigError as exc:
+            self.last_reload_error = str(exc)
+            log.error("alertmanager_config not reloaded: %s", exc)
+            raise
+        self.last_reload_error = ""
+        for note in config.unsupported:
+            log.warning("alertmanager_config: %s", note)
+        self.config = config
+        self.dispatcher.config = config
+        self.sync_file_channels()
+        self.dispatcher.load()
+        log.info("alertmanager_config reloaded", extra={"path": str(self.config_path)})
+
+    def check_config_file(self) -> None:
+        """The watcher job: reload when the file changed; a broken file is logged and retried on the next change."""
+        if self._file_signature() != self._signature:
+            try:
+                self.reload()
+            except ConfigError:
+                pass
+
+    def _file_signature(self) -> tuple[float, int] | None:
+        if self.config_path is None:
+            return None
+        try:
+            stat = self.config_path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime, stat.st_size)
 
     async def stop(self) -> None:
         await self.outbox.close()
@@ -133,4 +194,4 @@ def build_pipeline(
         telemetry.add_callback_gauges(
             "nightowl_outbox_notifications", "Notifications in the outbox, by status.", "status", outbox.counts
         )
-    return Pipeline(config, dispatcher, outbox, escalations, clock, box)
+    return Pipeline(config, dispatcher, outbox, escalations, clock, box, config_path=path)
