@@ -16,7 +16,8 @@ from nightowl.runtime import Nightowl
 router = APIRouter(tags=["lifecycle"])
 
 
-@router.api_route("/-/reload", methods=["POST", "PUT"])
+@router.post("/-/reload")
+@router.put("/-/reload")
 async def reload_configuration(
     nightowl: Annotated[Nightowl, Depends(get_nightowl)],
     principal: Annotated[Principal, Depends(requires("admin"))],
