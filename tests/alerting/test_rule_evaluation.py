@@ -132,3 +132,29 @@ async def test_a_changed_rule_file_is_reloaded_and_a_broken_one_keeps_the_old_ru
         rules._signature = ()
         rules.check_files()
         assert list(rules.evaluator.groups) == ["renamed"] and "expr" in rules.last_error
+
+
+async def test_for_counts_whole_intervals_even_when_the_scheduler_runs_late(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
+    """`for: 30s` on a 10 s group fires at the third evaluation that sees the condition, as in Prometheus,
+    although each run starts a few milliseconds after its slot."""
+    async with running_app(make_settings, clock, rule_files=[rule_file(tmp_path)]) as app, admin_client(app) as client:
+        scheduler = app.state.nightowl.scheduler
+        await scheduler.stop()  # the slots are driven by hand below
+        write_load(app, clock, 9)
+        states, evaluated_at, slots = [], [], []
+        for late in (0.012, 0.003, 0.009, 0.001):  # the loop wakes a few ms late, by varying amounts
+            slots.append(next(s.next_run for s in scheduler.statuses() if s.name == "rules:example"))
+            clock.advance(slots[-1] - clock.now() + late)
+            write_load(app, clock, 9)
+            scheduler.run_due()
+            await scheduler.wait_idle()
+            states.append(await state_of(client))
+            groups = (await client.get("/prometheus/api/v1/rules")).json()["data"]["groups"]
+            evaluated_at.append(groups[0]["lastEvaluation"])
+        assert states == ["pending", "pending", "pending", "firing"]
+        assert [s - slots[0] for s in slots] == [0, 10, 20, 30]  # a fixed rate: lateness does not add up
+        from datetime import UTC, datetime
+
+        assert evaluated_at == [datetime.fromtimestamp(s, UTC).isoformat().replace("+00:00", "Z") for s in slots]

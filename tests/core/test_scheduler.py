@@ -6,7 +6,7 @@ import random
 import pytest
 
 from nightowl.core.clock import ManualClock
-from nightowl.core.scheduler import Job, Scheduler, next_cron_time
+from nightowl.core.scheduler import Job, Scheduler, next_cron_time, scheduled_time
 
 
 def make_scheduler(clock: ManualClock) -> Scheduler:
@@ -29,6 +29,32 @@ async def test_interval_job_runs_when_due_and_not_before() -> None:
     status = scheduler.statuses()[0]
     assert status.runs == 1 and status.last_run == 1060.0 and status.last_error is None
     assert status.next_run == 1120.0
+
+
+async def test_interval_jobs_keep_a_fixed_rate_and_know_their_slot() -> None:
+    """A run that starts late neither pushes the next ones back nor loses its slot time."""
+    clock = ManualClock(1000.0)
+    scheduler = make_scheduler(clock)
+    seen: list[tuple[float, float | None]] = []
+    scheduler.add(Job("eval", lambda: seen.append((clock.now(), scheduled_time())), interval=15))
+
+    clock.advance(15.4)  # the loop woke 0.4 s late
+    scheduler.run_due()
+    await scheduler.wait_idle()
+    clock.advance(14.6)
+    scheduler.run_due()
+    await scheduler.wait_idle()
+    assert seen == [(1015.4, 1015.0), (1030.0, 1030.0)]
+
+    clock.advance(47)  # three slots missed: one run, at the latest slot, and the rate goes on
+    scheduler.run_due()
+    await scheduler.wait_idle()
+    assert seen[-1] == (1077.0, 1075.0)
+    assert scheduler.statuses()[0].next_run == 1090.0
+    assert scheduled_time() is None  # outside a job
+
+    await scheduler.run_now("eval")
+    assert seen[-1] == (1077.0, 1077.0)  # a run by hand is due when it starts
 
 
 async def test_cron_job_fires_at_the_next_matching_minute() -> None:

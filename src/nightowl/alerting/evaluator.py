@@ -20,6 +20,7 @@ from nightowl.alerting.state import FIRING, RESOLVED, Found, Instance, Transitio
 from nightowl.alerting.templating import Context, Sample, render
 from nightowl.core.clock import Clock
 from nightowl.core.errors import NotFound
+from nightowl.core.scheduler import scheduled_time
 from nightowl.metrics.api import QueryEngine
 from nightowl.metrics.model import STALE_NAN, Labels, SampleBatch, labels_from_dict
 from nightowl.routing.alert import Alert, fingerprint
@@ -93,7 +94,7 @@ class Evaluator:
         if group is None:
             return
         started = time.perf_counter()
-        now = self.clock.now()
+        now = scheduled_time() or self.clock.now()  # the group's slot: `for` durations count whole intervals
         rows: list[tuple[Labels, int, float]] = []
         outgoing: list[Alert] = []
         with self._lock:

@@ -2,13 +2,18 @@
 
 Jobs run on the event loop (async functions) or in a worker thread (plain functions). A job that is
 still running when it is due again is skipped, not stacked (overlap protection), and counted.
+Interval jobs without jitter run at a fixed rate (start + k * interval), so a late run does not push the
+later ones back, and `scheduled_time()` tells a job the time it was due (rule groups evaluate at it, as
+Prometheus evaluates at the group's slot, so `for: 30s` holds after exactly two 15 s evaluations).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -82,6 +87,13 @@ class JobStatus:
 
 JobListener = Callable[[str, float, str | None], None]
 
+_scheduled: contextvars.ContextVar[float | None] = contextvars.ContextVar("nightowl_scheduled_time", default=None)
+
+
+def scheduled_time() -> float | None:
+    """The time the running job was due (None outside a job); `run_now` runs are due when they start."""
+    return _scheduled.get()
+
 
 def next_cron_time(expression: str, after: float) -> float:
     start = datetime.fromtimestamp(after, UTC)
@@ -122,6 +134,18 @@ class Scheduler:
         assert job.cron is not None
         return next_cron_time(job.cron, after) + jitter
 
+    def _following(self, job: Job, due: float, now: float) -> float:
+        """The next run after one due at `due`: fixed rate for plain intervals, skipping slots already past."""
+        if not self._fixed_rate(job):
+            return self._next_time(job, now)
+        assert job.interval is not None
+        missed = max(0, math.floor((now - due) / job.interval))
+        return due + (missed + 1) * job.interval
+
+    @staticmethod
+    def _fixed_rate(job: Job) -> bool:
+        return job.interval is not None and job.jitter <= 0
+
     def run_due(self) -> list[str]:
         """Start every job whose time has come; returns the names started. Does not wait for them."""
         now = self.clock.now()
@@ -129,13 +153,15 @@ class Scheduler:
         for state in self._states.values():
             if state.next_run > now:
                 continue
-            state.next_run = self._next_time(state.job, now)
+            state.next_run = self._following(state.job, state.next_run, now)
+            interval = state.job.interval
+            due = state.next_run - interval if interval is not None and self._fixed_rate(state.job) else now
             if state.running:
                 state.skipped_overlaps += 1
                 log.warning("job still running, skipped this run", extra={"job": state.job.name})
                 continue
             state.running = True
-            task = asyncio.get_running_loop().create_task(self._run(state))
+            task = asyncio.get_running_loop().create_task(self._run(state, due))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             started.append(state.job.name)
@@ -156,9 +182,10 @@ class Scheduler:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _run(self, state: JobState) -> None:
+    async def _run(self, state: JobState, due: float | None = None) -> None:
         job = state.job
         started_wall = self.clock.now()
+        token = _scheduled.set(started_wall if due is None else due)
         started = self.clock.monotonic()
         error: str | None = None
         try:
@@ -175,6 +202,7 @@ class Scheduler:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("job failed", extra={"job": job.name})
         finally:
+            _scheduled.reset(token)
             duration = self.clock.monotonic() - started
             state.running = False
             state.runs += 1
