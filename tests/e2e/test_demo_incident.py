@@ -22,16 +22,14 @@ from fastapi import FastAPI
 
 from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
-from tests.notify.flow import settle
 from tests.notify.receiver import Reply, Request, receiver
 from tests.notify.test_email import Inbox, check_login, self_signed
 from tests.notify.test_pagerduty import events_api
 from tests.notify.test_slack import check_block_kit
 from tests.notify.test_webhook_end_to_end import verify
 from tests.support.apps import admin_client
+from tests.support.demo import STEP, DemoDriver
 
-STEP = 15.0  # the demo rule group's interval; every demo target is scraped once per step
-RULE_GROUP = "rules:demo-platform"
 ALERT = "PaymentFailureSpike"
 # Failures over 20 % of a 1 m rate window (~40 s into the burst) + `for: 30s` + one evaluation
 # interval + the default route's group_wait (30 s) + one step of slack for the scrape rhythm.
@@ -94,10 +92,8 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
         receiver(handler=events_api) as pagerduty,
         receiver() as hook,
     ):
-        nightowl = app.state.nightowl
-        await nightowl.scheduler.stop()  # driven step by step below; the background loop would race the clock
-        nightowl.scraper.transport = httpx.ASGITransport(app=app)
-        pool = nightowl.scraper.pools["demo"]
+        demo = DemoDriver(app, clock)
+        await demo.prepare()
 
         await add_channel(
             client,
@@ -122,15 +118,8 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
         )
         await add_channel(client, "signed hook", "webhook", {"url": hook.url + "/hook", "secret": "s3cret"})
 
-        async def step() -> None:
-            clock.advance(STEP)
-            for key in list(pool.targets):
-                await nightowl.scraper.scrape_once("demo", key)
-            await nightowl.scheduler.run_now(RULE_GROUP)
-            await settle(app)
-
         for _ in range(8):  # two minutes of normal traffic, so the rate windows hold healthy data first
-            await step()
+            await demo.step()
         assert not about(ALERT, [r.json() for r in hook.requests], "groupLabels")
 
         started = clock.now()
@@ -152,7 +141,7 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
 
         firing_at: float | None = None
         while firing_at is None and clock.now() - started <= FIRING_DEADLINE:
-            await step()
+            await demo.step()
             if hook_payloads("firing"):
                 firing_at = clock.now()
         assert firing_at is not None, f"no firing notification within {FIRING_DEADLINE} s of the incident"
@@ -180,7 +169,7 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
         # at the group's next flush (group_interval 5m), PagerDuty with the same dedup_key.
         resolved_deadline = started + 180 + 60 + STEP + 300 + STEP
         while not hook_payloads("resolved") and clock.now() <= resolved_deadline:
-            await step()
+            await demo.step()
         [resolved] = hook_payloads("resolved")
         assert [b["dedup_key"] for b in pd_events("resolve")].count(trigger["dedup_key"]) == 1
         assert about(ALERT, slack_api.updated), "the Slack message is updated on resolve"

@@ -51,7 +51,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
 BY_NAME = {spec.name: spec for spec in SERVICES}
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+DB_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 SOLANA_BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 EVENT_TYPES = ("concert", "sports", "theater", "festival")
 PAYMENT_PROVIDERS = ("stripe", "paypal", "solana_pay")

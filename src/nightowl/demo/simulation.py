@@ -181,8 +181,9 @@ class Platform:
                 share, latency
             )
         if spec.db:
+            # a latency spike is the database's doing: lock contention makes queries take about a second
+            slow = self.rng.uniform(120, 180) if kind == "latency_spike" else 1.0
             for operation, weight, median in (("select", 0.8, 0.004), ("insert", 0.15, 0.008), ("update", 0.05, 0.01)):
-                slow = 8.0 if kind == "latency_spike" else 1.0
                 state.histogram("db_query_duration_seconds", (operation,), DB_BUCKETS).observe_lognormal(
                     requests * 2 * weight, median * slow
                 )
