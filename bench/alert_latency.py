@@ -8,6 +8,8 @@ alertmanager.yml routing every alert to its own group (`group_by: [alertname, in
 `group_wait: 0s`) and a webhook on a local HTTP server. Each wave raises `--per-wave` new series to 1
 (and lowers the previous wave's, which resolve), at a random moment between evaluations.
 
+`--background-jobs 100` adds the 10,000 rules and 29,000 series of bench/alert_eval.py as load.
+
 Latency of an alert = the arrival of its first firing notification at the webhook minus the alert's
 `startsAt`, which is the clock time at which the group evaluation that made it firing began (so the
 evaluation itself is counted). Prints p50, p99 and max over all alerts.
@@ -25,6 +27,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from alert_eval import Platform, feed, group_yaml  # the 10,000-rule workload, as background load
 
 from nightowl.config import Settings
 from nightowl.metrics.model import SampleBatch, labels_from_dict
@@ -77,6 +81,8 @@ class Hook:
                 arrived = time.time()
                 self.requests += 1
                 for alert in json.loads(body)["alerts"]:
+                    if alert["labels"]["alertname"] != "BenchHigh":
+                        continue
                     key = f"{alert['labels']['instance']}@{alert['startsAt']}"
                     if alert["status"] == "firing" and key not in self.first_firing:
                         self.first_firing[key] = arrived
@@ -103,11 +109,20 @@ async def measure(args: argparse.Namespace) -> None:
         root = Path(tmp)
         (root / "rules.yml").write_text(RULES.format(interval=args.interval))
         (root / "alertmanager.yml").write_text(ROUTING.format(port=port))
+        groups = "".join(group_yaml(j, 100) for j in range(args.background_jobs))
+        (root / "background.yml").write_text("groups:\n" + groups if groups else "")
+        rule_files = [str(root / "rules.yml"), str(root / "background.yml")]
         settings = Settings(
-            data_dir=root / "data", rule_files=[str(root / "rules.yml")], alertmanager_config=root / "alertmanager.yml"
+            data_dir=root / "data", rule_files=rule_files, alertmanager_config=root / "alertmanager.yml"
         )
         nightowl = Nightowl(settings)
         nightowl.prepare()
+        platform = Platform(args.background_jobs)
+        if args.background_jobs:
+            now_ms = int(time.time() * 1000)
+            for k in range(20, 0, -1):
+                nightowl.storage.append(platform.step(now_ms - k * 15_000))
+        stop = asyncio.Event()
         series = [
             labels_from_dict({"__name__": "bench_value", "instance": f"i{n}"})
             for n in range(args.per_wave * args.waves)
@@ -120,11 +135,15 @@ async def measure(args: argparse.Namespace) -> None:
 
         write(set())
         await nightowl.start()
+        feeder = asyncio.create_task(feed(nightowl, platform, stop)) if args.background_jobs else None
         for wave in range(args.waves):
             await asyncio.sleep(rng.uniform(0.2, 0.8) * args.interval)
             write({wave * args.per_wave + k for k in range(args.per_wave)})
             await asyncio.sleep(args.interval * 1.5)
         await asyncio.sleep(args.interval + 3)
+        stop.set()
+        if feeder is not None:
+            await feeder
         await nightowl.stop()
         server.close()
     latencies = [hook.first_firing[k] - hook.starts[k] for k in hook.first_firing] or [float("nan")]
@@ -142,6 +161,9 @@ def main() -> None:
     parser.add_argument("--waves", type=int, default=12)
     parser.add_argument("--per-wave", type=int, default=50)
     parser.add_argument("--interval", type=int, default=5, help="rule group evaluation interval, seconds")
+    parser.add_argument(
+        "--background-jobs", type=int, default=0, help="also run bench/alert_eval.py's rules for this many services"
+    )
     asyncio.run(measure(parser.parse_args()))
 
 

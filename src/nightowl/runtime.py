@@ -298,7 +298,7 @@ class Nightowl:
         except (NotImplementedError, RuntimeError, AttributeError, ValueError):
             pass
         await self.scheduler.stop()
-        self.rules.close()
+        await asyncio.to_thread(self.rules.close)
         await self.checks.close()
         await self.pipeline.stop()
         await self.scraper.close()

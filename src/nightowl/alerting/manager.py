@@ -163,7 +163,8 @@ class RuleManager:
         await asyncio.get_running_loop().run_in_executor(self._executor, self.evaluator.evaluate, name)
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Drop queued evaluations and wait for the running one, so nothing is written after the storage closes."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def check_files(self) -> None:
         """The watcher job: reload when a rule file appeared, vanished or changed."""
