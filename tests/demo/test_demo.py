@@ -217,7 +217,7 @@ async def test_a_solana_failure_burst_fires_the_solana_failure_rule(demo_app: Fa
     nightowl.scraper.transport = httpx.ASGITransport(app=demo_app)
     pool = nightowl.scraper.pools["demo"]
     nightowl.demo.incidents.append(Incident("blockchain", "failure_burst", clock.now(), clock.now() + 3600))
-    blockchain = [key for key, target in pool.targets.items() if dict(target.target.labels).get("service") == "blockchain"]
+    blockchain = [key for key, state in pool.targets.items() if ("service", "blockchain") in state.target.labels]
     assert blockchain
     for _ in range(6):  # 90 s: two samples for rate(), then `for: 1m`
         clock.advance(15)
