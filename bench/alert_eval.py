@@ -190,8 +190,9 @@ async def measure(args: argparse.Namespace) -> None:
         nightowl.scheduler.listeners.append(
             lambda name, duration, error: runs.append(Run(name, time.monotonic(), duration, error))
         )
-        if args.profile:
-            one_pass(nightowl, args.profile)
+        if args.profile or args.passes:
+            for _ in range(max(1, args.passes)):
+                one_pass(nightowl, args.profile)
             nightowl.storage.close()
             return
         stop = asyncio.Event()
@@ -210,16 +211,19 @@ async def measure(args: argparse.Namespace) -> None:
 
 
 def one_pass(nightowl: Nightowl, path: str) -> None:
-    """Every group once, one after the other in this thread, under cProfile (threads are not profiled)."""
+    """Every group once, one after the other in this thread, under cProfile if `path` (threads are not
+    profiled)."""
     evaluator = nightowl.rules.evaluator
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile() if path else None
     started, cpu = time.perf_counter(), time.process_time()
-    profiler.enable()
+    if profiler is not None:
+        profiler.enable()
     for name in list(evaluator.groups):
         evaluator.evaluate(name)
-    profiler.disable()
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(path)
     print(f"one pass of every group: {time.perf_counter() - started:.2f} s wall, {time.process_time() - cpu:.2f} s CPU")
-    profiler.dump_stats(path)
 
 
 def report(
@@ -254,6 +258,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=100, help="services (one rule group each)")
     parser.add_argument("--rules-per-job", type=int, default=100)
     parser.add_argument("--intervals", type=int, default=6)
+    parser.add_argument("--passes", type=int, default=0, help="instead: this many passes of every group in turn")
     parser.add_argument("--profile", default="", help="instead: one pass of every group under cProfile, written here")
     asyncio.run(measure(parser.parse_args()))
 

@@ -49,6 +49,17 @@ def rule_id(group: RuleGroup, index: int, rule: Rule) -> str:
     return f"{group.name}/{rule.name}" + (f"#{repeat}" if repeat else "")
 
 
+def rule_ids(group: RuleGroup) -> list[str]:
+    """`rule_id` of every rule of the group, in one pass."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for rule in group.rules:
+        repeat = seen.get(rule.name, 0)
+        seen[rule.name] = repeat + 1
+        out.append(f"{group.name}/{rule.name}" + (f"#{repeat}" if repeat else ""))
+    return out
+
+
 def _durable(instances: dict[str, Instance]) -> dict[str, Instance]:
     """What must survive a restart: the instances without their ever-changing value (nor the annotations
     that template it, which the first evaluation after a restart renders again)."""
@@ -99,7 +110,7 @@ class Evaluator:
             self.groups = {g.name: g for g in groups}
             if not self.instances:
                 self.instances = store.load_instances(self.engine)
-            keep = {rule_id(g, i, r) for g in groups for i, r in enumerate(g.rules) if r.alert}
+            keep = {rid for g in groups for rid, r in zip(rule_ids(g), g.rules, strict=True) if r.alert}
             self.instances = {k: v for k, v in self.instances.items() if k in keep}
             with self.engine.begin() as conn:
                 store.forget_rules(conn, keep)
@@ -115,8 +126,7 @@ class Evaluator:
         run = _Pass(self.clock.now(), for_one_evaluation(self.query_engine()))
         now = run.now
         with self._lock:
-            for index, rule in enumerate(group.rules):
-                rid = rule_id(group, index, rule)
+            for rid, rule in zip(rule_ids(group), group.rules, strict=True):
                 rule_started = time.perf_counter()
                 health = self.rule_health.setdefault(rid, Health())
                 try:
