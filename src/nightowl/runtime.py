@@ -220,6 +220,7 @@ class Nightowl:
         self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
+        self.pipeline.wake_with(self.scheduler)
         self.integrations = build_hub(
             self.engine,
             self.clock,
@@ -315,6 +316,7 @@ class Nightowl:
         except (NotImplementedError, RuntimeError, AttributeError, ValueError):
             pass
         await self.scheduler.stop()
+        await asyncio.to_thread(self.rules.close)
         await self.checks.close()
         await self.pipeline.stop()
         await self.scraper.close()

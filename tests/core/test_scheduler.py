@@ -88,6 +88,31 @@ async def test_running_job_is_not_started_twice_and_the_skip_is_counted() -> Non
     assert started == 1 and status.skipped_overlaps == 1 and status.runs == 1
 
 
+async def test_a_triggered_job_runs_at_once_and_again_after_a_run_in_progress() -> None:
+    clock = ManualClock(0.0)
+    scheduler = make_scheduler(clock)
+    release = asyncio.Event()
+    runs: list[float] = []
+
+    async def flush() -> None:
+        runs.append(clock.now())
+        await release.wait()
+
+    scheduler.add(Job("flush", flush, interval=60, timeout=1000))
+    scheduler.trigger("flush")
+    assert scheduler.run_due() == ["flush"]  # not due for 60 s, but there is work
+    await asyncio.sleep(0)
+    scheduler.trigger("flush")  # more work while it runs: once more afterwards, not counted as a skip
+    assert scheduler.run_due() == []
+    release.set()
+    await scheduler.wait_idle()
+    assert scheduler.run_due() == ["flush"]
+    await scheduler.wait_idle()
+    status = scheduler.statuses()[0]
+    assert runs == [0.0, 0.0] and status.skipped_overlaps == 0 and status.next_run == 60.0
+    scheduler.trigger("gone")  # an unknown job is ignored
+
+
 async def test_timeout_and_failure_are_recorded_as_last_error() -> None:
     clock = ManualClock(0.0)
     scheduler = make_scheduler(clock)

@@ -48,6 +48,8 @@ def test_about_twenty_services_expose_the_promised_families() -> None:
         "payment_failure_total",
         "nft_minted_total",
         "solana_transaction_time_seconds_bucket",
+        "solana_transactions_total",
+        "solana_transaction_failures_total",
         "queue_size",
         "active_users",
         "cache_hit_rate",
@@ -177,7 +179,7 @@ async def test_the_demo_rule_pack_loads_and_a_down_service_fires_its_alert(
     async with admin_client(demo_app) as client:
         groups = (await client.get("/prometheus/api/v1/rules")).json()["data"]["groups"]
         (pack,) = [g for g in groups if g["name"] == "demo-platform"]
-        assert len(pack["rules"]) == 8
+        assert len(pack["rules"]) == 9  # the seed's eight and DemoServiceDown
         assert all(rule["health"] == "ok" for rule in pack["rules"]), [r.get("lastError") for r in pack["rules"]]
         alerts = (await client.get("/prometheus/api/v1/alerts")).json()["data"]["alerts"]
     firing = {
@@ -186,6 +188,48 @@ async def test_the_demo_rule_pack_loads_and_a_down_service_fires_its_alert(
         if a["labels"]["alertname"] == "DemoServiceDown" and a["state"] == "firing"
     }
     assert down <= firing
+
+
+def solana_failure_ratio(platform: Platform, service: str) -> float:
+    counters = platform.services[service].counters
+    failed = sum(counters["solana_transaction_failures_total"].values())
+    return failed / counters["solana_transactions_total"][()]
+
+
+def test_solana_transactions_fail_a_few_percent_and_a_third_in_a_failure_burst() -> None:
+    from nightowl.demo.simulation import Incident
+
+    calm = Platform(START, seed=4)
+    calm.incidents.append(Incident("nft-minting", "latency_spike", START, START + 3600))  # no other incident here
+    calm.advance(START + 600)
+    assert 0.01 < solana_failure_ratio(calm, "nft-minting") < 0.10
+    burst = Platform(START, seed=4)
+    burst.incidents.append(Incident("nft-minting", "failure_burst", START, START + 3600))
+    burst.advance(START + 600)
+    assert solana_failure_ratio(burst, "nft-minting") > 0.25
+
+
+async def test_a_solana_failure_burst_fires_the_solana_failure_rule(demo_app: FastAPI, clock: ManualClock) -> None:
+    from nightowl.demo.simulation import Incident
+
+    nightowl = demo_app.state.nightowl
+    await nightowl.scheduler.stop()  # driven by hand below
+    nightowl.scraper.transport = httpx.ASGITransport(app=demo_app)
+    pool = nightowl.scraper.pools["demo"]
+    nightowl.demo.incidents.append(Incident("blockchain", "failure_burst", clock.now(), clock.now() + 3600))
+    blockchain = [key for key, state in pool.targets.items() if ("service", "blockchain") in state.target.labels]
+    assert blockchain
+    for _ in range(6):  # 90 s: two samples for rate(), then `for: 1m`
+        clock.advance(15)
+        for key in blockchain:
+            await nightowl.scraper.scrape_once("demo", key)
+        await nightowl.scheduler.run_now("rules:demo-platform")
+    firing = {
+        i.labels["service"]
+        for _, i in nightowl.rules.evaluator.all_instances()
+        if i.labels["alertname"] == "SolanaFailureRate" and i.state == "firing"
+    }
+    assert firing == {"blockchain"}
 
 
 async def test_the_demo_adds_a_health_check_per_service(demo_app: FastAPI) -> None:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from nightowl.alerting import store
 from nightowl.alerting.rules import Rule, RuleGroup
+from nightowl.alerting.selectcache import for_one_evaluation
 from nightowl.alerting.state import FIRING, RESOLVED, Found, Instance, Transition, resolve_manually, step
 from nightowl.alerting.templating import Context, Sample, render
 from nightowl.core.clock import Clock
@@ -49,9 +50,38 @@ def rule_id(group: RuleGroup, index: int, rule: Rule) -> str:
     return f"{group.name}/{rule.name}" + (f"#{repeat}" if repeat else "")
 
 
+def rule_ids(group: RuleGroup) -> list[str]:
+    """`rule_id` of every rule of the group, in one pass."""
+    seen: dict[str, int] = {}
+    out: list[str] = []
+    for rule in group.rules:
+        repeat = seen.get(rule.name, 0)
+        seen[rule.name] = repeat + 1
+        out.append(f"{group.name}/{rule.name}" + (f"#{repeat}" if repeat else ""))
+    return out
+
+
 def _durable(instances: dict[str, Instance]) -> dict[str, Instance]:
-    """What must survive a restart: the instances without their ever-changing value."""
-    return {fp: replace(i, value=0.0, last_seen=0.0) for fp, i in instances.items()}
+    """What must survive a restart: the instances without their ever-changing value (nor the annotations
+    that template it, which the first evaluation after a restart renders again)."""
+    return {fp: replace(i, value=0.0, last_seen=0.0, annotations={}) for fp, i in instances.items()}
+
+
+@dataclass
+class _Pass:
+    """One evaluation of one group: its instant, its query engine (with a select memo) and its output."""
+
+    now: float
+    queries: QueryEngine
+    rows: list[tuple[Labels, int, float]] = field(default_factory=list)
+    outgoing: list[Alert] = field(default_factory=list)
+    saves: dict[str, dict[str, Instance]] = field(default_factory=dict)
+    moves: list[Transition] = field(default_factory=list)
+
+    def store(self, conn: Connection) -> None:
+        for rid, instances in self.saves.items():
+            store.save_rule(conn, rid, instances, self.now)
+        store.record(conn, self.moves)
 
 
 @dataclass
@@ -81,7 +111,7 @@ class Evaluator:
             self.groups = {g.name: g for g in groups}
             if not self.instances:
                 self.instances = store.load_instances(self.engine)
-            keep = {rule_id(g, i, r) for g in groups for i, r in enumerate(g.rules) if r.alert}
+            keep = {rid for g in groups for rid, r in zip(rule_ids(g), g.rules, strict=True) if r.alert}
             self.instances = {k: v for k, v in self.instances.items() if k in keep}
             with self.engine.begin() as conn:
                 store.forget_rules(conn, keep)
@@ -94,43 +124,45 @@ class Evaluator:
         if group is None:
             return
         started = time.perf_counter()
-        now = scheduled_time() or self.clock.now()  # the group's slot: `for` durations count whole intervals
-        rows: list[tuple[Labels, int, float]] = []
-        outgoing: list[Alert] = []
+        # the group's slot: `for` durations count whole intervals
+        run = _Pass(scheduled_time() or self.clock.now(), for_one_evaluation(self.query_engine()))
+        now = run.now
         with self._lock:
-            for index, rule in enumerate(group.rules):
-                rid = rule_id(group, index, rule)
+            for rid, rule in zip(rule_ids(group), group.rules, strict=True):
                 rule_started = time.perf_counter()
                 health = self.rule_health.setdefault(rid, Health())
                 try:
                     if rule.record:
-                        rows.extend(self._record(group, rule, now))
+                        run.rows.extend(self._record(group, rule, run))
                     else:
-                        rows.extend(self._alert(group, rid, rule, now, outgoing))
+                        self._alert(group, rid, rule, run)
                     health.health, health.last_error = "ok", ""
                 except Exception as exc:  # a failing rule must not stop its group
                     health.health, health.last_error = "err", str(exc)
                     log.warning("rule %s failed: %s", rid, exc)
                 health.last_evaluation = now
                 health.evaluation_time = time.perf_counter() - rule_started
-            self._write(group.name, rows, now)
-        if outgoing:
-            self.dispatch(outgoing)
+            if run.saves or run.moves:
+                with self.engine.begin() as conn:
+                    run.store(conn)
+            self._write(group.name, run.rows, now)
+        if run.outgoing:
+            self.dispatch(run.outgoing)
         self.group_health[name] = Health("ok", "", now, time.perf_counter() - started)
 
-    def _query(self, expr: str, now: float) -> list[Sample]:
-        result = self.query_engine().instant(expr, int(now * 1000))
+    def _query(self, expr: str, now: float, queries: QueryEngine | None = None) -> list[Sample]:
+        result = (queries or self.query_engine()).instant(expr, int(now * 1000))
         if result.result_type == "scalar" and result.scalar is not None:
             return [Sample({}, result.scalar[1])]
         if result.result_type != "vector":
             raise ValueError(f"rule expression must give a vector or scalar, got a {result.result_type}")
         return [Sample({k: v for k, v in s.labels}, float(s.values[-1])) for s in result.series if len(s.values)]
 
-    def _record(self, group: RuleGroup, rule: Rule, now: float) -> list[tuple[Labels, int, float]]:
-        ts = int(now * 1000)
+    def _record(self, group: RuleGroup, rule: Rule, run: _Pass) -> list[tuple[Labels, int, float]]:
+        ts = int(run.now * 1000)
         out: list[tuple[Labels, int, float]] = []
         seen: set[Labels] = set()
-        for sample in self._query(rule.expr, now):
+        for sample in self._query(rule.expr, run.now, run.queries):
             labels = {**sample.labels, **group.labels, **rule.labels, "__name__": rule.record}
             key = labels_from_dict(labels)
             if key in seen:
@@ -139,14 +171,14 @@ class Evaluator:
             out.append((key, ts, sample.value))
         return out
 
-    def _found(self, group: RuleGroup, rule: Rule, now: float) -> list[Found]:
+    def _found(self, group: RuleGroup, rule: Rule, now: float, queries: QueryEngine | None = None) -> list[Found]:
         found: dict[str, Found] = {}
-        results = self._query(rule.expr, now)
+        results = self._query(rule.expr, now, queries)
         if group.limit and len(results) > group.limit:
             raise ValueError(f"exceeded limit of {group.limit} with {len(results)} alerts")
         for sample in results:
             base = {k: v for k, v in sample.labels.items() if k != "__name__"}
-            ctx = Context(base, sample.value, query=lambda q: self._query(q, now))
+            ctx = Context(base, sample.value, query=lambda q: self._query(q, now, queries))
             labels = {**base, **group.labels}
             for key in rule.labels:
                 labels[key] = render(rule.templates[f"labels.{key}"], ctx)
@@ -160,20 +192,18 @@ class Evaluator:
             found[fp] = Found(fp, labels, annotations, sample.value)
         return list(found.values())
 
-    def _alert(
-        self, group: RuleGroup, rid: str, rule: Rule, now: float, outgoing: list[Alert]
-    ) -> list[tuple[Labels, int, float]]:
-        found = self._found(group, rule, now)
+    def _alert(self, group: RuleGroup, rid: str, rule: Rule, run: _Pass) -> None:
+        now = run.now
+        found = self._found(group, rule, now, run.queries)
         previous = self.instances.get(rid, {})
         current, moves = step(rid, previous, found, now, rule.for_s, rule.keep_firing_for_s)
         self.instances[rid] = current
         if moves or _durable(previous) != _durable(current):
-            with self.engine.begin() as conn:
-                store.save_rule(conn, rid, current, now)
-                store.record(conn, moves)
+            run.saves[rid] = current
+            run.moves.extend(moves)
         url = f"{self.external_url}/prometheus/graph?g0.expr={quote(rule.expr)}&g0.tab=1"
         ts = int(now * 1000)
-        rows: list[tuple[Labels, int, float]] = []
+        rows, outgoing = run.rows, run.outgoing
         until = now + 4 * max(self.interval(group), 60.0)
         for inst in current.values():
             if inst.active:
@@ -186,7 +216,6 @@ class Evaluator:
             elif inst.state == RESOLVED and inst.resolved_at is not None:
                 started = inst.fired_at or inst.active_at
                 outgoing.append(Alert(inst.labels, inst.annotations, started, inst.resolved_at, url))
-        return rows
 
     def _write(self, group: str, rows: list[tuple[Labels, int, float]], now: float) -> None:
         """Append the group's output, with staleness markers for series it no longer produces."""

@@ -3,9 +3,13 @@ the API, one scheduler job per group (`rules:<group>`), reloaded when a file cha
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import logging
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, delete, insert, select
 
@@ -42,6 +46,9 @@ class RuleManager:
         self.last_error = ""
         self._signature: tuple[tuple[str, float], ...] = ()
         self._lock = threading.Lock()
+        # Groups are evaluated one at a time (the evaluator's lock) on their own thread, so a burst of due
+        # groups queues here instead of filling the shared worker threads the dispatcher and outbox need.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nightowl-rules")
 
     def _file_signature(self) -> tuple[tuple[str, float], ...]:
         sig = []
@@ -145,13 +152,22 @@ class RuleManager:
             self.scheduler.add(
                 Job(
                     name,
-                    lambda g=group.name: self.evaluator.evaluate(g),
+                    functools.partial(self._evaluate, group.name),
                     interval=self.evaluator.interval(group),
                     timeout=max(self.evaluator.interval(group), 10.0),
                     run_at_start=True,
                     description=f"Evaluate rule group {group.name!r} ({group.file}).",
                 )
             )
+
+    async def _evaluate(self, name: str) -> None:
+        # run_in_executor does not carry context variables: copy them, so the evaluation sees its slot time
+        context = contextvars.copy_context()
+        await asyncio.get_running_loop().run_in_executor(self._executor, context.run, self.evaluator.evaluate, name)
+
+    def close(self) -> None:
+        """Drop queued evaluations and wait for the running one, so nothing is written after the storage closes."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def check_files(self) -> None:
         """The watcher job: reload when a rule file appeared, vanished or changed."""

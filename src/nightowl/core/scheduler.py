@@ -64,6 +64,7 @@ class JobState:
     last_duration: float | None = None
     last_error: str | None = None
     last_success: float | None = None
+    triggered: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Scheduler:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _loop_task: asyncio.Task[None] | None = None
     _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, job: Job) -> None:
         if job.name in self._states:
@@ -122,6 +124,17 @@ class Scheduler:
 
     def remove(self, name: str) -> None:
         self._states.pop(name, None)
+
+    def trigger(self, name: str) -> None:
+        """Run job `name` as soon as possible, from any thread (new work for it has arrived); if it is
+        running, it runs once more right after. Its regular schedule is unchanged."""
+        state = self._states.get(name)
+        if state is None:
+            return
+        state.triggered = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
 
     @property
     def running(self) -> bool:
@@ -151,17 +164,23 @@ class Scheduler:
         now = self.clock.now()
         started: list[str] = []
         for state in self._states.values():
-            if state.next_run > now:
+            due = state.next_run <= now
+            if state.triggered and not state.running:
+                state.triggered = False
+            elif not due:
                 continue
-            state.next_run = self._following(state.job, state.next_run, now)
-            interval = state.job.interval
-            due = state.next_run - interval if interval is not None and self._fixed_rate(state.job) else now
+            slot = now  # a triggered run (new work arrived) is due when it starts
+            if due:
+                state.next_run = self._following(state.job, state.next_run, now)
+                interval = state.job.interval
+                if interval is not None and self._fixed_rate(state.job):
+                    slot = state.next_run - interval
             if state.running:
                 state.skipped_overlaps += 1
                 log.warning("job still running, skipped this run", extra={"job": state.job.name})
                 continue
             state.running = True
-            task = asyncio.get_running_loop().create_task(self._run(state, due))
+            task = asyncio.get_running_loop().create_task(self._run(state, slot))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             started.append(state.job.name)
@@ -205,6 +224,8 @@ class Scheduler:
             _scheduled.reset(token)
             duration = self.clock.monotonic() - started
             state.running = False
+            if state.triggered and self._wake is not None:
+                self._wake.set()
             state.runs += 1
             state.last_run = started_wall
             state.last_duration = duration
@@ -242,6 +263,7 @@ class Scheduler:
         if self.running:
             return
         self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self._loop_task = asyncio.get_running_loop().create_task(self._serve(), name="nightowl-scheduler")
 
     async def stop(self) -> None:

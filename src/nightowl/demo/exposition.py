@@ -20,6 +20,8 @@ FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "payment_failure_total": ("counter", "Failed payments, by provider and reason.", ("provider", "reason")),
     "nft_minted_total": ("counter", "NFT tickets minted, by collection.", ("collection",)),
     "solana_transaction_time_seconds": ("histogram", "Time for a Solana transaction to confirm.", ()),
+    "solana_transactions_total": ("counter", "Solana transactions submitted.", ()),
+    "solana_transaction_failures_total": ("counter", "Solana transactions that failed, by reason.", ("reason",)),
     "notifications_sent_total": ("counter", "Notifications sent, by channel.", ("channel",)),
     "logins_total": ("counter", "Login attempts, by result.", ("result",)),
     "active_users": ("gauge", "Users with a session active in the last 5 minutes.", ()),

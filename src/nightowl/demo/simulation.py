@@ -31,6 +31,10 @@ STEP_SECONDS = 5.0
 MAX_CATCH_UP_SECONDS = 600.0
 LATENCY_SIGMA = 0.55
 MAX_RESPONSE_DELAY = 2.0
+SOLANA_FAILURES = 0.03
+"""Share of Solana transactions that fail when healthy (expired blockhashes, mostly)."""
+SOLANA_BURST_FAILURES = 0.3
+SOLANA_FAILURE_REASONS = (("blockhash_expired", 0.6), ("insufficient_funds", 0.15), ("program_error", 0.25))
 
 Key = tuple[str, ...]
 
@@ -218,6 +222,11 @@ class Platform:
                 state.histogram("solana_transaction_time_seconds", (), SOLANA_BUCKETS).observe_lognormal(
                     requests * 0.5, 0.8 * slow
                 )
+                submitted = requests * 0.5
+                failed_share = SOLANA_BURST_FAILURES if kind == "failure_burst" else SOLANA_FAILURES
+                counters["solana_transactions_total"][()] += submitted
+                for reason, part in SOLANA_FAILURE_REASONS:
+                    counters["solana_transaction_failures_total"][(reason,)] += submitted * failed_share * part
             elif domain == "notifications":
                 for channel in NOTIFY_CHANNELS:
                     counters["notifications_sent_total"][(channel,)] += requests * rng.uniform(0.2, 0.5)

@@ -12,7 +12,7 @@ from nightowl.auth.secrets import SecretBox
 from nightowl.config import Settings
 from nightowl.core.clock import Clock
 from nightowl.core.errors import ConfigError
-from nightowl.core.scheduler import Job
+from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.notify import store
 from nightowl.notify.metrics import DeliveryMetrics
@@ -85,6 +85,12 @@ class Pipeline:
                 description="Forget old delivery log entries, notification log entries and expired silences.",
             ),
         ]
+
+    def wake_with(self, scheduler: Scheduler) -> None:
+        """Alerts that are due at once (group_wait 0) are flushed and delivered right away, not at the next
+        one-second tick of each job: the rule-to-notification latency is the work, not the polling."""
+        self.dispatcher.on_due.append(lambda: scheduler.trigger("alert-dispatch"))
+        self.dispatcher.on_sent.append(lambda: scheduler.trigger("notify-outbox"))
 
     def prune(self) -> None:
         self.outbox.prune()

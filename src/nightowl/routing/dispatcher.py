@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 NotificationSink = Callable[[Connection, Notification], object]
 AlertListener = Callable[[str, Alert], object]
 """Told ("firing" | "resolved", alert) when an alert starts or stops firing (the integration event bus)."""
+Wakeup = Callable[[], object]
 
 
 class Dispatcher:
@@ -39,6 +40,10 @@ class Dispatcher:
         self.router = Router(config)
         self.sinks: list[NotificationSink] = []
         self.listeners: list[AlertListener] = []
+        self.on_due: list[Wakeup] = []
+        """Called when received alerts left a group due now (group_wait 0): flush without waiting a tick."""
+        self.on_sent: list[Wakeup] = []
+        """Called after a tick handed notifications to the sinks: deliver them without waiting a tick."""
         self._firing: set[str] = set()
         self._lock = threading.RLock()
 
@@ -66,7 +71,10 @@ class Dispatcher:
                 ends = alert.ends_at if alert.ends_at is not None else now + self.config.resolve_timeout
                 stored.append(self.router.insert(replace(alert, ends_at=ends, updated_at=now), now))
             store.save_alerts(conn, stored)
+            wake = self.router.next_wake()
         self._announce(now)
+        if wake is not None and wake <= now:
+            _call(self.on_due)
         return stored
 
     def _announce(self, now: float) -> None:
@@ -123,6 +131,7 @@ class Dispatcher:
                     store.delete_alerts(conn, gone)
         if sent:
             log.info("notifications dispatched", extra={"count": len(sent)})
+            _call(self.on_sent)
         return sent
 
     def run(self) -> None:
@@ -157,6 +166,14 @@ class Dispatcher:
         now = self.clock.now()
         with self._lock:
             return [(a, self.router.status(a, now)) for a in self.router.alerts.values()]
+
+
+def _call(wakeups: list[Wakeup]) -> None:
+    for wakeup in wakeups:
+        try:
+            wakeup()
+        except Exception:
+            log.exception("dispatcher wake-up failed")
 
 
 def put_silence(engine: Engine, silence: Silence, now: float) -> Silence:
