@@ -18,6 +18,7 @@ INCIDENTS = [
     ("payment", "failure_burst", "PaymentFailureSpike"),
     ("ticket", "failure_burst", "ApiErrorRate"),
     ("venue", "down", "DemoServiceDown"),
+    ("nft-minting", "failure_burst", "SolanaFailureRate"),
 ]
 # window filling (~40 s) + `for` (30 s) + one evaluation interval + one step of slack
 DEADLINE = 40 + 30 + 2 * STEP
