@@ -23,17 +23,18 @@ class Groups:
 
 
 def group_series(vector: Vector, grouping: list[str], without: bool) -> Groups:
-    names = set(grouping)
-    by_names = sorted(names)
+    names = frozenset(grouping)
     keys: dict[Labels, int] = {}
-    index = np.empty(len(vector.labels), np.int64)
-    for i, labels in enumerate(vector.labels):
-        if without:
-            key = tuple(p for p in labels if p[0] not in names and p[0] != METRIC_NAME)
-        else:
-            present = dict(labels)
-            key = tuple((n, present[n]) for n in by_names if present.get(n))
-        index[i] = keys.setdefault(key, len(keys))
+    # Labels are sorted by name, so the kept pairs come out in key order; series often share a
+    # label set object (one per selected series), and a key per distinct one is computed once.
+    if without:
+        dropped = names | {METRIC_NAME}
+        key_of = {labels: tuple(p for p in labels if p[0] not in dropped) for labels in set(vector.labels)}
+    else:
+        key_of = {labels: tuple(p for p in labels if p[0] in names and p[1]) for labels in set(vector.labels)}
+    index = np.fromiter(
+        (keys.setdefault(key_of[labels], len(keys)) for labels in vector.labels), np.int64, len(vector.labels)
+    )
     order = np.argsort(index, kind="stable")
     counts = np.bincount(index, minlength=len(keys))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(keys) else np.zeros(0, np.int64)

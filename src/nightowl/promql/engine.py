@@ -98,7 +98,10 @@ class PromQLEngine:
             rows.sort(key=lambda i: vector.labels[i])
         elif order != "keep":
             rows = sort_rows(vector, 0, descending=order == "desc")
-        series = [Series(vector.labels[i], np.array([time_ms], np.int64), vector.values[i, :1].copy()) for i in rows]
+        stamp = np.array([time_ms], np.int64)
+        stamp.flags.writeable = False  # one array shared by every series of the answer
+        values = vector.values[:, :1].copy()
+        series = [Series(vector.labels[i], stamp, values[i]) for i in rows]
         return QueryResult("vector", series, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)
 
     def range(

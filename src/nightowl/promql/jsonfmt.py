@@ -88,30 +88,56 @@ def _points_text(stamp_texts: list[str], values: list[float]) -> str:
     return text
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str:
     """The `data` object as JSON text, built directly: big matrices are the hot path of query_range."""
     if result.result_type in ("scalar", "string"):
         data = result_data(result)
         data.update(extra or {})
         return dumps(data).decode()
+    if result.result_type == "vector":
+        items = _vector_items(result.series)
+    else:
+        items = _matrix_items(result.series)
+    tail = "".join(f",{json.dumps(k)}:{dumps(v).decode()}" for k, v in (extra or {}).items())
+    return f'{{"resultType":"{result.result_type}","result":[{items}]{tail}}}'
+
+
+def _vector_items(series: list[Series]) -> str:
+    """One encoder call for all label sets; a vector's samples usually share one timestamp."""
+    if not series:
+        return ""
+    # `[{...},{...}]` split on the encoder's own `},{` separators gives each metric's members; a label
+    # value holding `},{` would add parts, and then each label set is encoded on its own instead.
+    parts = _ENCODE([dict(s.labels) for s in series])[2:-2].split("},{")
+    if len(parts) != len(series):
+        parts = [_ENCODE(dict(s.labels))[1:-1] for s in series]
+    times: dict[int, str] = {}
+    out = []
+    for metric, s in zip(parts, series, strict=True):
+        t = int(s.timestamps[0])
+        stamp = times.get(t)
+        if stamp is None:
+            stamp = times[t] = repr(format_time(t))
+        out.append(f'{{"metric":{{{metric}}},"value":[{stamp},"{format_float(float(s.values[0]))}"]}}')
+    return ",".join(out)
+
+
+def _matrix_items(series: list[Series]) -> str:
     times: dict[int, str] = {}
     items: list[str] = []
-    for series in result.series:
-        stamps = series.timestamps.tolist()
+    for s in series:
         stamp_texts = []
-        for t in stamps:
+        for t in s.timestamps.tolist():
             text = times.get(t)
             if text is None:
                 text = times[t] = repr(format_time(t))
             stamp_texts.append(text)
-        metric = json.dumps(dict(series.labels), separators=(",", ":"), ensure_ascii=False)
-        if result.result_type == "vector":
-            text = format_float(float(series.values[0]))
-            items.append(f'{{"metric":{metric},"value":[{stamp_texts[0]},"{text}"]}}')
-        else:
-            items.append(f'{{"metric":{metric},"values":[{_points_text(stamp_texts, series.values.tolist())}]}}')
-    tail = "".join(f",{json.dumps(k)}:{dumps(v).decode()}" for k, v in (extra or {}).items())
-    return f'{{"resultType":"{result.result_type}","result":[{",".join(items)}]{tail}}}'
+        metric = _ENCODE(dict(s.labels))
+        items.append(f'{{"metric":{metric},"values":[{_points_text(stamp_texts, s.values.tolist())}]}}')
+    return ",".join(items)
 
 
 def dumps(payload: dict[str, Any]) -> bytes:

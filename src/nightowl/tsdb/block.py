@@ -201,28 +201,50 @@ class Block:
         local: I64 = np.sort(self._order[pos[hit]])
         return local
 
-    def read(self, local: I64, column: int = 0) -> Columns:
-        """Samples of the given local series (ascending), all columns' pages decoded as needed."""
+    def read(self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None) -> Columns:
+        """Samples of the given local series (ascending), all columns' pages decoded as needed.
+
+        With a window, only the samples in [start_ms, end_ms] are gathered (counts may then be 0), so
+        a query for the last minutes copies no more than those minutes out of the decoded pages.
+        """
         if not len(local):
             return Columns(np.empty(0, np.int32), np.empty(0, np.int64), [np.empty(0, np.float64)])
+        window = None if start_ms is None or end_ms is None else (start_ms, end_ms)
         pages = np.searchsorted(self.page_series, local, side="right") - 1
-        counts_out: list[I32] = []
+        counts_out: list[npt.NDArray[np.integer]] = []
         ts_out: list[I64] = []
         val_out: list[F64] = []
+        bounds = np.flatnonzero(np.diff(pages)) + 1
+        firsts = np.concatenate([[0], bounds]).tolist()
+        lasts = [*bounds.tolist(), len(pages)]
         with open(self.path / "data", "rb") as f:
-            for page in np.unique(pages).tolist():
+            for a, b in zip(firsts, lasts, strict=True):
+                page = int(pages[a])
                 lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
                 f.seek(lo)
                 counts, ts, values = decode_page(f.read(hi - lo))
-                first = int(self.page_series[page])
-                want = local[pages == page] - first
+                want = local[a:b] - int(self.page_series[page])
                 starts = np.zeros(len(counts), np.int64)
                 np.cumsum(counts[:-1], out=starts[1:])
-                idx = take_ranges(starts[want], counts[want])
-                counts_out.append(counts[want])
-                ts_out.append(ts[idx])
-                val_out.append(values[idx])
-        return Columns(np.concatenate(counts_out), np.concatenate(ts_out), [np.concatenate(val_out)])
+                if len(want) == len(counts):
+                    idx = None
+                    picked = counts
+                else:
+                    picked = counts[want]
+                    idx = take_ranges(starts[want], picked)
+                if window is not None:
+                    sel = ts if idx is None else ts[idx]
+                    inside = np.flatnonzero((sel >= window[0]) & (sel <= window[1]))
+                    if len(inside) < len(sel):
+                        ends = np.cumsum(picked)
+                        picked = np.diff(np.searchsorted(inside, ends), prepend=0)
+                        idx = inside if idx is None else idx[inside]
+                counts_out.append(picked)
+                ts_out.append(ts if idx is None else ts[idx])
+                val_out.append(values if idx is None else values[idx])
+        return Columns(
+            np.concatenate(counts_out).astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)]
+        )
 
     def read_all(self) -> list[Columns]:
         """Every series, every column (compaction, rewrites)."""
