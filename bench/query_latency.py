@@ -40,9 +40,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tsdb_ingest import DEFAULT_TSBENCH, chunks_of, load_tsbench
 
 
-def ingest(tsbench: Any, data_dir: Path, series: int, hours: float, interval: int) -> dict[str, int]:
+def ingest(tsbench: Any, data_dir: Path, series: int, hours: float, interval: int, end_ms: int) -> dict[str, int]:
     """Fill `data_dir/tsdb` with the workload (remote-write sized requests) and flush it to blocks."""
-    end_ms = int(time.time() * 1000)
+    end_ms = end_ms or int(time.time() * 1000)
     w = tsbench.build_workload(series, hours, interval, seed=1, end_ms=end_ms)
     db = TSDB(data_dir / "tsdb", TSDBOptions(), SystemClock())
     groups = chunks_of(w.series, 6)
@@ -157,6 +157,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=2.0)
     parser.add_argument("--interval", type=int, default=15)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--end-ms", type=int, default=0, help="workload end (default now): same data in two dirs")
     parser.add_argument("--only", default="", help="comma-separated query ids or id:mode")
     parser.add_argument("--save", default="", help="write response bodies here")
     parser.add_argument("--check", default="", help="compare response bodies with this file")
@@ -172,7 +173,7 @@ def main() -> None:
     else:
         data_dir.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        meta = ingest(tsbench, data_dir, args.series, args.hours, args.interval)
+        meta = ingest(tsbench, data_dir, args.series, args.hours, args.interval, args.end_ms)
         print(f"ingested {args.series} series in {time.perf_counter() - t0:.1f} s")
     asyncio.run(measure(args, tsbench, meta))
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from nightowl.metrics.model import STALE_NAN, Matcher, SampleBatch
+from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns
 from nightowl.tsdb.db import TSDB
 from tests.tsdb.conftest import T0, lbl
 
@@ -34,7 +36,7 @@ def _answers(db: TSDB, windows: list[tuple[int, int]]) -> list[list[tuple[object
 
 def test_windowed_block_reads_equal_head_reads(open_tsdb: Callable[..., TSDB]) -> None:
     db = open_tsdb(freeze_samples=500)
-    _fill(db, series=200, steps=600)  # 2.5 h: the samples span two 2 h windows
+    _fill(db, series=400, steps=600)  # 2.5 h: the samples span two 2 h windows
     end = T0 + 600 * 15_000
     windows = [
         (end - 300_000, end),
@@ -46,6 +48,31 @@ def test_windowed_block_reads_equal_head_reads(open_tsdb: Callable[..., TSDB]) -
     before = _answers(db, windows)
     db.flush()
     assert not db.head.samples and len(db.blocks) == 2
-    assert max(len(b.page_series) - 1 for b in db.blocks) > 1  # several pages: some read partly
+    assert max(len(b.group_series) - 1 for b in db.blocks) > 1  # several groups: some read partly
+    assert max(len(b.page_group) for b in db.blocks) > 4  # and time slices
     assert _answers(db, windows) == before
     assert any(len(series) for series in before) and [] in before
+
+
+def test_blocks_written_before_time_slices_read_the_same(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 900, 300).astype(np.int32)
+    ts = np.concatenate([T0 + np.arange(c, dtype=np.int64) * 15_000 for c in counts.tolist()])
+    values = rng.normal(size=len(ts))
+    writer = BlockWriter(tmp_path, "b", 1)
+    writer.add([lbl("m", i=f"{i:03d}") for i in range(len(counts))], Columns(counts, ts, [values]))
+    meta = BlockMeta("b", T0, T0 + 2 * 3_600_000, int(ts.min()), int(ts.max()), len(ts), len(counts))
+    path = writer.finish(meta)
+    local = np.array([0, 5, 6, 150, 299], np.int64)
+    window = (T0 + 600_000, T0 + 900_000)
+    before = Block(path, meta, np.arange(len(counts))).read(local, 0, *window)
+    with np.load(path / "index.npz") as z:
+        arrays = {k: z[k] for k in ("counts", "min_ts", "max_ts", "page_offsets")}
+        arrays["page_series"] = z["group_series"]  # the layout of blocks from before time slices
+    np.savez_compressed(path / "index.npz", **arrays)
+    old = Block(path, meta, np.arange(len(counts)))
+    after = old.read(local, 0, *window)
+    assert len(old.group_series) > 2
+    assert after.counts.tolist() == before.counts.tolist() and sum(after.counts) > 0
+    assert after.timestamps.tolist() == before.timestamps.tolist()
+    assert after.values[0].tolist() == before.values[0].tolist()

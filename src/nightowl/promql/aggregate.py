@@ -25,16 +25,13 @@ class Groups:
 def group_series(vector: Vector, grouping: list[str], without: bool) -> Groups:
     names = frozenset(grouping)
     keys: dict[Labels, int] = {}
-    # Labels are sorted by name, so the kept pairs come out in key order; series often share a
-    # label set object (one per selected series), and a key per distinct one is computed once.
+    # Labels are sorted by name, so the kept pairs come out in the key's order.
     if without:
         dropped = names | {METRIC_NAME}
-        key_of = {labels: tuple(p for p in labels if p[0] not in dropped) for labels in set(vector.labels)}
+        found = (tuple(p for p in labels if p[0] not in dropped) for labels in vector.labels)
     else:
-        key_of = {labels: tuple(p for p in labels if p[0] in names and p[1]) for labels in set(vector.labels)}
-    index = np.fromiter(
-        (keys.setdefault(key_of[labels], len(keys)) for labels in vector.labels), np.int64, len(vector.labels)
-    )
+        found = (tuple(p for p in labels if p[0] in names and p[1]) for labels in vector.labels)
+    index = np.fromiter((keys.setdefault(key, len(keys)) for key in found), np.int64, len(vector.labels))
     order = np.argsort(index, kind="stable")
     counts = np.bincount(index, minlength=len(keys))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(keys) else np.zeros(0, np.int64)

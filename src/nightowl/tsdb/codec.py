@@ -58,14 +58,14 @@ def _shuffle(x: npt.NDArray[np.int64] | npt.NDArray[np.uint64]) -> bytes:
 
 def _unshuffle(raw: bytes | memoryview, n: int) -> npt.NDArray[np.uint64]:
     planes = np.frombuffer(raw, np.uint8, 8 * n).reshape(8, n)
-    used = [k for k in range(8) if planes[k].any()]
-    if len(used) > 3:
-        return np.ascontiguousarray(planes.T).view(np.uint64).reshape(n)
-    # Small deltas leave most byte planes zero: rebuilding from the few others is cheaper than a transpose.
-    out = np.zeros(n, np.uint64)
-    for k in used:
-        out |= planes[k].astype(np.uint64) << np.uint64(8 * k)
-    return out
+    # Byte-plane k goes to byte k of every word: one strided copy per plane, skipping the all-zero
+    # planes of small deltas (cheaper than a transpose or shifting each plane into place).
+    out = np.zeros((n, 8), np.uint8)
+    for k in range(8):
+        plane = planes[k]
+        if plane.any():
+            out[:, k] = plane
+    return out.view(np.uint64).reshape(n)
 
 
 def _zigzag(x: I64) -> npt.NDArray[np.uint64]:
@@ -98,10 +98,23 @@ def value_modes(values: F64, starts: I64) -> npt.NDArray[np.int8]:
 
 
 def encode_page(counts: I32, timestamps: I64, values: F64, level: int = 3) -> bytes:
-    """Compress consecutive series (`counts[i]` samples each) into one self-contained page."""
+    """Compress consecutive series (`counts[i]` samples each, possibly 0) into one self-contained page.
+
+    Series without samples (a time slice they have no data in) keep their count of 0 in the page; the
+    sample streams are those of the others, so a page without empty series is encoded as ever.
+    """
     n_series, n = len(counts), len(timestamps)
+    full_counts = counts
+    nonempty = counts > 0
+    if not nonempty.all():
+        counts = counts[nonempty]
     starts = _starts(counts)
     modes = value_modes(values, starts)
+    if len(counts) != n_series:
+        all_modes = np.full(n_series, XOR_MODE, np.int8)
+        all_modes[nonempty] = modes
+    else:
+        all_modes = modes
     per_sample = np.repeat(modes, counts)
     int_mask = per_sample >= 0
     int_series = modes >= 0
@@ -114,8 +127,8 @@ def encode_page(counts: I32, timestamps: I64, values: F64, level: int = 3) -> by
     xor_stream = seg_xor(xbits, _starts(xor_counts))
     body = b"".join(
         [
-            counts.astype(np.int32).tobytes(),
-            modes.tobytes(),
+            full_counts.astype(np.int32).tobytes(),
+            all_modes.tobytes(),
             _shuffle(ts_stream),
             _shuffle(int_stream),
             _shuffle(xor_stream),
@@ -149,10 +162,14 @@ def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
     n_series, n, n_int = _HEADER.unpack_from(page, 0)
     body = zstandard.ZstdDecompressor().decompress(bytes(page[_HEADER.size :]))
     pos = 0
-    counts = np.frombuffer(body, np.int32, n_series, pos).copy()
+    all_counts = np.frombuffer(body, np.int32, n_series, pos).copy()
     pos += 4 * n_series
     modes = np.frombuffer(body, np.int8, n_series, pos)
     pos += n_series
+    counts = all_counts
+    nonempty = all_counts > 0
+    if not nonempty.all():
+        counts, modes = all_counts[nonempty], modes[nonempty]
     starts = _starts(counts)
     timestamps = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n], n)), starts, counts)
     pos += 8 * n
@@ -163,9 +180,25 @@ def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
     n_xor = n - n_int
     xor_counts = counts[~int_series]
     xbits = seg_unxor(_unshuffle(body[pos : pos + 8 * n_xor], n_xor), _starts(xor_counts), xor_counts)
-    values = np.empty(n, np.float64)
-    per_sample = np.repeat(modes, counts)
-    int_mask = per_sample >= 0
-    values[int_mask] = ints.astype(np.float64) / (10.0 ** per_sample[int_mask])
+    return all_counts, timestamps, _values(modes, counts, ints, xbits)
+
+
+def _values(modes: npt.NDArray[np.int8], counts: I32, ints: I64, xbits: npt.NDArray[np.uint64]) -> F64:
+    """Scaled integers back to floats (the encoder checked that ints / 10^k gives the bits back)."""
+    int_series = modes >= 0
+    scales = modes[int_series]
+    if len(scales) and scales.min() == scales.max():
+        scaled = ints.astype(np.float64)
+        if scales[0]:
+            scaled /= 10.0 ** int(scales[0])
+    else:
+        scaled = ints.astype(np.float64) / np.repeat(10.0 ** scales.astype(np.float64), counts[int_series])
+    if len(xbits) == 0:
+        return scaled
+    if len(ints) == 0:
+        return xbits.view(np.float64)
+    values = np.empty(len(ints) + len(xbits), np.float64)
+    int_mask = np.repeat(int_series, counts)
+    values[int_mask] = scaled
     values[~int_mask] = xbits.view(np.float64)
-    return counts, timestamps, values
+    return values
