@@ -29,7 +29,8 @@ F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 PAGE_SAMPLES = 65536
 RAW_SLICE_MS = 30 * 60_000
-"""Raw blocks cut each group's pages at these time boundaries: a query of the last minutes decodes one slice."""
+"""Raw blocks cut each group's pages at these time boundaries: a query of the last minutes decodes one slice
+of ~PAGE_SAMPLES / 4 samples per group of series."""
 
 
 @dataclass(frozen=True)
@@ -105,11 +106,16 @@ class BlockWriter:
         counts = data.counts.astype(np.int32)
         starts = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=starts[1:])
+        group_samples = PAGE_SAMPLES
+        if self.slice_ms and len(data.timestamps):
+            # Groups sized so that each time slice's page holds about a quarter of PAGE_SAMPLES.
+            slices = int(data.timestamps.max()) // self.slice_ms - int(data.timestamps.min()) // self.slice_ms + 1
+            group_samples = max(1, slices * PAGE_SAMPLES // 4)
         bounds = [0]
         acc = 0
         for i, c in enumerate(counts.tolist()):
             acc += c
-            if acc >= PAGE_SAMPLES:
+            if acc >= group_samples:
                 bounds.append(i + 1)
                 acc = 0
         if bounds[-1] != len(counts):

@@ -1,4 +1,4 @@
-"""Selects of a sub-window read from blocks answer exactly what the head answered before the flush."""
+"""The select path: windowed block reads equal head reads; the index's cached postings follow every change."""
 
 from __future__ import annotations
 
@@ -76,3 +76,18 @@ def test_blocks_written_before_time_slices_read_the_same(tmp_path: Path) -> None
     assert after.counts.tolist() == before.counts.tolist() and sum(after.counts) > 0
     assert after.timestamps.tolist() == before.timestamps.tolist()
     assert after.values[0].tolist() == before.values[0].tolist()
+
+
+def test_cached_postings_follow_new_and_deleted_series(open_tsdb: Callable[..., TSDB]) -> None:
+    db = open_tsdb()
+    db.append(SampleBatch.from_rows([(lbl("up", job="a"), T0, 1.0), (lbl("up", job="b"), T0, 1.0)]))
+    jobs = lambda ms: [dict(s.labels)["job"] for s in db.select(ms, T0, T0 + 10)]  # noqa: E731
+    assert jobs([Matcher("__name__", "=", "up")]) == ["a", "b"]
+    assert jobs([Matcher("job", "=~", "a|c")]) == ["a"]
+    db.append(SampleBatch.from_rows([(lbl("up", job="c"), T0 + 1, 1.0)]))
+    assert jobs([Matcher("__name__", "=", "up")]) == ["a", "b", "c"]
+    assert jobs([Matcher("job", "=~", "a|c")]) == ["a", "c"]
+    assert db.delete_series([Matcher("job", "=", "a")]) == 1
+    assert jobs([Matcher("__name__", "=", "up")]) == ["b", "c"]
+    assert jobs([Matcher("job", "=~", "a|c")]) == ["c"]
+    assert jobs([Matcher("job", "!=", "b")]) == ["c"]
