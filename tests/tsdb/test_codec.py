@@ -46,3 +46,20 @@ def test_series_without_samples_keep_their_place_in_a_page() -> None:
     assert got_values.view(np.uint64).tolist() == values.view(np.uint64).tolist()
     empty_counts, empty_ts, _ = decode_page(encode_page(np.zeros(3, np.int32), ts[:0], values[:0]))
     assert empty_counts.tolist() == [0, 0, 0] and len(empty_ts) == 0
+
+
+def test_decoding_some_series_equals_decoding_all_then_picking() -> None:
+    rng = np.random.default_rng(11)
+    counts = np.array([3, 0, 7, 1, 0, 12, 5], np.int32)
+    n = int(counts.sum())
+    ts = np.concatenate([np.sort(rng.integers(0, 10**9, c)) for c in counts.tolist()]).astype(np.int64)
+    values = np.round(rng.normal(0, 100, n), 2)
+    values[counts[:2].sum() : counts[:3].sum()] = rng.normal(size=7)  # one series in XOR mode
+    page = encode_page(counts, ts, values)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    for want in ([0], [2, 5], [1, 4], [0, 2, 3, 5, 6], list(range(7))):
+        got_counts, got_ts, got_values = decode_page(page, np.array(want))
+        idx = np.concatenate([np.arange(starts[w], starts[w] + counts[w]) for w in want]).astype(np.int64)
+        assert got_counts.tolist() == counts[want].tolist()
+        assert got_ts.tolist() == ts[idx].tolist()
+        assert got_values.view(np.uint64).tolist() == values[idx].view(np.uint64).tolist()

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import zstandard
 
 from nightowl.metrics.model import Labels
-from nightowl.tsdb.codec import decode_page, encode_page
+from nightowl.tsdb.codec import decode_page, encode_page, take_ranges
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -58,17 +58,6 @@ class Columns:
     counts: I32
     timestamps: I64
     values: list[F64]
-
-
-def take_ranges(starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]) -> I64:
-    """Indices of the concatenated ranges [starts[i], starts[i] + counts[i])."""
-    total = int(counts.sum())
-    if not total:
-        return np.empty(0, np.int64)
-    offsets = np.zeros(len(counts), np.int64)
-    np.cumsum(counts[:-1], out=offsets[1:])
-    idx: I64 = np.repeat(starts.astype(np.int64) - offsets, counts) + np.arange(total, dtype=np.int64)
-    return idx
 
 
 def _fsync_dir(path: Path) -> None:
@@ -301,23 +290,13 @@ class Block:
         """The samples of the wanted series (indices within the page's group) in one page."""
         lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
         f.seek(lo)
-        counts, ts, values = decode_page(f.read(hi - lo))
-        idx: I64 | None = None
-        picked: npt.NDArray[np.integer] = counts
-        if len(want) != len(counts):
-            starts = np.zeros(len(counts), np.int64)
-            np.cumsum(counts[:-1], out=starts[1:])
-            picked = counts[want]
-            idx = take_ranges(starts[want], picked)
+        counts, ts, values = decode_page(f.read(hi - lo), want)
         if window is not None:
-            sel = ts if idx is None else ts[idx]
-            inside = np.flatnonzero((sel >= window[0]) & (sel <= window[1]))
-            if len(inside) < len(sel):
-                picked = np.diff(np.searchsorted(inside, np.cumsum(picked)), prepend=0)
-                idx = inside if idx is None else idx[inside]
-        if idx is None:
-            return picked, ts, values
-        return picked, ts[idx], values[idx]
+            inside = np.flatnonzero((ts >= window[0]) & (ts <= window[1]))
+            if len(inside) < len(ts):
+                counts = np.diff(np.searchsorted(inside, np.cumsum(counts)), prepend=0)
+                return counts, ts[inside], values[inside]
+        return counts, ts, values
 
     def read_all(self) -> list[Columns]:
         """Every series, every column (compaction, rewrites)."""

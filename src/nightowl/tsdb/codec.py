@@ -25,6 +25,17 @@ _LIMIT = float(2**53)
 _HEADER = struct.Struct("<III")
 
 
+def take_ranges(starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]) -> I64:
+    """Indices of the concatenated ranges [starts[i], starts[i] + counts[i])."""
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, np.int64)
+    offsets = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=offsets[1:])
+    idx: I64 = np.repeat(starts.astype(np.int64) - offsets, counts) + np.arange(total, dtype=np.int64)
+    return idx
+
+
 def _starts(counts: npt.NDArray[np.integer]) -> I64:
     starts = np.zeros(len(counts), np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
@@ -157,8 +168,12 @@ def seg_unxor(e: npt.NDArray[np.uint64], starts: I64, counts: npt.NDArray[np.int
     return out
 
 
-def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
-    """Inverse of `encode_page`: (counts, timestamps, values)."""
+def decode_page(page: bytes | memoryview, want: npt.NDArray[np.integer] | None = None) -> tuple[I32, I64, F64]:
+    """Inverse of `encode_page`: (counts, timestamps, values), of every series or of the `want`ed ones.
+
+    With `want` (ascending series indices in the page), the wanted series' runs are picked out of the
+    decompressed streams before the deltas are summed, so the per-sample work after zstd is theirs only.
+    """
     n_series, n, n_int = _HEADER.unpack_from(page, 0)
     body = zstandard.ZstdDecompressor().decompress(bytes(page[_HEADER.size :]))
     pos = 0
@@ -167,20 +182,45 @@ def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
     modes = np.frombuffer(body, np.int8, n_series, pos)
     pos += n_series
     counts = all_counts
+    wanted: npt.NDArray[np.bool_] | None = None
+    if want is not None and len(want) < n_series:
+        wanted = np.zeros(n_series, bool)
+        wanted[want] = True
     nonempty = all_counts > 0
     if not nonempty.all():
         counts, modes = all_counts[nonempty], modes[nonempty]
-    starts = _starts(counts)
-    timestamps = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n], n)), starts, counts)
+        wanted = None if wanted is None else wanted[nonempty]
+    stamps, stamp_counts = _pick(_unshuffle(body[pos : pos + 8 * n], n), counts, wanted)
+    timestamps = seg_undelta(_unzigzag(stamps), _starts(stamp_counts), stamp_counts)
     pos += 8 * n
     int_series = modes >= 0
-    int_counts = counts[int_series]
-    ints = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n_int], n_int)), _starts(int_counts), int_counts)
+    int_raw, int_counts = _pick(
+        _unshuffle(body[pos : pos + 8 * n_int], n_int),
+        counts[int_series],
+        None if wanted is None else wanted[int_series],
+    )
+    ints = seg_undelta(_unzigzag(int_raw), _starts(int_counts), int_counts)
     pos += 8 * n_int
     n_xor = n - n_int
-    xor_counts = counts[~int_series]
-    xbits = seg_unxor(_unshuffle(body[pos : pos + 8 * n_xor], n_xor), _starts(xor_counts), xor_counts)
-    return all_counts, timestamps, _values(modes, counts, ints, xbits)
+    xor_raw, xor_counts = _pick(
+        _unshuffle(body[pos : pos + 8 * n_xor], n_xor),
+        counts[~int_series],
+        None if wanted is None else wanted[~int_series],
+    )
+    xbits = seg_unxor(xor_raw, _starts(xor_counts), xor_counts)
+    if wanted is not None:
+        modes, counts = modes[wanted], counts[wanted]
+    return (all_counts if want is None else all_counts[want]), timestamps, _values(modes, counts, ints, xbits)
+
+
+def _pick(
+    stream: npt.NDArray[np.uint64], counts: npt.NDArray[np.integer], wanted: npt.NDArray[np.bool_] | None
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.integer]]:
+    """The runs of the wanted series out of a stream holding `counts[i]` samples per series."""
+    if wanted is None or wanted.all():
+        return stream, counts
+    picked = counts[wanted]
+    return stream[take_ranges(_starts(counts)[wanted], picked)], picked
 
 
 def _values(modes: npt.NDArray[np.int8], counts: I32, ints: I64, xbits: npt.NDArray[np.uint64]) -> F64:

@@ -345,9 +345,8 @@ class TSDB:
                 found = under_raw(found, assemble(tier_runs(self, sids, start_ms, tier_end, hints)))
         except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
             return self.select(matchers, start_ms, end_ms, hints)
-        result = [Series(labels[sid], ts, values) for sid, (ts, values) in found.items()]
-        result.sort(key=lambda s: s.labels)
-        return result
+        ordered = sorted(found, key=labels.__getitem__)  # by labels, with no Python frame per comparison key
+        return [Series(labels[sid], *found[sid]) for sid in ordered]
 
     def _matching(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int) -> list[Labels]:
         with self.lock:

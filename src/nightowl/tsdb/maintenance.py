@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from nightowl.metrics.model import Labels
-from nightowl.tsdb.block import RAW_SLICE_MS, Block, BlockMeta, BlockWriter, Columns, take_ranges
+from nightowl.tsdb.block import RAW_SLICE_MS, Block, BlockMeta, BlockWriter, Columns
+from nightowl.tsdb.codec import take_ranges
 from nightowl.tsdb.head import Head, Part, series_order
 
 if TYPE_CHECKING:
