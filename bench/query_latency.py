@@ -97,8 +97,8 @@ async def measure(args: argparse.Namespace, tsbench: Any, meta: dict[str, int]) 
         expected = json.loads(Path(args.check).read_text()) if args.check else {}
         only = set(args.only.split(",")) if args.only else None
         print(f"load average before: {os.getloadavg()}")
-        print("| query | median ms | min ms | median CPU ms | series |")
-        print("|---|---|---|---|---|")
+        print("| query | median ms | min ms | median CPU ms | min CPU ms | series |")
+        print("|---|---|---|---|---|---|")
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for key, path, params in requests_for(tsbench, meta):
                 if only and key not in only and key.split(":")[0] not in only:
@@ -121,8 +121,11 @@ async def measure(args: argparse.Namespace, tsbench: Any, meta: dict[str, int]) 
                 mark = ""
                 if expected:
                     mark = " (same)" if expected.get(key) == body else " (DIFFERENT)"
-                cpu = statistics.median(cpus[1:])
-                print(f"| {key} | {statistics.median(lats):.1f} | {min(lats):.1f} | {cpu:.1f} | {len(result)}{mark} |")
+                cpu, least = statistics.median(cpus[1:]), min(cpus[1:])
+                print(
+                    f"| {key} | {statistics.median(lats):.1f} | {min(lats):.1f} | {cpu:.1f} | {least:.1f} "
+                    f"| {len(result)}{mark} |"
+                )
         print(f"load average after: {os.getloadavg()}")
         if args.save:
             Path(args.save).write_text(json.dumps(saved))

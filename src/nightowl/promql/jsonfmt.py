@@ -114,15 +114,16 @@ def _vector_items(series: list[Series]) -> str:
     parts = _ENCODE([dict(s.labels) for s in series])[2:-2].split("},{")
     if len(parts) != len(series):
         parts = [_ENCODE(dict(s.labels))[1:-1] for s in series]
-    times: dict[int, str] = {}
-    out = []
-    for metric, s in zip(parts, series, strict=True):
-        t = int(s.timestamps[0])
-        stamp = times.get(t)
-        if stamp is None:
-            stamp = times[t] = repr(format_time(t))
-        out.append(f'{{"metric":{{{metric}}},"value":[{stamp},"{format_float(float(s.values[0]))}"]}}')
-    return ",".join(out)
+    first = series[0].timestamps
+    if all(s.timestamps is first for s in series):  # the engine gives every sample of a vector one array
+        stamps = [repr(format_time(int(first[0])))] * len(series)
+    else:
+        stamps = [repr(format_time(t)) for t in np.concatenate([s.timestamps[:1] for s in series]).tolist()]
+    texts = _value_texts(np.concatenate([s.values[:1] for s in series]).tolist())
+    return ",".join(map(_SAMPLE, parts, stamps, texts))
+
+
+_SAMPLE = '{{"metric":{{{}}},"value":[{},"{}"]}}'.format
 
 
 def _matrix_items(series: list[Series]) -> str:

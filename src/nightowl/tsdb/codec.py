@@ -72,10 +72,8 @@ def _unshuffle(raw: bytes | memoryview, n: int) -> npt.NDArray[np.uint64]:
     # Byte-plane k goes to byte k of every word: one strided copy per plane, skipping the all-zero
     # planes of small deltas (cheaper than a transpose or shifting each plane into place).
     out = np.zeros((n, 8), np.uint8)
-    for k in range(8):
-        plane = planes[k]
-        if plane.any():
-            out[:, k] = plane
+    for k in np.flatnonzero(planes.any(axis=1)).tolist():
+        out[:, k] = planes[k]
     return out.view(np.uint64).reshape(n)
 
 
