@@ -40,3 +40,14 @@ def test_matrix_json_equals_generic_encoding() -> None:
     result = QueryResult("matrix", series)
     expected = json.dumps(jsonfmt.result_data(result), separators=(",", ":"), ensure_ascii=False)
     assert jsonfmt.render_data(result) == expected
+
+
+def test_matrix_json_of_uneven_series_equals_generic_encoding() -> None:
+    series = [
+        Series((("a", "1"),), np.array([0, 1500, 3000], np.int64), np.array([1e21, 2.0, float("nan")])),
+        Series((("a", "2"),), np.array([1500, 4000], np.int64), np.array([0.1, -0.0])),
+        Series((("a", "3"),), np.array([], np.int64), np.array([])),
+    ]
+    result = QueryResult("matrix", series)
+    expected = json.dumps(jsonfmt.result_data(result), separators=(",", ":"), ensure_ascii=False)
+    assert jsonfmt.render_data(result) == expected

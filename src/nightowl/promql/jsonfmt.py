@@ -73,15 +73,13 @@ def _value_texts(values: list[float]) -> list[str]:
     ]
 
 
-_POINT = '[{},"{}"]'.format
-
-
-def _points_text(stamp_texts: list[str], values: list[float]) -> str:
-    """`[t,"v"],...` for one series: repr for every value, then C-speed fix-ups of the few spellings
-    Prometheus writes differently ("1.0" -> "1", inf/nan); exponents take the per-value path."""
-    text = ",".join(map(_POINT, stamp_texts, map(repr, values)))
+def _points_text(prefixes: list[str], values: list[float]) -> str:
+    """`[t,"v"],...` for one series from its `[t,"` prefixes: repr for every value, then C-speed
+    fix-ups of the few spellings Prometheus writes differently ("1.0" -> "1", inf/nan); exponents
+    take the per-value path."""
+    text = '"],'.join(map(str.__add__, prefixes, map(repr, values))) + '"]'
     if "e" in text:
-        return ",".join(map(_POINT, stamp_texts, _value_texts(values)))
+        return '"],'.join(map(str.__add__, prefixes, _value_texts(values))) + '"]'
     text = text.replace('.0"', '"')
     if "n" in text:
         text = text.replace('"inf"', '"+Inf"').replace('"-inf"', '"-Inf"').replace('"nan"', '"NaN"')
@@ -127,17 +125,19 @@ _SAMPLE = '{{"metric":{{{}}},"value":[{},"{}"]}}'.format
 
 
 def _matrix_items(series: list[Series]) -> str:
-    times: dict[int, str] = {}
+    if not series:
+        return ""
+    # A range query's series share the step timestamps: each `[t,"` prefix is written once.
+    stamps = np.unique(np.concatenate([s.timestamps for s in series]))
+    texts = ["[" + repr(format_time(t)) + ',"' for t in stamps.tolist()]
     items: list[str] = []
     for s in series:
-        stamp_texts = []
-        for t in s.timestamps.tolist():
-            text = times.get(t)
-            if text is None:
-                text = times[t] = repr(format_time(t))
-            stamp_texts.append(text)
-        metric = _ENCODE(dict(s.labels))
-        items.append(f'{{"metric":{metric},"values":[{_points_text(stamp_texts, s.values.tolist())}]}}')
+        if not len(s.timestamps):
+            items.append(f'{{"metric":{_ENCODE(dict(s.labels))},"values":[]}}')
+            continue
+        prefixes = list(map(texts.__getitem__, np.searchsorted(stamps, s.timestamps).tolist()))
+        points = _points_text(prefixes, s.values.tolist())
+        items.append(f'{{"metric":{_ENCODE(dict(s.labels))},"values":[{points}]}}')
     return ",".join(items)
 
 
