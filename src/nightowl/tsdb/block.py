@@ -28,7 +28,7 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 PAGE_SAMPLES = 65536
-RAW_SLICE_MS = 30 * 60_000
+RAW_SLICE_MS = 10 * 60_000
 """Raw blocks cut each group's pages at these time boundaries: a query of the last minutes decodes one slice
 of ~PAGE_SAMPLES / 4 samples per group of series."""
 
