@@ -23,17 +23,17 @@ class Groups:
 
 
 def group_series(vector: Vector, grouping: list[str], without: bool) -> Groups:
-    names = set(grouping)
-    by_names = sorted(names)
+    names = frozenset(grouping)
     keys: dict[Labels, int] = {}
-    index = np.empty(len(vector.labels), np.int64)
-    for i, labels in enumerate(vector.labels):
-        if without:
-            key = tuple(p for p in labels if p[0] not in names and p[0] != METRIC_NAME)
-        else:
-            present = dict(labels)
-            key = tuple((n, present[n]) for n in by_names if present.get(n))
-        index[i] = keys.setdefault(key, len(keys))
+    # Labels are sorted by name, so the kept pairs come out in the key's order (list comprehensions:
+    # a generator per series costs twice as much).
+    if without:
+        dropped = names | {METRIC_NAME}
+        found = [tuple([p for p in labels if p[0] not in dropped]) for labels in vector.labels]
+    else:
+        found = [tuple([p for p in labels if p[0] in names and p[1]]) for labels in vector.labels]
+    setdefault = keys.setdefault
+    index = np.array([setdefault(key, len(keys)) for key in found], np.int64)
     order = np.argsort(index, kind="stable")
     counts = np.bincount(index, minlength=len(keys))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(keys) else np.zeros(0, np.int64)

@@ -95,10 +95,13 @@ class PromQLEngine:
         rows = list(range(len(vector)))
         order = _result_order(expr)
         if order == "labels":
-            rows.sort(key=lambda i: vector.labels[i])
+            rows.sort(key=vector.labels.__getitem__)
         elif order != "keep":
             rows = sort_rows(vector, 0, descending=order == "desc")
-        series = [Series(vector.labels[i], np.array([time_ms], np.int64), vector.values[i, :1].copy()) for i in rows]
+        stamp = np.array([time_ms], np.int64)
+        stamp.flags.writeable = False  # one array shared by every series of the answer
+        values = vector.values[:, :1].copy()
+        series = [Series(vector.labels[i], stamp, values[i]) for i in rows]
         return QueryResult("vector", series, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)
 
     def range(
@@ -138,7 +141,7 @@ class PromQLEngine:
             )
         vector = finalize(value).compact()
         out = []
-        for i in sorted(range(len(vector)), key=lambda i: vector.labels[i]):
+        for i in sorted(range(len(vector)), key=vector.labels.__getitem__):
             mask = vector.present[i]
             out.append(Series(vector.labels[i], ts[mask], vector.values[i, mask]))
         return QueryResult("matrix", out, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)

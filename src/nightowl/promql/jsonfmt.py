@@ -73,19 +73,20 @@ def _value_texts(values: list[float]) -> list[str]:
     ]
 
 
-_POINT = '[{},"{}"]'.format
-
-
-def _points_text(stamp_texts: list[str], values: list[float]) -> str:
-    """`[t,"v"],...` for one series: repr for every value, then C-speed fix-ups of the few spellings
-    Prometheus writes differently ("1.0" -> "1", inf/nan); exponents take the per-value path."""
-    text = ",".join(map(_POINT, stamp_texts, map(repr, values)))
+def _points_text(prefixes: list[str], values: list[float]) -> str:
+    """`[t,"v"],...` for one series from its `[t,"` prefixes: repr for every value, then C-speed
+    fix-ups of the few spellings Prometheus writes differently ("1.0" -> "1", inf/nan); exponents
+    take the per-value path."""
+    text = '"],'.join(map(str.__add__, prefixes, map(repr, values))) + '"]'
     if "e" in text:
-        return ",".join(map(_POINT, stamp_texts, _value_texts(values)))
+        return '"],'.join(map(str.__add__, prefixes, _value_texts(values))) + '"]'
     text = text.replace('.0"', '"')
     if "n" in text:
         text = text.replace('"inf"', '"+Inf"').replace('"-inf"', '"-Inf"').replace('"nan"', '"NaN"')
     return text
+
+
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str:
@@ -94,24 +95,50 @@ def render_data(result: QueryResult, extra: dict[str, Any] | None = None) -> str
         data = result_data(result)
         data.update(extra or {})
         return dumps(data).decode()
-    times: dict[int, str] = {}
-    items: list[str] = []
-    for series in result.series:
-        stamps = series.timestamps.tolist()
-        stamp_texts = []
-        for t in stamps:
-            text = times.get(t)
-            if text is None:
-                text = times[t] = repr(format_time(t))
-            stamp_texts.append(text)
-        metric = json.dumps(dict(series.labels), separators=(",", ":"), ensure_ascii=False)
-        if result.result_type == "vector":
-            text = format_float(float(series.values[0]))
-            items.append(f'{{"metric":{metric},"value":[{stamp_texts[0]},"{text}"]}}')
-        else:
-            items.append(f'{{"metric":{metric},"values":[{_points_text(stamp_texts, series.values.tolist())}]}}')
+    if result.result_type == "vector":
+        items = _vector_items(result.series)
+    else:
+        items = _matrix_items(result.series)
     tail = "".join(f",{json.dumps(k)}:{dumps(v).decode()}" for k, v in (extra or {}).items())
-    return f'{{"resultType":"{result.result_type}","result":[{",".join(items)}]{tail}}}'
+    return f'{{"resultType":"{result.result_type}","result":[{items}]{tail}}}'
+
+
+def _vector_items(series: list[Series]) -> str:
+    """One encoder call for all label sets; a vector's samples usually share one timestamp."""
+    if not series:
+        return ""
+    # `[{...},{...}]` split on the encoder's own `},{` separators gives each metric's members; a label
+    # value holding `},{` would add parts, and then each label set is encoded on its own instead.
+    parts = _ENCODE([dict(s.labels) for s in series])[2:-2].split("},{")
+    if len(parts) != len(series):
+        parts = [_ENCODE(dict(s.labels))[1:-1] for s in series]
+    first = series[0].timestamps
+    if all(s.timestamps is first for s in series):  # the engine gives every sample of a vector one array
+        stamps = [repr(format_time(int(first[0])))] * len(series)
+    else:
+        stamps = [repr(format_time(t)) for t in np.concatenate([s.timestamps[:1] for s in series]).tolist()]
+    texts = _value_texts(np.concatenate([s.values[:1] for s in series]).tolist())
+    return ",".join(map(_SAMPLE, parts, stamps, texts))
+
+
+_SAMPLE = '{{"metric":{{{}}},"value":[{},"{}"]}}'.format
+
+
+def _matrix_items(series: list[Series]) -> str:
+    if not series:
+        return ""
+    # A range query's series share the step timestamps: each `[t,"` prefix is written once.
+    stamps = np.unique(np.concatenate([s.timestamps for s in series]))
+    texts = ["[" + repr(format_time(t)) + ',"' for t in stamps.tolist()]
+    items: list[str] = []
+    for s in series:
+        if not len(s.timestamps):
+            items.append(f'{{"metric":{_ENCODE(dict(s.labels))},"values":[]}}')
+            continue
+        prefixes = list(map(texts.__getitem__, np.searchsorted(stamps, s.timestamps).tolist()))
+        points = _points_text(prefixes, s.values.tolist())
+        items.append(f'{{"metric":{_ENCODE(dict(s.labels))},"values":[{points}]}}')
+    return ",".join(items)
 
 
 def dumps(payload: dict[str, Any]) -> bytes:

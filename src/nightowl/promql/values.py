@@ -107,6 +107,8 @@ _NAME_LABELS = (METRIC_NAME, "__type__", "__unit__")
 
 def drop_metric_name(labels: Labels) -> Labels:
     """Without `__name__` (and the `__type__`/`__unit__` labels that describe it)."""
+    if labels and labels[0][0] == METRIC_NAME and (len(labels) == 1 or labels[1][0] not in _NAME_LABELS):
+        return labels[1:]  # the usual case, at C speed: the name sorts first, nothing else to drop
     return tuple(pair for pair in labels if pair[0] not in _NAME_LABELS)
 
 

@@ -15,18 +15,22 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 import zstandard
 
 from nightowl.metrics.model import Labels
-from nightowl.tsdb.codec import decode_page, encode_page
+from nightowl.tsdb.codec import decode_page, encode_page, take_ranges
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 PAGE_SAMPLES = 65536
+RAW_SLICE_MS = 10 * 60_000
+"""Raw blocks cut each group's pages at these time boundaries: a query of the last minutes decodes one slice
+of ~PAGE_SAMPLES / 4 samples per group of series."""
 
 
 @dataclass(frozen=True)
@@ -56,17 +60,6 @@ class Columns:
     values: list[F64]
 
 
-def take_ranges(starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]) -> I64:
-    """Indices of the concatenated ranges [starts[i], starts[i] + counts[i])."""
-    total = int(counts.sum())
-    if not total:
-        return np.empty(0, np.int64)
-    offsets = np.zeros(len(counts), np.int64)
-    np.cumsum(counts[:-1], out=offsets[1:])
-    idx: I64 = np.repeat(starts.astype(np.int64) - offsets, counts) + np.arange(total, dtype=np.int64)
-    return idx
-
-
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -78,15 +71,18 @@ def _fsync_dir(path: Path) -> None:
 class BlockWriter:
     """Writes a block group by group (bounded memory); `finish` makes it visible atomically."""
 
-    def __init__(self, root: Path, block_id: str, n_columns: int, level: int = 3) -> None:
-        self.root, self.id, self.level = root, block_id, level
+    def __init__(self, root: Path, block_id: str, n_columns: int, level: int = 3, slice_ms: int = 0) -> None:
+        self.root, self.id, self.level, self.slice_ms = root, block_id, level, slice_ms
         self.tmp = root / f".tmp-{block_id}"
         shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp.mkdir(parents=True)
         self._files = [open(self.tmp / f"data.{c}", "wb") for c in range(n_columns)]
         self._pos = [0] * n_columns
         self._offsets: list[list[int]] = [[0] for _ in range(n_columns)]
-        self._page_series = [0]
+        self._group_series = [0]
+        self._page_group: list[int] = []
+        self._page_min: list[int] = []
+        self._page_max: list[int] = []
         self._labels: list[Labels] = []
         self._counts: list[I32] = []
         self._first: list[I64] = []
@@ -99,29 +95,53 @@ class BlockWriter:
         counts = data.counts.astype(np.int32)
         starts = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=starts[1:])
+        group_samples = PAGE_SAMPLES
+        if self.slice_ms and len(data.timestamps):
+            # Groups sized so that each time slice's page holds about a quarter of PAGE_SAMPLES.
+            slices = int(data.timestamps.max()) // self.slice_ms - int(data.timestamps.min()) // self.slice_ms + 1
+            group_samples = max(1, slices * PAGE_SAMPLES // 4)
         bounds = [0]
         acc = 0
         for i, c in enumerate(counts.tolist()):
             acc += c
-            if acc >= PAGE_SAMPLES:
+            if acc >= group_samples:
                 bounds.append(i + 1)
                 acc = 0
         if bounds[-1] != len(counts):
             bounds.append(len(counts))
         base = len(self._labels)
-        for p in range(len(bounds) - 1):
-            a, b = bounds[p], bounds[p + 1]
+        for g in range(len(bounds) - 1):
+            a, b = bounds[g], bounds[g + 1]
             lo, hi = int(starts[a]), int(starts[b])
-            for col, out in enumerate(self._files):
-                page = encode_page(counts[a:b], data.timestamps[lo:hi], data.values[col][lo:hi], self.level)
-                out.write(page)
-                self._pos[col] += len(page)
-                self._offsets[col].append(self._pos[col])
-            self._page_series.append(base + b)
+            for page_counts, take in self._slices(counts[a:b], data.timestamps[lo:hi]):
+                ts = data.timestamps[lo:hi][take]
+                for col, out in enumerate(self._files):
+                    page = encode_page(page_counts, ts, data.values[col][lo:hi][take], self.level)
+                    out.write(page)
+                    self._pos[col] += len(page)
+                    self._offsets[col].append(self._pos[col])
+                self._page_group.append(len(self._group_series) - 1)
+                self._page_min.append(int(ts.min()))
+                self._page_max.append(int(ts.max()))
+            self._group_series.append(base + b)
         self._labels.extend(labels)
         self._counts.append(counts)
         self._first.append(data.timestamps[starts[:-1]])
         self._last.append(data.timestamps[starts[1:] - 1])
+
+    def _slices(self, counts: I32, timestamps: I64) -> list[tuple[I32, slice | I64]]:
+        """A group's pages: one per time slice holding samples (per-series counts, which samples)."""
+        if not self.slice_ms:
+            return [(counts, slice(None))]
+        keys = timestamps // self.slice_ms
+        if keys[0] == keys[-1] and (keys == keys[0]).all():
+            return [(counts, slice(None))]
+        owner = np.repeat(np.arange(len(counts)), counts)
+        pages: list[tuple[I32, slice | I64]] = []
+        for key in np.unique(keys).tolist():
+            take = np.flatnonzero(keys == key)
+            pages.append((np.bincount(owner[take], minlength=len(counts)).astype(np.int32), take))
+        return pages
 
     def abort(self) -> None:
         for f in self._files:
@@ -145,7 +165,10 @@ class BlockWriter:
             counts=np.concatenate(self._counts) if self._counts else np.empty(0, np.int32),
             min_ts=np.concatenate(self._first) if self._first else empty64,
             max_ts=np.concatenate(self._last) if self._last else empty64,
-            page_series=np.array(self._page_series, np.int64),
+            group_series=np.array(self._group_series, np.int64),
+            page_group=np.array(self._page_group, np.int64),
+            page_min_ts=np.array(self._page_min, np.int64),
+            page_max_ts=np.array(self._page_max, np.int64),
             page_offsets=offsets,
         )
         flat = [[x for pair in ls for x in pair] for ls in self._labels]
@@ -160,6 +183,20 @@ class BlockWriter:
         os.rename(self.tmp, final)
         _fsync_dir(self.root)
         return final
+
+
+def _series_major(
+    parts: list[tuple[npt.NDArray[np.integer], I64, F64]],
+) -> tuple[npt.NDArray[np.integer], I64, F64]:
+    """Time slices of the same series (each series-major, slices in time order) -> series-major."""
+    run_counts = np.stack([p[0] for p in parts]).astype(np.int64)  # [slices x series]
+    run_starts = np.zeros(run_counts.size, np.int64)
+    np.cumsum(run_counts.ravel()[:-1], out=run_starts[1:])
+    order = np.arange(run_counts.size).reshape(run_counts.shape).T.ravel()
+    idx = take_ranges(run_starts[order], run_counts.ravel()[order])
+    ts = np.concatenate([p[1] for p in parts])[idx]
+    values = np.concatenate([p[2] for p in parts])[idx]
+    return run_counts.sum(axis=0), ts, values
 
 
 def read_meta(path: Path) -> BlockMeta:
@@ -184,8 +221,18 @@ class Block:
             self.counts: I32 = z["counts"]
             self.min_ts: I64 = z["min_ts"]
             self.max_ts: I64 = z["max_ts"]
-            self.page_series: I64 = z["page_series"]
             self.page_offsets: I64 = z["page_offsets"]
+            if "group_series" in z:
+                self.group_series: I64 = z["group_series"]
+                self.page_group: I64 = z["page_group"]
+                self.page_min_ts: I64 = z["page_min_ts"]
+                self.page_max_ts: I64 = z["page_max_ts"]
+            else:  # blocks written before time slices: one page per group of series, any time
+                self.group_series = z["page_series"]
+                self.page_group = np.arange(len(self.group_series) - 1, dtype=np.int64)
+                self.page_min_ts = np.full(len(self.page_group), np.iinfo(np.int64).min, np.int64)
+                self.page_max_ts = np.full(len(self.page_group), np.iinfo(np.int64).max, np.int64)
+        self._group_pages = np.searchsorted(self.page_group, np.arange(len(self.group_series)))
         self.gids = gids
         self._order = np.argsort(gids, kind="stable")
         self._sorted_gids = gids[self._order]
@@ -201,28 +248,55 @@ class Block:
         local: I64 = np.sort(self._order[pos[hit]])
         return local
 
-    def read(self, local: I64, column: int = 0) -> Columns:
-        """Samples of the given local series (ascending), all columns' pages decoded as needed."""
+    def read(self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None) -> Columns:
+        """Samples of the given local series (ascending), series after series, each in time order.
+
+        Pages are decoded only where they hold wanted series; with a window, only the time slices
+        overlapping [start_ms, end_ms] and only the samples inside it (counts may then be 0), so a
+        query for the last minutes decodes and copies little more than those minutes.
+        """
         if not len(local):
             return Columns(np.empty(0, np.int32), np.empty(0, np.int64), [np.empty(0, np.float64)])
-        pages = np.searchsorted(self.page_series, local, side="right") - 1
-        counts_out: list[I32] = []
+        window = None if start_ms is None or end_ms is None else (start_ms, end_ms)
+        groups = np.searchsorted(self.group_series, local, side="right") - 1
+        bounds = np.flatnonzero(np.diff(groups)) + 1
+        counts_out: list[npt.NDArray[np.integer]] = []
         ts_out: list[I64] = []
         val_out: list[F64] = []
         with open(self.path / "data", "rb") as f:
-            for page in np.unique(pages).tolist():
-                lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
-                f.seek(lo)
-                counts, ts, values = decode_page(f.read(hi - lo))
-                first = int(self.page_series[page])
-                want = local[pages == page] - first
-                starts = np.zeros(len(counts), np.int64)
-                np.cumsum(counts[:-1], out=starts[1:])
-                idx = take_ranges(starts[want], counts[want])
-                counts_out.append(counts[want])
-                ts_out.append(ts[idx])
-                val_out.append(values[idx])
-        return Columns(np.concatenate(counts_out), np.concatenate(ts_out), [np.concatenate(val_out)])
+            for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(local)], strict=True):
+                group = int(groups[a])
+                want = local[a:b] - int(self.group_series[group])
+                pages: range | list[int] = range(int(self._group_pages[group]), int(self._group_pages[group + 1]))
+                if window is not None:
+                    pages = [p for p in pages if self.page_max_ts[p] >= window[0] and self.page_min_ts[p] <= window[1]]
+                parts = [self._read_page(f, p, column, want, window) for p in pages]
+                if not parts:
+                    counts_out.append(np.zeros(len(want), np.int64))
+                    continue
+                counts, ts, values = parts[0] if len(parts) == 1 else _series_major(parts)
+                counts_out.append(counts)
+                ts_out.append(ts)
+                val_out.append(values)
+        if not ts_out:
+            ts_out, val_out = [np.empty(0, np.int64)], [np.empty(0, np.float64)]
+        return Columns(
+            np.concatenate(counts_out).astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)]
+        )
+
+    def _read_page(
+        self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None
+    ) -> tuple[npt.NDArray[np.integer], I64, F64]:
+        """The samples of the wanted series (indices within the page's group) in one page."""
+        lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
+        f.seek(lo)
+        counts, ts, values = decode_page(f.read(hi - lo), want)
+        if window is not None:
+            inside = np.flatnonzero((ts >= window[0]) & (ts <= window[1]))
+            if len(inside) < len(ts):
+                counts = np.diff(np.searchsorted(inside, np.cumsum(counts)), prepend=0)
+                return counts, ts[inside], values[inside]
+        return counts, ts, values
 
     def read_all(self) -> list[Columns]:
         """Every series, every column (compaction, rewrites)."""

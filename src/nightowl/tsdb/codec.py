@@ -25,6 +25,17 @@ _LIMIT = float(2**53)
 _HEADER = struct.Struct("<III")
 
 
+def take_ranges(starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]) -> I64:
+    """Indices of the concatenated ranges [starts[i], starts[i] + counts[i])."""
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, np.int64)
+    offsets = np.zeros(len(counts), np.int64)
+    np.cumsum(counts[:-1], out=offsets[1:])
+    idx: I64 = np.repeat(starts.astype(np.int64) - offsets, counts) + np.arange(total, dtype=np.int64)
+    return idx
+
+
 def _starts(counts: npt.NDArray[np.integer]) -> I64:
     starts = np.zeros(len(counts), np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
@@ -58,14 +69,12 @@ def _shuffle(x: npt.NDArray[np.int64] | npt.NDArray[np.uint64]) -> bytes:
 
 def _unshuffle(raw: bytes | memoryview, n: int) -> npt.NDArray[np.uint64]:
     planes = np.frombuffer(raw, np.uint8, 8 * n).reshape(8, n)
-    used = [k for k in range(8) if planes[k].any()]
-    if len(used) > 3:
-        return np.ascontiguousarray(planes.T).view(np.uint64).reshape(n)
-    # Small deltas leave most byte planes zero: rebuilding from the few others is cheaper than a transpose.
-    out = np.zeros(n, np.uint64)
-    for k in used:
-        out |= planes[k].astype(np.uint64) << np.uint64(8 * k)
-    return out
+    # Byte-plane k goes to byte k of every word: one strided copy per plane, skipping the all-zero
+    # planes of small deltas (cheaper than a transpose or shifting each plane into place).
+    out = np.zeros((n, 8), np.uint8)
+    for k in np.flatnonzero(planes.any(axis=1)).tolist():
+        out[:, k] = planes[k]
+    return out.view(np.uint64).reshape(n)
 
 
 def _zigzag(x: I64) -> npt.NDArray[np.uint64]:
@@ -98,10 +107,23 @@ def value_modes(values: F64, starts: I64) -> npt.NDArray[np.int8]:
 
 
 def encode_page(counts: I32, timestamps: I64, values: F64, level: int = 3) -> bytes:
-    """Compress consecutive series (`counts[i]` samples each) into one self-contained page."""
+    """Compress consecutive series (`counts[i]` samples each, possibly 0) into one self-contained page.
+
+    Series without samples (a time slice they have no data in) keep their count of 0 in the page; the
+    sample streams are those of the others, so a page without empty series is encoded as ever.
+    """
     n_series, n = len(counts), len(timestamps)
+    full_counts = counts
+    nonempty = counts > 0
+    if not nonempty.all():
+        counts = counts[nonempty]
     starts = _starts(counts)
     modes = value_modes(values, starts)
+    if len(counts) != n_series:
+        all_modes = np.full(n_series, XOR_MODE, np.int8)
+        all_modes[nonempty] = modes
+    else:
+        all_modes = modes
     per_sample = np.repeat(modes, counts)
     int_mask = per_sample >= 0
     int_series = modes >= 0
@@ -114,8 +136,8 @@ def encode_page(counts: I32, timestamps: I64, values: F64, level: int = 3) -> by
     xor_stream = seg_xor(xbits, _starts(xor_counts))
     body = b"".join(
         [
-            counts.astype(np.int32).tobytes(),
-            modes.tobytes(),
+            full_counts.astype(np.int32).tobytes(),
+            all_modes.tobytes(),
             _shuffle(ts_stream),
             _shuffle(int_stream),
             _shuffle(xor_stream),
@@ -144,28 +166,77 @@ def seg_unxor(e: npt.NDArray[np.uint64], starts: I64, counts: npt.NDArray[np.int
     return out
 
 
-def decode_page(page: bytes | memoryview) -> tuple[I32, I64, F64]:
-    """Inverse of `encode_page`: (counts, timestamps, values)."""
+def decode_page(page: bytes | memoryview, want: npt.NDArray[np.integer] | None = None) -> tuple[I32, I64, F64]:
+    """Inverse of `encode_page`: (counts, timestamps, values), of every series or of the `want`ed ones.
+
+    With `want` (ascending series indices in the page), the wanted series' runs are picked out of the
+    decompressed streams before the deltas are summed, so the per-sample work after zstd is theirs only.
+    """
     n_series, n, n_int = _HEADER.unpack_from(page, 0)
     body = zstandard.ZstdDecompressor().decompress(bytes(page[_HEADER.size :]))
     pos = 0
-    counts = np.frombuffer(body, np.int32, n_series, pos).copy()
+    all_counts = np.frombuffer(body, np.int32, n_series, pos).copy()
     pos += 4 * n_series
     modes = np.frombuffer(body, np.int8, n_series, pos)
     pos += n_series
-    starts = _starts(counts)
-    timestamps = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n], n)), starts, counts)
+    counts = all_counts
+    wanted: npt.NDArray[np.bool_] | None = None
+    if want is not None and len(want) < n_series:
+        wanted = np.zeros(n_series, bool)
+        wanted[want] = True
+    nonempty = all_counts > 0
+    if not nonempty.all():
+        counts, modes = all_counts[nonempty], modes[nonempty]
+        wanted = None if wanted is None else wanted[nonempty]
+    stamps, stamp_counts = _pick(_unshuffle(body[pos : pos + 8 * n], n), counts, wanted)
+    timestamps = seg_undelta(_unzigzag(stamps), _starts(stamp_counts), stamp_counts)
     pos += 8 * n
     int_series = modes >= 0
-    int_counts = counts[int_series]
-    ints = seg_undelta(_unzigzag(_unshuffle(body[pos : pos + 8 * n_int], n_int)), _starts(int_counts), int_counts)
+    int_raw, int_counts = _pick(
+        _unshuffle(body[pos : pos + 8 * n_int], n_int),
+        counts[int_series],
+        None if wanted is None else wanted[int_series],
+    )
+    ints = seg_undelta(_unzigzag(int_raw), _starts(int_counts), int_counts)
     pos += 8 * n_int
     n_xor = n - n_int
-    xor_counts = counts[~int_series]
-    xbits = seg_unxor(_unshuffle(body[pos : pos + 8 * n_xor], n_xor), _starts(xor_counts), xor_counts)
-    values = np.empty(n, np.float64)
-    per_sample = np.repeat(modes, counts)
-    int_mask = per_sample >= 0
-    values[int_mask] = ints.astype(np.float64) / (10.0 ** per_sample[int_mask])
+    xor_raw, xor_counts = _pick(
+        _unshuffle(body[pos : pos + 8 * n_xor], n_xor),
+        counts[~int_series],
+        None if wanted is None else wanted[~int_series],
+    )
+    xbits = seg_unxor(xor_raw, _starts(xor_counts), xor_counts)
+    if wanted is not None:
+        modes, counts = modes[wanted], counts[wanted]
+    return (all_counts if want is None else all_counts[want]), timestamps, _values(modes, counts, ints, xbits)
+
+
+def _pick(
+    stream: npt.NDArray[np.uint64], counts: npt.NDArray[np.integer], wanted: npt.NDArray[np.bool_] | None
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.integer]]:
+    """The runs of the wanted series out of a stream holding `counts[i]` samples per series."""
+    if wanted is None or wanted.all():
+        return stream, counts
+    picked = counts[wanted]
+    return stream[take_ranges(_starts(counts)[wanted], picked)], picked
+
+
+def _values(modes: npt.NDArray[np.int8], counts: I32, ints: I64, xbits: npt.NDArray[np.uint64]) -> F64:
+    """Scaled integers back to floats (the encoder checked that ints / 10^k gives the bits back)."""
+    int_series = modes >= 0
+    scales = modes[int_series]
+    if len(scales) and scales.min() == scales.max():
+        scaled = ints.astype(np.float64)
+        if scales[0]:
+            scaled /= 10.0 ** int(scales[0])
+    else:
+        scaled = ints.astype(np.float64) / np.repeat(10.0 ** scales.astype(np.float64), counts[int_series])
+    if len(xbits) == 0:
+        return scaled
+    if len(ints) == 0:
+        return xbits.view(np.float64)
+    values = np.empty(len(ints) + len(xbits), np.float64)
+    int_mask = np.repeat(int_series, counts)
+    values[int_mask] = scaled
     values[~int_mask] = xbits.view(np.float64)
-    return counts, timestamps, values
+    return values

@@ -311,8 +311,10 @@ class TSDB:
         for block in blocks:
             local = block.local(sids)
             if len(local):
-                cols = block.read(local)
-                found.append(Runs(block.gids[local], cols.counts.astype(np.int64), cols.timestamps, cols.values[0]))
+                inside = block.meta.min_ts >= start_ms and block.meta.max_ts <= end_ms
+                cols = block.read(local) if inside else block.read(local, 0, start_ms, end_ms)
+                counts = cols.counts.astype(np.int64)
+                found.append(Runs(block.gids[local], counts, cols.timestamps, cols.values[0]).without_empty())
         found.extend(part.runs(sids) for part in [*flushing, *parts])
         if len(active):
             found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))
@@ -331,18 +333,20 @@ class TSDB:
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
             labels = self.index.labels
-            has_tiers = bool(self.tier_blocks) and (bool(self.options.overrides) or start_ms < self._raw_floor())
+            # Tiers only fill in before each series' first raw sample. Without per-metric overrides raw
+            # blocks go oldest first, so that is before the oldest raw sample: tiers past it are not read.
+            tier_end = end_ms if self.options.overrides else min(end_ms, self._raw_floor() - 1)
+            has_tiers = bool(self.tier_blocks) and start_ms <= tier_end
         if not len(sids):
             return []
         try:
             found = assemble(self._sources(sids, start_ms, end_ms))
             if has_tiers:
-                found = under_raw(found, assemble(tier_runs(self, sids, start_ms, end_ms, hints)))
+                found = under_raw(found, assemble(tier_runs(self, sids, start_ms, tier_end, hints)))
         except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
             return self.select(matchers, start_ms, end_ms, hints)
-        result = [Series(labels[sid], ts, values) for sid, (ts, values) in found.items()]
-        result.sort(key=lambda s: s.labels)
-        return result
+        ordered = sorted(found, key=labels.__getitem__)  # by labels, with no Python frame per comparison key
+        return [Series(labels[sid], *found[sid]) for sid in ordered]
 
     def _matching(self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int) -> list[Labels]:
         with self.lock:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from nightowl.tsdb.block import take_ranges
+from nightowl.tsdb.codec import take_ranges
 from nightowl.tsdb.head import Runs
 
 __all__ = ["Runs", "assemble", "under_raw"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from nightowl.tsdb.block import take_ranges
+from nightowl.tsdb.codec import take_ranges
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -107,12 +107,16 @@ class Runs:
         ts = self.timestamps
         if not len(ts) or (int(ts.min()) >= start_ms and int(ts.max()) <= end_ms):
             return self
-        inside = (ts >= start_ms) & (ts <= end_ms)
-        starts = np.zeros(len(self.counts), np.int64)
-        np.cumsum(self.counts[:-1], out=starts[1:])
-        counts = np.add.reduceat(inside, starts).astype(np.int64)
-        keep = counts > 0
-        return Runs(self.sids[keep], counts[keep], ts[inside], self.values[inside])
+        inside = np.flatnonzero((ts >= start_ms) & (ts <= end_ms))
+        counts = np.diff(np.searchsorted(inside, np.cumsum(self.counts)), prepend=0)
+        return Runs(self.sids, counts, ts[inside], self.values[inside]).without_empty()
+
+    def without_empty(self) -> Runs:
+        """Without the series that have no samples (left by a clip)."""
+        keep = self.counts > 0
+        if keep.all():
+            return self
+        return Runs(self.sids[keep], self.counts[keep], self.timestamps, self.values)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ class SeriesIndex:
         self.ids: dict[Labels, int] = {}
         self.labels: list[Labels] = []
         self._postings: dict[str, dict[str, list[int]]] = {}
+        self._arrays: dict[tuple[str, str], IDs] = {}  # postings lists as arrays, for the ones queried
         self._capacity = 1024
         self.live = np.zeros(self._capacity, bool)
         self.min_ts = np.full(self._capacity, _NO_MIN, np.int64)
@@ -61,6 +62,7 @@ class SeriesIndex:
         self.live[sid] = True
         for name, value in labels:
             self._postings.setdefault(name, {}).setdefault(value, []).append(sid)
+            self._arrays.pop((name, value), None)
         return sid
 
     def remove(self, sids: Iterable[int]) -> None:
@@ -72,6 +74,7 @@ class SeriesIndex:
             labels = self.labels[sid]
             del self.ids[labels]
             for name, value in labels:
+                self._arrays.pop((name, value), None)
                 values = self._postings[name]
                 values[value].remove(sid)
                 if not values[value]:
@@ -90,19 +93,31 @@ class SeriesIndex:
         ids: IDs = np.flatnonzero(self.live[: len(self.labels)]).astype(np.int64)
         return ids
 
+    def _array(self, name: str, value: str) -> IDs:
+        """One postings list as a sorted array, kept until a series with that pair comes or goes."""
+        found = self._arrays.get((name, value))
+        if found is None:
+            ids = self._postings.get(name, {}).get(value)
+            if ids is None:
+                return np.empty(0, np.int64)
+            found = self._arrays[(name, value)] = np.array(ids, np.int64)
+            found.flags.writeable = False
+        return found
+
     def _postings_for(self, name: str, accept: Matcher, want_match: bool) -> IDs:
         values = self._postings.get(name, {})
-        lists = [ids for value, ids in values.items() if accept.matches(value) == want_match]
+        lists = [self._array(name, value) for value in values if accept.matches(value) == want_match]
         if not lists:
             return np.empty(0, np.int64)
         if len(lists) == 1:
-            return np.array(lists[0], np.int64)
-        return np.unique(np.concatenate([np.array(x, np.int64) for x in lists]))
+            return lists[0]
+        merged: IDs = np.concatenate(lists)
+        merged.sort()  # each series holds one value of a label: the lists are disjoint
+        return merged
 
     def _resolve_one(self, matcher: Matcher) -> IDs:
         if matcher.op == "=" and matcher.value:
-            ids = self._postings.get(matcher.name, {}).get(matcher.value)
-            return np.array(ids or [], np.int64)
+            return self._array(matcher.name, matcher.value)
         if matcher.matches_empty():
             # Series lacking the label match too: everything minus the values that do not match.
             excluded = self._postings_for(matcher.name, matcher, want_match=False)

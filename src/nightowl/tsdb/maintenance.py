@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from nightowl.metrics.model import Labels
-from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, take_ranges
+from nightowl.tsdb.block import RAW_SLICE_MS, Block, BlockMeta, BlockWriter, Columns
+from nightowl.tsdb.codec import take_ranges
 from nightowl.tsdb.head import Head, Part, series_order
 
 if TYPE_CHECKING:
@@ -96,7 +97,8 @@ def write_part_blocks(db: TSDB, parts: list[Part]) -> list[Block]:
             keys = t // window
             for w in np.unique(keys).tolist():
                 if w not in open_blocks:
-                    writer = BlockWriter(db.blocks_dir, next_block_id(db, w * window), 1, db.options.compression_level)
+                    block_id = next_block_id(db, w * window)
+                    writer = BlockWriter(db.blocks_dir, block_id, 1, db.options.compression_level, RAW_SLICE_MS)
                     open_blocks[w] = (writer, [], [np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0])
                 writer, gids, stats = open_blocks[w]
                 inside = keys == w
@@ -139,7 +141,8 @@ def merge_blocks(db: TSDB, sources: list[Block]) -> Block:
     n_columns = len(sources[0].meta.columns)
     resolution = sources[0].meta.resolution_ms
     block_id = next_block_id(db, sources[0].meta.window_start, resolution)
-    writer = BlockWriter(db.blocks_dir, block_id, n_columns, db.options.compression_level)
+    slice_ms = 0 if resolution else RAW_SLICE_MS
+    writer = BlockWriter(db.blocks_dir, block_id, n_columns, db.options.compression_level, slice_ms)
     everyone = label_order(db, np.unique(np.concatenate([b.gids for b in sources])))
     all_gids: list[I64] = []
     lo, hi, samples = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
@@ -236,7 +239,8 @@ def rewrite_block(db: TSDB, block: Block, keep: Callable[[I64, I64], npt.NDArray
     order = np.argsort(s, kind="stable")
     meta = block.meta
     block_id = next_block_id(db, meta.window_start, meta.resolution_ms)
-    writer = BlockWriter(db.blocks_dir, block_id, len(meta.columns), db.options.compression_level)
+    slice_ms = 0 if meta.is_tier else RAW_SLICE_MS
+    writer = BlockWriter(db.blocks_dir, block_id, len(meta.columns), db.options.compression_level, slice_ms)
     gids, lo, hi = add_in_label_order(db, writer, s[order], t[order], [c.values[0][mask][order] for c in columns])
     new_meta = BlockMeta(
         block_id,

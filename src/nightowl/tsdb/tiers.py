@@ -181,15 +181,15 @@ def tier_runs(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHint
         local = block.local(sids)
         if not len(local):
             continue
+        window = (start_ms, end_ms)
         if column == "avg":
-            data, count = block.read(local, COLUMNS.index("sum")), block.read(local, COLUMNS.index("count"))
-            values = data.values[0] / count.values[0]
+            data = block.read(local, COLUMNS.index("sum"), *window)
+            values = data.values[0] / block.read(local, COLUMNS.index("count"), *window).values[0]
         elif column == "counter":
-            data, offset = block.read(local, COLUMNS.index("last")), block.read(local, COLUMNS.index("reset_offset"))
-            values = data.values[0] + offset.values[0]
+            data = block.read(local, COLUMNS.index("last"), *window)
+            values = data.values[0] + block.read(local, COLUMNS.index("reset_offset"), *window).values[0]
         else:
-            data = block.read(local, COLUMNS.index(column))
+            data = block.read(local, COLUMNS.index(column), *window)
             values = data.values[0]
-        runs = Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, values)
-        found.append(runs.clip(start_ms, end_ms))
+        found.append(Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, values).without_empty())
     return found
