@@ -98,7 +98,9 @@ def open_storage(kind: str, workdir: Path) -> Storage:
     return TSDB(Path(tempfile.mkdtemp(prefix="tsdb-", dir=workdir)), TSDBOptions(), SystemClock())
 
 
-async def bench_nightowl(addresses: list[str], interval: float, seconds: float, storage: Storage) -> tuple[float, int]:
+async def bench_nightowl(
+    addresses: list[str], interval: float, seconds: float, storage: Storage, tick: float = 1.0
+) -> tuple[float, int]:
     ingestor = Ingestor(lambda: storage, IngestLimits(), CollectorRegistry())
     counted = {"samples": 0, "on": False}
 
@@ -120,14 +122,14 @@ async def bench_nightowl(addresses: list[str], interval: float, seconds: float, 
     end_warmup = time.monotonic() + WARMUP_SECONDS
     while time.monotonic() < end_warmup:
         await scraper.tick()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(tick)
     await scraper.wait_idle()
     counted["on"] = True
     cpu0 = time.process_time()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         await scraper.tick()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(tick)
     await scraper.wait_idle()
     cpu = time.process_time() - cpu0
     await scraper.close()
@@ -219,6 +221,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--storage", choices=("tsdb", "memory"), default="tsdb")
+    parser.add_argument(
+        "--tick", type=float, default=1.0, help="seconds between starts of due scrapes (the runtime's scrape job: 1)"
+    )
     parser.add_argument("--prometheus", action="store_true", help="also measure /usr/bin/prometheus side by side")
     parser.add_argument("--stages", action="store_true", help="also show the in-process cost of each stage")
     args = parser.parse_args()
@@ -232,7 +237,7 @@ def main() -> None:
     servers, addresses = start_servers(workdir, args.targets)
     try:
         storage = open_storage(args.storage, workdir)
-        cpu, samples = asyncio.run(bench_nightowl(addresses, args.interval, args.seconds, storage))
+        cpu, samples = asyncio.run(bench_nightowl(addresses, args.interval, args.seconds, storage, args.tick))
         storage.close()
         per_million = cpu / samples * 1e6
         print(
