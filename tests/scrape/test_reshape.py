@@ -3,11 +3,13 @@ any other body is left to the parser."""
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
 from nightowl.ingest.exposition import parse_exposition
-from nightowl.scrape.reshape import learn, reuse
+from nightowl.scrape.reshape import decimal_values, learn, reuse
 
 TS = 1_700_000_000_000
 FIRST = (
@@ -77,3 +79,25 @@ def test_any_other_shape_goes_to_the_parser(body: str) -> None:
 )
 def test_bodies_the_shortcut_cannot_vouch_for_are_not_learned(body: str, openmetrics: bool) -> None:
     assert learn(body.encode(), parse_exposition(body, TS, openmetrics=openmetrics), TS, openmetrics) is None
+
+
+def test_plain_decimals_are_read_bit_for_bit_as_float_reads_them() -> None:
+    rng = random.Random(6)
+    values = ["0", "-0", "1.", ".5", "-.5", "007", "123456789012345", "0.00000000000001", "-99999.9999999999"]
+    for _ in range(20_000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 15)))
+        cut = rng.randint(0, len(digits))
+        value = digits[:cut] + ("." if rng.random() < 0.7 else "") + digits[cut:]
+        values.append("-" + value if rng.random() < 0.3 else value)
+    read = decimal_values(np.frombuffer(("\n".join(values) + "\n").encode(), np.uint8), len(values))
+    assert read is not None
+    expected = np.array([float(v) for v in values])
+    assert (read.view(np.uint64) == expected.view(np.uint64)).all()
+
+
+@pytest.mark.parametrize(
+    "values", [["1e3"], ["NaN"], ["+Inf"], ["+1"], ["1.2.3"], ["-"], ["."], ["--1"], ["1-2"], ["1234567890123456"]]
+)
+def test_other_value_forms_are_left_to_the_slow_reader(values: list[str]) -> None:
+    raw = np.frombuffer(("\n".join(["1", *values]) + "\n").encode(), np.uint8)
+    assert decimal_values(raw, 1 + len(values)) is None
