@@ -4,7 +4,8 @@
 
 Four local HTTP servers (separate processes, so their CPU is not counted) serve a fixed 10k-series
 exposition; the scraper scrapes them every 2 s (fetch, gzip, parse, relabel, staleness, validation and
-append into the in-memory storage through the ingest path). After a warm-up round, process CPU time
+append through the ingest path into the embedded TSDB: series index, WAL, head; `--storage memory`
+for the in-memory reference storage instead). After a warm-up round, process CPU time
 (all threads) is divided by the samples scraped. With `--prometheus`, /usr/bin/prometheus scrapes
 the same servers at the same interval and its CPU (from /proc) is divided by its appended samples.
 """
@@ -31,12 +32,15 @@ from nightowl.core.clock import SystemClock
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.ingest.limits import IngestLimits
 from nightowl.ingest.pipeline import Ingestor
+from nightowl.metrics.api import Storage
 from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.model import AppendResult, SampleBatch
 from nightowl.scrape.config import GlobalConfig, ScrapeConfig
 from nightowl.scrape.process import REPORT_NAMES, ProcessOptions, Report, SeriesCache, process_scrape, with_report
 from nightowl.scrape.reshape import learn, reuse
 from nightowl.scrape.scraper import Scraper
+from nightowl.tsdb.db import TSDB
+from nightowl.tsdb.options import TSDBOptions
 
 WARMUP_SECONDS = 5.0
 
@@ -87,8 +91,16 @@ def start_servers(directory: Path, count: int) -> tuple[list[subprocess.Popen[by
     return processes, addresses
 
 
-async def bench_nightowl(addresses: list[str], interval: float, seconds: float) -> tuple[float, int]:
-    storage = MemoryStorage()
+def open_storage(kind: str, workdir: Path) -> Storage:
+    """The embedded TSDB with the defaults a Nightowl server runs with (WAL fsync every second), or memory."""
+    if kind == "memory":
+        return MemoryStorage()
+    return TSDB(Path(tempfile.mkdtemp(prefix="tsdb-", dir=workdir)), TSDBOptions(), SystemClock())
+
+
+async def bench_nightowl(
+    addresses: list[str], interval: float, seconds: float, storage: Storage, tick: float = 1.0
+) -> tuple[float, int]:
     ingestor = Ingestor(lambda: storage, IngestLimits(), CollectorRegistry())
     counted = {"samples": 0, "on": False}
 
@@ -110,24 +122,23 @@ async def bench_nightowl(addresses: list[str], interval: float, seconds: float) 
     end_warmup = time.monotonic() + WARMUP_SECONDS
     while time.monotonic() < end_warmup:
         await scraper.tick()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(tick)
     await scraper.wait_idle()
     counted["on"] = True
     cpu0 = time.process_time()
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         await scraper.tick()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(tick)
     await scraper.wait_idle()
     cpu = time.process_time() - cpu0
     await scraper.close()
     return cpu, counted["samples"]
 
 
-def stage_costs(series: int, rounds: int = 10) -> dict[str, float]:
+def stage_costs(series: int, storage: Storage, rounds: int = 10) -> dict[str, float]:
     """CPU-s per million samples of each in-process stage of a steady-state scrape (no HTTP)."""
     text = exposition(series)
-    storage = MemoryStorage()
     ingestor = Ingestor(lambda: storage, IngestLimits(), CollectorRegistry())
     target = (("instance", "bench:1"), ("job", "bench"))
     cache = SeriesCache()
@@ -136,12 +147,13 @@ def stage_costs(series: int, rounds: int = 10) -> dict[str, float]:
         "full parse (first scrape, or a changed shape)": 0.0,
         "read values of a same-shape body": 0.0,
         "relabel + staleness": 0.0,
-        "validate + append (in-memory storage)": 0.0,
+        "validate + append": 0.0,
     }
     shape = learn(body, parse_exposition(text, 0), 0, False)
     assert shape is not None
+    start_ms = int(time.time() * 1000)
     for i in range(rounds + 1):
-        ts = 1_700_000_000_000 + i * 2000
+        ts = start_ms + i * 2000
         t = time.process_time()
         parse_exposition(text, ts)
         full = time.process_time() - t
@@ -208,25 +220,37 @@ def main() -> None:
     parser.add_argument("--series", type=int, default=10_000)
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--seconds", type=float, default=40.0)
+    parser.add_argument("--storage", choices=("tsdb", "memory"), default="tsdb")
+    parser.add_argument(
+        "--tick", type=float, default=1.0, help="seconds between starts of due scrapes (the runtime's scrape job: 1)"
+    )
     parser.add_argument("--prometheus", action="store_true", help="also measure /usr/bin/prometheus side by side")
     parser.add_argument("--stages", action="store_true", help="also show the in-process cost of each stage")
     args = parser.parse_args()
-    if args.stages:
-        for name, cost in stage_costs(args.series).items():
-            print(f"stage {name}: {cost:.2f} CPU-s per million")
     workdir = Path(tempfile.mkdtemp(prefix="nightowl-scrape-bench-"))
+    if args.stages:
+        storage = open_storage(args.storage, workdir)
+        for name, cost in stage_costs(args.series, storage).items():
+            print(f"stage {name}: {cost:.2f} CPU-s per million")
+        storage.close()
     (workdir / "metrics").write_text(exposition(args.series))
     servers, addresses = start_servers(workdir, args.targets)
     try:
-        cpu, samples = asyncio.run(bench_nightowl(addresses, args.interval, args.seconds))
+        storage = open_storage(args.storage, workdir)
+        cpu, samples = asyncio.run(bench_nightowl(addresses, args.interval, args.seconds, storage, args.tick))
+        storage.close()
         per_million = cpu / samples * 1e6
-        print(f"nightowl:   {samples:>10,} samples scraped, {cpu:6.2f} CPU-s, {per_million:5.2f} CPU-s per million")
+        print(
+            f"nightowl:   {samples:>10,} samples scraped, {cpu:6.2f} CPU-s, {per_million:5.2f} CPU-s per million "
+            f"({args.storage} storage)"
+        )
         if args.prometheus:
             prom_cpu, prom_samples = bench_prometheus(addresses, args.interval, args.seconds, workdir)
             print(
                 f"prometheus: {prom_samples:>10,.0f} samples scraped, {prom_cpu:6.2f} CPU-s, "
                 f"{prom_cpu / prom_samples * 1e6:5.2f} CPU-s per million"
             )
+        print("load average (1, 5, 15 min): " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
     finally:
         for server in servers:
             server.terminate()

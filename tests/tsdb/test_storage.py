@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
 from nightowl.metrics.api import MetricMetadata
 from nightowl.metrics.model import STALE_NAN, Matcher, SampleBatch, is_stale
 from nightowl.tsdb.db import TSDB
@@ -113,3 +115,21 @@ def test_metadata_is_kept_across_restarts(open_tsdb: Callable[..., TSDB]) -> Non
     db.append(batch)
     db.close()
     assert open_tsdb().metadata("x_total") == {"x_total": [MetricMetadata("counter", "Things done.", "")]}
+
+
+def test_a_deleted_series_appended_again_by_the_same_labels_object_is_a_new_series(
+    open_tsdb: Callable[..., TSDB],
+) -> None:
+    # The append path looks series up by object identity first (a scraper hands the same tuples).
+    db = open_tsdb()
+    labels = lbl("x", job="a")
+    assert db.append(SampleBatch([labels], np.zeros(1, np.int32), np.array([T0]), np.array([1.0]))).series_created == 1
+    assert (
+        db.append(SampleBatch([labels], np.zeros(1, np.int32), np.array([T0 + 1000]), np.array([2.0]))).series_created
+        == 0
+    )
+    assert db.delete_series([Matcher("job", "=", "a")]) == 1
+    again = db.append(SampleBatch([labels], np.zeros(1, np.int32), np.array([T0 + 2000]), np.array([3.0])))
+    assert again.accepted == 1 and again.series_created == 1
+    [series] = db.select([Matcher("job", "=", "a")], 0, T0 + 10**6)
+    assert series.timestamps.tolist() == [T0 + 2000] and series.values.tolist() == [3.0]

@@ -8,13 +8,13 @@ import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from nightowl import __version__
 from nightowl.scrape.config import Authorization, BasicAuth, TLSConfig
 from nightowl.scrape.process import ScrapeFailure
+from nightowl.scrape.transport import ScrapeTransport
 
 ACCEPT = (
     "application/openmetrics-text;version=1.0.0;q=0.5,"
@@ -69,13 +69,12 @@ def tls_verify(tls: TLSConfig | None) -> ssl.SSLContext | bool:
 
 
 def make_client(tls: TLSConfig | None, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    kwargs: dict[str, Any] = {"follow_redirects": True, "headers": {"User-Agent": USER_AGENT}}
-    if transport is not None:
-        kwargs["transport"] = transport
-    else:
-        kwargs["verify"] = tls_verify(tls)
-        kwargs["limits"] = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    return httpx.AsyncClient(**kwargs)
+    """The job's client: httpx (redirects, proxies from the environment, gzip) over `ScrapeTransport`."""
+    if transport is None:
+        verify = tls_verify(tls)
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+        transport = ScrapeTransport(context)
+    return httpx.AsyncClient(follow_redirects=True, headers={"User-Agent": USER_AGENT}, transport=transport)
 
 
 # A pooled keep-alive connection the target has just closed fails on first use; Go's HTTP client

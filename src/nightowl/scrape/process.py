@@ -139,8 +139,10 @@ def process_scrape(
 
     Raises `ScrapeFailure` when a limit is passed; the caller then reports the scrape as failed.
     """
-    ids = list(map(id, parsed.series))
     last = cache.last
+    if last is not None and parsed.series is last.scraped:  # a body read by `reshape.reuse`
+        return _repeat_scrape(parsed, target, last, options, cache, ts_ms)
+    ids = list(map(id, parsed.series))
     if last is not None and last.ids == ids:
         return _repeat_scrape(parsed, target, last, options, cache, ts_ms)
     finals = cache.final
@@ -181,7 +183,7 @@ def process_scrape(
     stale = cache.previous - seen
     added = len(seen - cache.previous)
     cache.previous = seen
-    cache.last = None if explicit.any() else _LastScrape(list(parsed.series), ids, remap, series)
+    cache.last = None if explicit.any() else _LastScrape(parsed.series, ids, remap, series)
     batch = _with_rows(
         series,
         index.astype(np.int32),

@@ -253,7 +253,7 @@ class Scraper:
     def _parse(self, state: TargetState, body: bytes, openmetrics: bool, ts_ms: int) -> SampleBatch:
         """The body's samples: from the last parse when the body has the same shape, else parsed."""
         if state.shape is not None:
-            reused = reuse(body, state.shape, ts_ms)
+            reused = reuse(body, state.shape, ts_ms, openmetrics=openmetrics)
             if reused is not None:
                 return reused
         try:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import threading
 from collections.abc import Sequence
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,7 @@ class TSDB:
         self._last_value = np.zeros(1024, np.float64)
         self._in_segment = np.zeros(1024, bool)
         self._scratch = np.zeros(1024, np.int64)
+        self._sid_by_object: dict[int, int] = {}
         self._flush_thread: threading.Thread | None = None
         self._newest = np.iinfo(np.int64).min
         self.block_seq = 0
@@ -192,16 +194,8 @@ class TSDB:
         if not len(batch):
             return AppendResult(0)
         frames: list[bytes] = []
-        # map() over two iterables runs dict.get in C: no Python frame per series on the hot path.
+        distinct, created = self._series_ids(batch.series)
         n_series = len(batch.series)
-        distinct = np.fromiter(map(self.index.ids.get, batch.series, repeat(-1, n_series)), np.int64, n_series)
-        created = 0
-        for i in np.flatnonzero(distinct < 0).tolist():
-            labels = batch.series[i]
-            clean = labels if all(value for _, value in labels) else tuple(p for p in labels if p[1])
-            known = len(self.index)
-            distinct[i] = sid = self.index.add(clean)
-            created += sid == known
         self._ensure_capacity()
         unrecorded = distinct[~self._in_segment[distinct]]
         if len(unrecorded):
@@ -240,6 +234,41 @@ class TSDB:
             self._flush_in_background()
         silently_dropped = len(batch) - len(accepted) - sum(rejected.values())
         return AppendResult(len(accepted) + silently_dropped, rejected, created)
+
+    def _series_ids(self, series: list[Labels]) -> tuple[I64, int]:
+        """The id of each label set (created when new) and how many were created.
+
+        A scraper hands the same tuples every scrape, so ids are first looked up by object identity
+        (`id()` hashes in C; tuples rehash every element), then by value, and only then created.
+        """
+        n_series = len(series)
+        by_object = self._sid_by_object
+        # map() over two iterables runs dict.get in C: no Python frame per series on the hot path.
+        distinct = np.fromiter(map(by_object.get, map(id, series), repeat(-1, n_series)), np.int64, n_series)
+        hit = distinct >= 0
+        if hit.any():
+            dead = np.flatnonzero(hit & ~self.index.live[np.where(hit, distinct, 0)])
+            for i in dead.tolist():  # series removed (deleted, past retention) since: a new id
+                by_object.pop(id(series[i]), None)
+            distinct[dead] = -1
+        missing = np.flatnonzero(distinct < 0)
+        if len(missing) == 0:
+            return distinct, 0
+        todo = [series[i] for i in missing.tolist()]
+        found = np.fromiter(map(self.index.ids.get, todo, repeat(-1, len(todo))), np.int64, len(todo))
+        created = 0
+        for j in np.flatnonzero(found < 0).tolist():
+            labels = todo[j]
+            clean = labels if all(value for _, value in labels) else tuple(p for p in labels if p[1])
+            known = len(self.index)
+            found[j] = sid = self.index.add(clean)
+            created += sid == known
+        distinct[missing] = found
+        sids = found.tolist()
+        # Only objects the index itself holds are remembered: they stay alive, so their id stays theirs.
+        held = list(map(operator.is_, map(self.index.labels.__getitem__, sids), todo))
+        by_object.update(zip(map(id, compress(todo, held)), compress(sids, held), strict=True))
+        return distinct, created
 
     def _check(
         self,
