@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from nightowl.core import allocator
 from nightowl.metrics.model import Labels
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, take_ranges
 from nightowl.tsdb.head import Head, Part, series_order
@@ -198,6 +199,7 @@ def flush_and_compact(db: TSDB) -> None:
     """What a full head triggers in the background: write it out, then merge what needs merging."""
     flush_head(db)
     compact(db)
+    allocator.release()  # the old head and the merge buffers were freed in this thread's heap
 
 
 def compact(db: TSDB, force: bool = False) -> int:
