@@ -115,8 +115,8 @@ def proc_memory(pid: int) -> dict[str, float]:
     out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile"):
-            out[key] = int(rest.split()[0]) / 1024
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
+            out[key] = int(rest.split()[0]) / (1 if key == "Threads" else 1024)
     return out
 
 
@@ -256,7 +256,7 @@ def main() -> None:
         m = result[stage]
         print(
             f"{stage:14} RSS {m['VmRSS']:6.0f} MiB  peak {m['VmHWM']:6.0f} MiB"
-            f"  (anon {m['RssAnon']:.0f}, file {m['RssFile']:.0f})"
+            f"  (anon {m['RssAnon']:.0f}, file {m['RssFile']:.0f}, {m['Threads']:.0f} threads)"
         )
     print("ingest", json.dumps(result["ingest"]), "series found", result["series_found"])
     for query, seconds in result["queries"].items():
