@@ -27,9 +27,6 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
 PAGE_SAMPLES = 65536
-Page = tuple[npt.NDArray[np.int32], npt.NDArray[np.int64], npt.NDArray[np.float64]]
-PageMemo = dict[tuple[str, int], tuple[int, Page]]
-"""(block id, column) -> (page number, its decoded arrays): see `Block.read`."""
 
 
 @dataclass(frozen=True)
@@ -208,12 +205,8 @@ class Block:
         local: I64 = np.sort(self._order[pos[hit]])
         return local
 
-    def read(self, local: I64, column: int = 0, memo: PageMemo | None = None) -> Columns:
-        """Samples of the given local series (ascending), all columns' pages decoded as needed.
-
-        With `memo`, the last page decoded per (block, column) is kept there, so a merge reading a
-        block group after group decodes the page two groups share once.
-        """
+    def read(self, local: I64, column: int = 0) -> Columns:
+        """Samples of the given local series (ascending), all columns' pages decoded as needed."""
         if not len(local):
             return Columns(np.empty(0, np.int32), np.empty(0, np.int64), [np.empty(0, np.float64)])
         pages = np.searchsorted(self.page_series, local, side="right") - 1
@@ -222,15 +215,9 @@ class Block:
         val_out: list[F64] = []
         with open(self.path / "data", "rb") as f:
             for page in np.unique(pages).tolist():
-                kept = memo.get((self.meta.id, column)) if memo is not None else None
-                if kept is not None and kept[0] == page:
-                    counts, ts, values = kept[1]
-                else:
-                    lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
-                    f.seek(lo)
-                    counts, ts, values = decode_page(f.read(hi - lo))
-                    if memo is not None:
-                        memo[(self.meta.id, column)] = (page, (counts, ts, values))
+                lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
+                f.seek(lo)
+                counts, ts, values = decode_page(f.read(hi - lo))
                 first = int(self.page_series[page])
                 want = local[pages == page] - first
                 starts = np.zeros(len(counts), np.int64)

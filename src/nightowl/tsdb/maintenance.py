@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from nightowl.core import allocator
 from nightowl.metrics.model import Labels
-from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, PageMemo, take_ranges
+from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns, take_ranges
 from nightowl.tsdb.head import Head, Part, series_order
 
 if TYPE_CHECKING:
@@ -30,9 +30,9 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 GROUP_SERIES = 1024
 GROUP_SAMPLES = 131_072
-"""Merges and rewrites hold one group of series at a time: at most this many samples (or one series)
-and GROUP_SERIES series. About two pages: ~10 MiB of arrays and copies, where 1,024 series of a
-2 h window at 15 s (491 k samples) made a compaction add ~25 MiB to the peak RSS."""
+"""Merges and downsampling hold one group of series at a time: at most this many samples (or one
+series) and GROUP_SERIES series, ~10 MiB of arrays and copies; 1,024 series of a 2 h window at 15 s
+(491 k samples) made a compaction add ~25 MiB to the server's peak RSS."""
 OPEN_WINDOW_MAX_BLOCKS = 8
 """An open window with this many blocks is merged too, so selects never read dozens of small blocks."""
 
@@ -165,7 +165,6 @@ def merge_blocks(db: TSDB, sources: list[Block]) -> Block:
     per_series = np.zeros(int(everyone.max(initial=-1)) + 1, np.int64)
     for block in sources:
         np.add.at(per_series, block.gids, block.counts)
-    memo: PageMemo = {}
     all_gids: list[I64] = []
     lo, hi, samples = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
     try:
@@ -179,7 +178,7 @@ def merge_blocks(db: TSDB, sources: list[Block]) -> Block:
                 if not len(local):
                     continue
                 for c in range(n_columns):
-                    data = block.read(local, c, memo)
+                    data = block.read(local, c)
                     cols[c].append(data.values[0])
                     if c == 0:
                         sids.append(np.repeat(block.gids[local], data.counts))

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from nightowl.metrics.api import SelectHints
 from nightowl.metrics.model import is_stale
-from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, PageMemo
+from nightowl.tsdb.block import Block, BlockMeta, BlockWriter
 from nightowl.tsdb.gather import Runs
 
 if TYPE_CHECKING:
@@ -108,7 +108,6 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
         if start in done or len(blocks) != 1 or not closed:
             continue
         source = blocks[0]
-        memo: PageMemo = {}
         created: list[Block] = []
         for resolution in db.options.tiers_ms:
             span = resolution * TIER_WINDOW_BUCKETS
@@ -119,7 +118,7 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
             lo, hi, samples = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
             for group in sample_groups(source.counts.astype(np.int64)):
                 local = np.arange(group.start, group.stop, dtype=np.int64)
-                data = source.read(local, memo=memo)
+                data = source.read(local)
                 sids = np.repeat(source.gids[local], data.counts)
                 order = np.argsort(sids, kind="stable")
                 s, t, cols = downsample(sids[order], data.timestamps[order], data.values[0][order], resolution)
