@@ -88,15 +88,22 @@ def serve(
     import uvicorn
 
     from nightowl.app import create_app
+    from nightowl.core import allocator
     from nightowl.core.logging import configure_logging
+    from nightowl.db import migrate
+    from nightowl.db.engine import check_connection
 
     settings = settings_from_cli(config, host=host, port=port, data_dir=data_dir, demo=demo)
     configure_logging(settings.log_level, settings.log_format)
+    allocator.tune()
     try:
         ensure_writable_dir(settings.data_dir)
         sock = bind_socket(settings.host, settings.port)
         application = create_app(settings)
-        application.state.nightowl.prepare()
+        nightowl = application.state.nightowl
+        check_connection(nightowl.engine)
+        migrate.upgrade_in_child(nightowl.engine)  # Alembic never loads in the server (docs/performance.md)
+        nightowl.prepare()
     except ConfigError as exc:
         raise fail(str(exc), exc.exit_code) from None
     typer.echo(f"nightowl {__version__} serving on http://{settings.host}:{settings.port}", err=True)

@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
 from sqlalchemy import Engine, delete, insert, or_, select, update
 
 from nightowl.auth import audit
@@ -54,10 +53,14 @@ class TokenSigner:
             "iat": int(now),
             "exp": int(now) + self.access_ttl,
         }
+        import jwt  # on first use: PyJWT pulls in cryptography's x509 and asymmetric keys (~8 MiB)
+
         return jwt.encode(claims, self.key, algorithm=ALGORITHM)
 
     def decode(self, token: str, now: float) -> dict[str, Any] | None:
         """The claims of a genuine, unexpired token, or None. Expiry uses `now`, the injected clock's time."""
+        import jwt
+
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,

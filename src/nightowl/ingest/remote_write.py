@@ -26,6 +26,9 @@ _SERIES_CACHE: dict[bytes, Labels | None] = {}
 _V2_CACHE: dict[tuple[str, ...], tuple[Labels, str]] = {}
 _INTERNED: dict[Labels, Labels] = {}
 """One tuple object per distinct label set, so requests can deduplicate series by identity."""
+_PAIRS: dict[tuple[str, str], tuple[str, str]] = {}
+"""One (name, value) object per distinct pair: 10k series share a few hundred `job`, `le`, `mode`...
+pairs instead of holding ~1 KiB of their own strings each (the TSDB index keeps these same tuples)."""
 _CACHE_MAX = 500_000
 _VARINT_WEIGHTS = np.array([0, 7, 14, 21, 28, 35], np.int64)
 _TAIL = 18
@@ -97,7 +100,7 @@ def _labels_v1(raw: list[bytes]) -> Labels:
         label = protos.Label.FromString(item)
         pairs.append((label.name, label.value))
     _bound_caches()
-    labels = _intern(tuple(sorted(pair for pair in pairs if pair[1])))
+    labels = _intern(_shared_pairs(sorted(pair for pair in pairs if pair[1])))
     _LABELS_CACHE[key] = labels
     return labels
 
@@ -109,10 +112,16 @@ def _bound_caches() -> None:
         _SERIES_CACHE.clear()
         _V2_CACHE.clear()
         _INTERNED.clear()
+    if len(_PAIRS) >= _CACHE_MAX:
+        _PAIRS.clear()
 
 
 def _intern(labels: Labels) -> Labels:
     return _INTERNED.setdefault(labels, labels)
+
+
+def _shared_pairs(pairs: list[tuple[str, str]]) -> Labels:
+    return tuple([_PAIRS.setdefault(pair, pair) for pair in pairs])
 
 
 def _varint_size(value: int) -> int:
@@ -271,7 +280,7 @@ def _labels_v2(strings: tuple[str, ...]) -> tuple[Labels, str]:
         raise MalformedPayload("labels_refs must hold name/value pairs (an even count)", field="body")
     pairs = [(strings[i], strings[i + 1]) for i in range(0, len(strings), 2)]
     _bound_caches()
-    labels = _intern(tuple(sorted(pair for pair in pairs if pair[1])))
+    labels = _intern(_shared_pairs(sorted(pair for pair in pairs if pair[1])))
     known = (labels, dict(labels).get(METRIC_NAME, ""))
     _V2_CACHE[strings] = known
     return known

@@ -208,7 +208,11 @@ def read_meta(path: Path) -> BlockMeta:
 
 def read_labels(path: Path) -> list[Labels]:
     text = zstandard.ZstdDecompressor().decompress((path / "labels.json.zst").read_bytes())
-    return [tuple(zip(flat[::2], flat[1::2], strict=True)) for flat in json.loads(text)]
+    shared: dict[tuple[str, str], tuple[str, str]] = {}  # one object per distinct pair, not per series
+    return [
+        tuple([shared.setdefault(pair, pair) for pair in zip(flat[::2], flat[1::2], strict=True)])
+        for flat in json.loads(text)
+    ]
 
 
 class Block:

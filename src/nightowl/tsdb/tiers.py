@@ -29,7 +29,6 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 COLUMNS = ("min", "max", "sum", "count", "last", "reset_offset")
 TIER_WINDOW_BUCKETS = 288
-GROUP_SERIES = 1024
 
 FUNC_COLUMN = {
     "min_over_time": "min",
@@ -95,7 +94,7 @@ def _save_done(db: TSDB, done: set[int]) -> None:
 
 
 def downsample_closed_windows(db: TSDB, newest: int) -> None:
-    from nightowl.tsdb.maintenance import add_in_label_order, next_block_id, replace_blocks
+    from nightowl.tsdb.maintenance import add_in_label_order, next_block_id, replace_blocks, sample_groups
 
     if not db.options.tiers_ms:
         return
@@ -117,9 +116,8 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
             writer = BlockWriter(db.blocks_dir, block_id, len(COLUMNS), db.options.compression_level)
             gids_all: list[I64] = []
             lo, hi, samples = np.iinfo(np.int64).max, np.iinfo(np.int64).min, 0
-            everything = np.arange(len(source.counts), dtype=np.int64)
-            for g in range(0, len(everything), GROUP_SERIES):
-                local = everything[g : g + GROUP_SERIES]
+            for group in sample_groups(source.counts.astype(np.int64)):
+                local = np.arange(group.start, group.stop, dtype=np.int64)
                 data = source.read(local)
                 sids = np.repeat(source.gids[local], data.counts)
                 order = np.argsort(sids, kind="stable")

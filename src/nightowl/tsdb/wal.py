@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import struct
+import sys
 import threading
 import zlib
 from collections.abc import Iterator
@@ -80,7 +81,8 @@ def delete_frame(sids: npt.NDArray[np.int64], start_ms: int, end_ms: int) -> byt
 def _decode(kind: int, payload: bytes) -> Record:
     if kind == SERIES:
         sid, flat = json.loads(payload)
-        return SeriesRecord(sid, tuple(zip(flat[::2], flat[1::2], strict=True)))
+        strings = [sys.intern(x) for x in flat]  # replayed series share their names and common values
+        return SeriesRecord(sid, tuple(zip(strings[::2], strings[1::2], strict=True)))
     if kind == SAMPLES:
         (n,) = struct.unpack_from("<I", payload)
         sids = np.frombuffer(payload, np.int32, n, 4)

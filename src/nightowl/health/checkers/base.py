@@ -6,8 +6,6 @@ import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cryptography import x509
-
 from nightowl.core.clock import Clock
 from nightowl.health.outbound import HttpClients
 
@@ -51,5 +49,7 @@ def cert_expiry(der: bytes | None) -> float | None:
     """notAfter of a DER certificate as a Unix timestamp, or None when there is none."""
     if not der:
         return None
+    from cryptography import x509  # on first use: ~4 MiB a server without TLS checks need not hold
+
     expires: datetime = x509.load_der_x509_certificate(der).not_valid_after_utc
     return expires.timestamp()

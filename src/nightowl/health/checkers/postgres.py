@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-import psycopg
-
 from nightowl.health.checkers.base import ProbeContext, describe_error
 from nightowl.health.model import Probe
 from nightowl.health.spec import CheckSpec
 
 
 async def check_postgres(spec: CheckSpec, ctx: ProbeContext) -> Probe:
+    import psycopg  # imported on first use: ~9 MiB a server without PostgreSQL checks need not hold
+
     started = ctx.clock.monotonic()
     try:
         connection = await psycopg.AsyncConnection.connect(

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
-
 from nightowl.health.checkers.base import ProbeContext, describe_error
 from nightowl.health.model import Probe
 from nightowl.health.spec import CheckSpec
 
 
 async def check_redis(spec: CheckSpec, ctx: ProbeContext) -> Probe:
+    import redis.asyncio as aioredis  # imported on first use: ~5 MiB a server without Redis checks need not hold
+    from redis.exceptions import RedisError
+
     client = aioredis.Redis.from_url(
         spec.target, socket_timeout=spec.timeout, socket_connect_timeout=spec.timeout, retry_on_timeout=False
     )
