@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nightowl.metrics.model import STALE_NAN, Matcher, SampleBatch
+from nightowl.tsdb import block
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns
 from nightowl.tsdb.db import TSDB
 from tests.tsdb.conftest import T0, lbl
@@ -34,9 +36,10 @@ def _answers(db: TSDB, windows: list[tuple[int, int]]) -> list[list[tuple[object
     return out
 
 
-def test_windowed_block_reads_equal_head_reads(open_tsdb: Callable[..., TSDB]) -> None:
+def test_windowed_block_reads_equal_head_reads(open_tsdb: Callable[..., TSDB], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(block, "PAGE_SAMPLES", 4096)  # several groups of series with this little data
     db = open_tsdb(freeze_samples=500)
-    _fill(db, series=400, steps=600)  # 2.5 h: the samples span two 2 h windows
+    _fill(db, series=100, steps=600)  # 2.5 h: the samples span two 2 h windows
     end = T0 + 600 * 15_000
     windows = [
         (end - 300_000, end),
