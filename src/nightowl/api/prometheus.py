@@ -187,12 +187,14 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
     return Response(body + "}", media_type="application/json")
 
 
-@router.api_route("/query", methods=["GET", "POST"], summary="Instant query")
+@router.get("/query", summary="Instant query")
+@router.post("/query", summary="Instant query")
 async def query(request: Request, nightowl: NightowlDep) -> Response:
     return await _run_query(request, nightowl, ranged=False)
 
 
-@router.api_route("/query_range", methods=["GET", "POST"], summary="Range query")
+@router.get("/query_range", summary="Range query")
+@router.post("/query_range", summary="Range query")
 async def query_range(request: Request, nightowl: NightowlDep) -> Response:
     return await _run_query(request, nightowl, ranged=True)
 
@@ -225,7 +227,8 @@ def _window(params: dict[str, list[str]]) -> tuple[int, int, int]:
     return start, end, limit
 
 
-@router.api_route("/series", methods=["GET", "POST"], summary="Series matching selectors")
+@router.get("/series", summary="Series matching selectors")
+@router.post("/series", summary="Series matching selectors")
 async def series(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
@@ -239,7 +242,8 @@ async def series(request: Request, nightowl: NightowlDep) -> Response:
     return _answer([dict(labels) for labels in found])
 
 
-@router.api_route("/labels", methods=["GET", "POST"], summary="Label names")
+@router.get("/labels", summary="Label names")
+@router.post("/labels", summary="Label names")
 async def labels(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
@@ -298,7 +302,8 @@ async def metadata(request: Request, nightowl: NightowlDep) -> Response:
     return _answer(data)
 
 
-@router.api_route("/query_exemplars", methods=["GET", "POST"], summary="Exemplars (none are stored)")
+@router.get("/query_exemplars", summary="Exemplars (none are stored)")
+@router.post("/query_exemplars", summary="Exemplars (none are stored)")
 async def query_exemplars(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
@@ -314,7 +319,8 @@ async def query_exemplars(request: Request, nightowl: NightowlDep) -> Response:
     return _answer([])
 
 
-@router.api_route("/format_query", methods=["GET", "POST"], summary="Pretty-print a PromQL expression")
+@router.get("/format_query", summary="Pretty-print a PromQL expression")
+@router.post("/format_query", summary="Pretty-print a PromQL expression")
 async def format_query(request: Request, nightowl: NightowlDep) -> Response:
     params = await _params(request)
     text = _one(params, "query")
