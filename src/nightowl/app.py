@@ -19,6 +19,7 @@ from nightowl.api import (
     checks,
     demo,
     escalations,
+    graph,
     health_services,
     heartbeats,
     ingest_prometheus,
@@ -90,6 +91,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(escalations.router)
     app.include_router(prometheus.router)
+    app.include_router(graph.router)
     app.include_router(prometheus_rules.router)
     app.include_router(alerts.router)
     app.include_router(alert_rules.router)

@@ -1,7 +1,8 @@
 """/api/v1/auth: log in, refresh, log out, who am I, change my password.
 
-Login answers the tokens in JSON (for API clients) and sets them as HttpOnly, SameSite=Strict cookies
-(for the UI): the access token for every path, the refresh token only for /api/v1/auth.
+Login answers the tokens in JSON (for API clients) and sets them as HttpOnly cookies (for the UI): the
+access token for every path (SameSite=Lax, so links from notifications open logged in), the refresh
+token only for /api/v1/auth (SameSite=Strict).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _client_ip(request: Request) -> str | None:
 def _answer_tokens(request: Request, response: Response, pair: sessions.TokenPair, refresh_ttl: int) -> dict[str, Any]:
     secure = request.url.scheme == "https"
     response.set_cookie(
-        SESSION_COOKIE, pair.access_token, max_age=pair.expires_in, httponly=True, samesite="strict", secure=secure
+        SESSION_COOKIE, pair.access_token, max_age=pair.expires_in, httponly=True, samesite="lax", secure=secure
     )
     response.set_cookie(
         REFRESH_COOKIE,
@@ -127,7 +128,7 @@ async def logout(nightowl: NightowlDep, principal: Caller) -> Response:
         audit.record, nightowl.engine, principal, "logout", "session", principal.session_id, clock=nightowl.clock
     )
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
     response.delete_cookie(REFRESH_COOKIE, path=REFRESH_PATH, httponly=True, samesite="strict")
     return response
 

@@ -27,7 +27,8 @@ SESSION_COOKIE = "nightowl_session"
 REFRESH_COOKIE = "nightowl_refresh"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METRICS_READER = Principal("anonymous", "metrics-allowlist", frozenset({"read"}))
-WWW_AUTHENTICATE = 'Bearer realm="nightowl"'
+WWW_AUTHENTICATE = 'Bearer realm="nightowl", Basic realm="nightowl"'
+"""Basic too, so a browser following a link (an alert's graph) asks for a user name and an API key."""
 
 
 def cookies_of(headers: dict[str, str]) -> dict[str, str]:
