@@ -28,7 +28,8 @@ async def test_the_page_shows_the_graph_and_current_values(
     page = await client.get("/prometheus/graph", params={"g0.expr": 'latency_seconds{job="api"} > 0.5'})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     html = page.text
-    assert 'latency_seconds{instance=&#34;api-1&#34;, job=&#34;api&#34;}</td><td class="v">0.8</td>' in html
+    assert 'latency_seconds{instance=&#34;api-1&#34;, job=&#34;api&#34;}</td>\n<td class="v">0.8</td>' in html
+    assert 'class="key" style="background:#1a73e8"' in html  # the legend: api-1 is the first line
     assert "&gt; 0.5" in html  # the expression is escaped, never interpreted as markup
     assert 'src="graph.png?g0.expr=latency_seconds' in html
 

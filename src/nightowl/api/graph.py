@@ -17,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from nightowl.api.deps import get_nightowl, requires
 from nightowl.core.errors import InvalidInput, NotFound
-from nightowl.notify.graph import MAX_LINES, render_png
+from nightowl.notify.graph import COLOURS, render_png
 from nightowl.promql.errors import PromQLError
 from nightowl.runtime import Nightowl
 
@@ -43,6 +43,7 @@ table { border-collapse: collapse; font-size: 14px; margin-top: 12px; max-width:
 td, th { border-bottom: 1px solid #dadce0; padding: 4px 8px; text-align: left; vertical-align: top; }
 td.v { font-family: ui-monospace, monospace; text-align: right; white-space: nowrap; }
 img { max-width: 100%; height: auto; margin-top: 12px; }
+.key { display: inline-block; width: 10px; height: 10px; margin-right: 6px; border-radius: 2px; }
 </style></head>
 <body>
 <form method="get" action="graph">
@@ -56,8 +57,10 @@ img { max-width: 100%; height: auto; margin-top: 12px; }
 {% if expr and not error %}
 <img src="graph.png?{{ image_query }}" width="560" height="150" alt="{{ expr }} over the last {{ range_input }}">
 <table>
-<tr><th>series</th><th>value now</th></tr>
-{% for labels, value in rows %}<tr><td>{{ labels }}</td><td class="v">{{ value }}</td></tr>
+<tr><th>series (the first {{ colours }} are drawn)</th><th>value now</th></tr>
+{% for labels, value, colour in rows %}<tr>
+<td>{% if colour %}<span class="key" style="background:{{ colour }}"></span>{% endif %}{{ labels }}</td>
+<td class="v">{{ value }}</td></tr>
 {% else %}<tr><td colspan="2">no data</td></tr>{% endfor %}
 </table>
 {% if more %}<p>{{ more }} more series not shown.</p>{% endif %}
@@ -83,7 +86,14 @@ def _label_text(labels: tuple[tuple[str, str], ...]) -> str:
 @router.get("/graph", response_class=HTMLResponse, summary="A graph and the current values of an expression")
 async def graph_page(nightowl: Runtime, expr: Expr = "", range_input: Range = "1h") -> HTMLResponse:
     _range_seconds(range_input)
-    context: dict[str, Any] = {"expr": expr, "range_input": range_input, "ranges": list(RANGES), "rows": [], "more": 0}
+    context: dict[str, Any] = {
+        "expr": expr,
+        "range_input": range_input,
+        "ranges": list(RANGES),
+        "rows": [],
+        "more": 0,
+        "colours": len(COLOURS),
+    }
     status = 200
     if expr:
         context["image_query"] = urlencode({"g0.expr": expr, "g0.range_input": range_input})
@@ -96,12 +106,15 @@ async def graph_page(nightowl: Runtime, expr: Expr = "", range_input: Range = "1
             context["error"], status = exc.message, 422
         else:
             if result.result_type == "scalar" and result.scalar is not None:
-                context["rows"] = [("scalar", repr(result.scalar[1]))]
+                context["rows"] = [("scalar", repr(result.scalar[1]), COLOURS[0])]
             elif result.result_type == "string" and result.string is not None:
-                context["rows"] = [("string", result.string[1])]
+                context["rows"] = [("string", result.string[1], "")]
             else:
-                series = [s for s in result.series if len(s.values)]
-                context["rows"] = [(_label_text(s.labels), repr(float(s.values[-1]))) for s in series[:MAX_ROWS]]
+                series = sorted((s for s in result.series if len(s.values)), key=lambda s: s.labels)
+                context["rows"] = [
+                    (_label_text(s.labels), repr(float(s.values[-1])), COLOURS[i] if i < len(COLOURS) else "")
+                    for i, s in enumerate(series[:MAX_ROWS])
+                ]
                 context["more"] = max(0, len(series) - MAX_ROWS)
     return HTMLResponse(_page.render(**context), status_code=status)
 
@@ -128,7 +141,8 @@ async def graph_png(nightowl: Runtime, expr: Expr, range_input: Range = "1h") ->
         )
     except PromQLError as exc:
         raise InvalidInput(f"g0.expr: {exc.message}", field="g0.expr") from None
-    png = render_png(result.series[:MAX_LINES], None, start, end) if result.result_type == "matrix" else None
+    lines = sorted(result.series, key=lambda s: s.labels)[: len(COLOURS)] if result.result_type == "matrix" else []
+    png = render_png(lines, None, start, end, span=range_input)
     if png is None:
         raise NotFound("nothing to draw: the expression has no data points in the range", field="g0.expr")
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})

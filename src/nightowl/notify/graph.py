@@ -32,7 +32,19 @@ MAX_GRAPHS = 5  # per message: a group of many alerts shows the first few
 WINDOW_SECONDS = 3600.0
 STEP_SECONDS = 60.0
 QUERY_TIMEOUT_SECONDS = 5.0
-COLOURS = ("#1a73e8", "#e37400", "#188038", "#9334e6", "#5f6368")
+COLOURS = (
+    "#1a73e8",
+    "#e37400",
+    "#188038",
+    "#9334e6",
+    "#d01884",
+    "#007b83",
+    "#b06000",
+    "#5f6368",
+    "#3949ab",
+    "#7cb342",
+)
+"""Line colours, in series order; also the legend colours of /prometheus/graph."""
 
 
 @dataclass(frozen=True)
@@ -64,8 +76,10 @@ def series_of_alert(series: Sequence[Series], labels: dict[str, str]) -> list[Se
     return [s for s in series if all(labels.get(k) == v for k, v in s.labels if k != "__name__")][:MAX_LINES]
 
 
-def render_png(series: Sequence[Series], threshold: float | None, start_s: float, end_s: float) -> bytes | None:
-    """A line chart as PNG bytes, or None when there is nothing finite to draw."""
+def render_png(
+    series: Sequence[Series], threshold: float | None, start_s: float, end_s: float, span: str = "1h"
+) -> bytes | None:
+    """A line chart as PNG bytes (one line per series, in `COLOURS` order), or None when nothing finite is there."""
     from PIL import Image, ImageDraw  # imported here: only e-mails with a graph pay for Pillow
 
     lines = [(s.timestamps / 1000.0, s.values) for s in series]
@@ -94,7 +108,7 @@ def render_png(series: Sequence[Series], threshold: float | None, start_s: float
     draw.rectangle((left, top, right, bottom), outline="#dadce0")
     for value in (high - pad, low + pad):
         draw.text((4, y_of(value) - 6), _short(value), fill="#5f6368")
-    draw.text((left, bottom + 4), "-1h", fill="#5f6368")
+    draw.text((left, bottom + 4), f"-{span}", fill="#5f6368")
     draw.text((right - 24, bottom + 4), "now", fill="#5f6368")
     if threshold is not None and math.isfinite(threshold):
         y = y_of(threshold)
