@@ -12,10 +12,10 @@ One rule group per service, `interval: 15s`, each of `--rules-per-job` rules (10
 (`metric{job=...} > threshold`, some per instance, `up == 0`) and 39 aggregating (error ratio of rates,
 histogram_quantile, avg/max_over_time/count by job, absent), with `for`, labels and templated annotations.
 
-Every group is due at the start of each interval and they queue for the rule thread. For every interval
-it prints the group evaluations that ended in it, the longest time from due to done (so when the last
-group of the pass finished), the process CPU (everything: rules, the scrape feed, other jobs), and the
-iterations missed: evaluations skipped because the
+Each group is due at its own point of the interval (as in Prometheus) and groups run one at a time on
+the rule thread. For every interval it prints the group evaluations that ended in it, the longest time
+from due to done (queue wait + evaluation), the process CPU (everything: rules, the scrape feed, other
+jobs), and the iterations missed: evaluations skipped because the
 previous one was still running (the scheduler's overlap count, Prometheus's
 `rule_group_iterations_missed_total`) plus evaluations longer than the interval.
 """
@@ -240,7 +240,7 @@ def report(
         longest = max((r.duration for r in mine), default=0.0)
         errors = sum(1 for r in mine if r.error)
         print(
-            f"interval {k}: {len(mine)} group evaluations ended, the last {longest:.2f} s after it was due "
+            f"interval {k}: {len(mine)} group evaluations ended, the longest {longest:.2f} s from due to done "
             f"(queue wait + evaluation), {slow} longer than {INTERVAL:g} s, {errors} failed; "
             f"process CPU {cpu[k + 1] - cpu[k]:.1f} s ({(cpu[k + 1] - cpu[k]) / INTERVAL:.2f} cores)"
         )
