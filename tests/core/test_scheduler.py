@@ -113,6 +113,17 @@ async def test_a_triggered_job_runs_at_once_and_again_after_a_run_in_progress() 
     scheduler.trigger("gone")  # an unknown job is ignored
 
 
+async def test_a_job_with_an_offset_runs_at_its_point_of_every_interval() -> None:
+    clock = ManualClock(1000.0)
+    scheduler = make_scheduler(clock)
+    scheduler.add(Job("group", lambda: None, interval=15, offset=7, run_at_start=True))
+    assert scheduler.statuses()[0].next_run == 1012.0  # 1012 = 67 x 15 + 7
+    clock.advance(12.5)  # the loop woke a little late
+    assert scheduler.run_due() == ["group"]
+    await scheduler.wait_idle()
+    assert scheduler.statuses()[0].next_run == 1027.0  # no drift
+
+
 async def test_timeout_and_failure_are_recorded_as_last_error() -> None:
     clock = ManualClock(0.0)
     scheduler = make_scheduler(clock)

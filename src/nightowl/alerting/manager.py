@@ -8,6 +8,7 @@ import contextvars
 import functools
 import logging
 import threading
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -149,13 +150,16 @@ class RuleManager:
                 self.scheduler.remove(status.name)
         for name, group in wanted.items():
             self.scheduler.remove(name)
+            interval = self.evaluator.interval(group)
             self.scheduler.add(
                 Job(
                     name,
                     functools.partial(self._evaluate, group.name),
-                    interval=self.evaluator.interval(group),
-                    timeout=max(self.evaluator.interval(group), 10.0),
-                    run_at_start=True,
+                    interval=interval,
+                    timeout=max(interval, 10.0),
+                    # each group at its own point of the interval, as Prometheus does: many groups do not
+                    # all fall due at the same instant and queue behind each other
+                    offset=zlib.crc32(group.key.encode()) / 2**32 * interval,
                     description=f"Evaluate rule group {group.name!r} ({group.file}).",
                 )
             )

@@ -40,6 +40,9 @@ class Job:
     jitter: float = 0.0
     run_at_start: bool = False
     description: str = ""
+    offset: float | None = None
+    """With `interval`: run at the instants that are `offset` seconds past a multiple of the interval (unix
+    time), as Prometheus spreads its rule groups over their interval; replaces run_at_start and jitter."""
 
     def __post_init__(self) -> None:
         if (self.interval is None) == (self.cron is None):
@@ -117,7 +120,7 @@ class Scheduler:
         if job.name in self._states:
             raise ValueError(f"a job named {job.name!r} is already scheduled")
         now = self.clock.now()
-        first = now if job.run_at_start else self._next_time(job, now)
+        first = now if job.run_at_start and job.offset is None else self._next_time(job, now)
         self._states[job.name] = JobState(job=job, next_run=first)
         if self._wake is not None:
             self._wake.set()
@@ -141,6 +144,8 @@ class Scheduler:
         return self._loop_task is not None and not self._loop_task.done()
 
     def _next_time(self, job: Job, after: float) -> float:
+        if job.interval is not None and job.offset is not None:
+            return after + ((job.offset - after) % job.interval or job.interval)
         jitter = self.rng.uniform(0, job.jitter) if job.jitter > 0 else 0.0
         if job.interval is not None:
             return after + job.interval + jitter

@@ -43,7 +43,7 @@ class Dispatcher:
         self.on_due: list[Wakeup] = []
         """Called when received alerts left a group due now (group_wait 0): flush without waiting a tick."""
         self.on_sent: list[Wakeup] = []
-        """Called after a tick handed notifications to the sinks: deliver them without waiting a tick."""
+        """Called when a flush handed a notification to the sinks: deliver it without waiting a tick."""
         self._firing: set[str] = set()
         self._lock = threading.RLock()
 
@@ -120,6 +120,8 @@ class Dispatcher:
                             for sink in self.sinks:
                                 sink(conn, result.notification)
                             sent.append(result.notification)
+                    if result.notification is not None:
+                        _call(self.on_sent)  # committed: delivery may start while later groups flush
                 except Exception:
                     # nothing was stored: put the group back as it was, the next tick tries again
                     group.next_flush, group.has_flushed, group.alerts = snapshot
@@ -131,7 +133,6 @@ class Dispatcher:
                     store.delete_alerts(conn, gone)
         if sent:
             log.info("notifications dispatched", extra={"count": len(sent)})
-            _call(self.on_sent)
         return sent
 
     def run(self) -> None:
