@@ -125,6 +125,16 @@ def _kept_lines(body: bytes, parsed: SampleBatch, openmetrics: bool) -> npt.NDAr
     return kept
 
 
+def _lines_of(raw: npt.NDArray[np.uint8], kept: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
+    """The kept lines of `v1\nv2\n...` bytes (the skeleton matched, so the line count does)."""
+    ends = np.flatnonzero(raw == _NEWLINE)
+    lengths = np.diff(ends, prepend=-1)[kept]
+    offsets = np.cumsum(lengths) - lengths
+    index = np.arange(int(lengths.sum())) + np.repeat(ends[kept] - lengths + 1 - offsets, lengths)
+    selected: npt.NDArray[np.uint8] = raw[index]
+    return selected
+
+
 def learn(body: bytes, parsed: SampleBatch, ts_ms: int, openmetrics: bool) -> Shape | None:
     """Remember a body the parser read, if its later look-alikes can be read by `reuse`."""
     if b"\r" in body or b"\t" in body or len(parsed) == 0:
@@ -150,6 +160,8 @@ def reuse(body: bytes, shape: Shape, ts_ms: int, *, openmetrics: bool = False) -
     skeleton, value_bytes, lines = found
     if skeleton != shape.skeleton:
         return None
+    if shape.kept is not None:
+        value_bytes, lines = _lines_of(value_bytes, shape.kept), int(shape.kept.sum())
     values = decimal_values(value_bytes, lines)
     if values is None:
         try:
@@ -158,8 +170,6 @@ def reuse(body: bytes, shape: Shape, ts_ms: int, *, openmetrics: bool = False) -
             return None
     if len(values) != lines:
         return None
-    if shape.kept is not None:
-        values = values[shape.kept]
     previous = shape.parsed
     return SampleBatch(
         previous.series,

@@ -20,6 +20,7 @@ _PIECE = 64 * 1024
 _MAX_HEAD = 64 * 1024
 _MAX_IDLE_PER_HOST = 4
 _NO_BODY_STATUS = frozenset({204, 304})
+_STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
 
 @dataclass
@@ -169,6 +170,16 @@ class ScrapeTransport(httpx.AsyncBaseTransport):
         self.ssl_context = ssl_context
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
+    def _checkout(self, key: tuple[str, str, int]) -> _Connection | None:
+        """An idle connection to `key` the target has not closed meanwhile, if any."""
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if not conn.reader.at_eof():
+                return conn
+            conn.close()
+        return None
+
     def release(self, key: tuple[str, str, int], conn: _Connection) -> None:
         idle = self._idle.setdefault(key, [])
         if len(idle) < _MAX_IDLE_PER_HOST and not conn.reader.at_eof():
@@ -223,12 +234,17 @@ class ScrapeTransport(httpx.AsyncBaseTransport):
         if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         key = (url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80))
-        idle = self._idle.get(key)
-        conn = idle.pop() if idle else await self._connect(request, key)
+        conn = self._checkout(key)
+        pooled = conn is not None
+        if conn is None:
+            conn = await self._connect(request, key)
         try:
             head = await self._exchange(request, conn)
-        except BaseException:
+        except BaseException as exc:
             conn.close()
+            if pooled and isinstance(exc, _STALE):  # the target restarted or timed us out: so are the others
+                for other in self._idle.pop(key, []):
+                    other.close()
             raise
         return httpx.Response(
             head.status,
