@@ -12,6 +12,7 @@ from nightowl.metrics.model import STALE_NAN, Matcher, SampleBatch
 from nightowl.tsdb import block
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter, Columns
 from nightowl.tsdb.db import TSDB
+from nightowl.tsdb.gather import Runs, assemble
 from tests.tsdb.conftest import T0, lbl
 
 
@@ -94,3 +95,15 @@ def test_cached_postings_follow_new_and_deleted_series(open_tsdb: Callable[..., 
     assert jobs([Matcher("__name__", "=", "up")]) == ["b", "c"]
     assert jobs([Matcher("job", "=~", "a|c")]) == ["c"]
     assert jobs([Matcher("job", "!=", "b")]) == ["c"]
+
+
+def test_assemble_sorts_only_series_whose_pieces_overlap() -> None:
+    def runs(sids: list[int], counts: list[int], ts: list[int]) -> Runs:
+        return Runs(np.array(sids), np.array(counts), np.array(ts), np.array(ts, np.float64) / 10)
+
+    first = runs([1, 2, 3], [3, 2, 1], [10, 20, 30, 5, 6, 7])
+    second = runs([1, 2, 4], [2, 2, 0], [40, 50, 6, 8])  # series 2 overlaps (6 again, then 8)
+    third = runs([2, 3], [1, 1], [1, 7])  # series 2 gets an older sample; series 3 a duplicate time
+    found = assemble([first, second, third])
+    assert {sid: ts.tolist() for sid, (ts, _) in found.items()} == {1: [10, 20, 30, 40, 50], 2: [1, 5, 6, 8], 3: [7]}
+    assert found[2][1].tolist() == [0.1, 0.5, 0.6, 0.8]

@@ -255,18 +255,39 @@ class Block:
     def read(self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None) -> Columns:
         """Samples of the given local series (ascending), series after series, each in time order.
 
+        With a window, only the samples in [start_ms, end_ms] (counts may then be 0).
+        """
+        counts_out: list[npt.NDArray[np.integer]] = []
+        ts_out: list[I64] = [np.empty(0, np.int64)]
+        val_out: list[F64] = [np.empty(0, np.float64)]
+        for members, parts in self.pieces(local, column, start_ms, end_ms):
+            if not parts:
+                counts_out.append(np.zeros(len(members), np.int64))
+                continue
+            counts, ts, values = parts[0] if len(parts) == 1 else _series_major(parts)
+            counts_out.append(counts)
+            ts_out.append(ts)
+            val_out.append(values)
+        counts_all = np.concatenate(counts_out) if counts_out else np.empty(0, np.int64)
+        return Columns(counts_all.astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)])
+
+    def pieces(
+        self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None
+    ) -> list[tuple[I64, list[tuple[npt.NDArray[np.integer], I64, F64]]]]:
+        """Per group of series: its wanted local series and, per time slice in time order, their
+        (counts, timestamps, values), series after series.
+
         Pages are decoded only where they hold wanted series; with a window, only the time slices
-        overlapping [start_ms, end_ms] and only the samples inside it (counts may then be 0), so a
-        query for the last minutes decodes and copies little more than those minutes.
+        overlapping [start_ms, end_ms] and only the samples inside it, so a query for the last
+        minutes decodes and copies little more than those minutes. Selects chain the slices per
+        series in one gather with the other sources (no series-major copy per block).
         """
         if not len(local):
-            return Columns(np.empty(0, np.int32), np.empty(0, np.int64), [np.empty(0, np.float64)])
+            return []
         window = None if start_ms is None or end_ms is None else (start_ms, end_ms)
         groups = np.searchsorted(self.group_series, local, side="right") - 1
         bounds = np.flatnonzero(np.diff(groups)) + 1
-        counts_out: list[npt.NDArray[np.integer]] = []
-        ts_out: list[I64] = []
-        val_out: list[F64] = []
+        found: list[tuple[I64, list[tuple[npt.NDArray[np.integer], I64, F64]]]] = []
         with open(self.path / "data", "rb") as f:
             for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(local)], strict=True):
                 group = int(groups[a])
@@ -274,19 +295,8 @@ class Block:
                 pages: range | list[int] = range(int(self._group_pages[group]), int(self._group_pages[group + 1]))
                 if window is not None:
                     pages = [p for p in pages if self.page_max_ts[p] >= window[0] and self.page_min_ts[p] <= window[1]]
-                parts = [self._read_page(f, p, column, want, window) for p in pages]
-                if not parts:
-                    counts_out.append(np.zeros(len(want), np.int64))
-                    continue
-                counts, ts, values = parts[0] if len(parts) == 1 else _series_major(parts)
-                counts_out.append(counts)
-                ts_out.append(ts)
-                val_out.append(values)
-        if not ts_out:
-            ts_out, val_out = [np.empty(0, np.int64)], [np.empty(0, np.float64)]
-        return Columns(
-            np.concatenate(counts_out).astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)]
-        )
+                found.append((local[a:b], [self._read_page(f, p, column, want, window) for p in pages]))
+        return found
 
     def _read_page(
         self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None

@@ -339,11 +339,11 @@ class TSDB:
         found: list[Runs] = []
         for block in blocks:
             local = block.local(sids)
-            if len(local):
-                inside = block.meta.min_ts >= start_ms and block.meta.max_ts <= end_ms
-                cols = block.read(local) if inside else block.read(local, 0, start_ms, end_ms)
-                counts = cols.counts.astype(np.int64)
-                found.append(Runs(block.gids[local], counts, cols.timestamps, cols.values[0]).without_empty())
+            inside = block.meta.min_ts >= start_ms and block.meta.max_ts <= end_ms
+            window = (None, None) if inside else (start_ms, end_ms)
+            for members, slices in block.pieces(local, 0, *window):
+                gids = block.gids[members]
+                found.extend(Runs(gids, counts.astype(np.int64), ts, v).without_empty() for counts, ts, v in slices)
         found.extend(part.runs(sids) for part in [*flushing, *parts])
         if len(active):
             found.append(Runs.of_unsorted(active.where(np.isin(active.sids, sids))))

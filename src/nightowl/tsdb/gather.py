@@ -25,7 +25,8 @@ def assemble(sources: list[Runs]) -> dict[int, tuple[I64, F64]]:
 
     All runs are ordered by (series, source) with one stable sort of the runs, not of the samples,
     and gathered with one take; only series whose chained pieces are not strictly increasing in
-    time get sorted, each on its own.
+    time get sorted, each on its own. Every source's runs are strictly increasing in time (blocks,
+    head parts and the sorted buffer drop duplicates).
     """
     sources = [s for s in sources if len(s.counts)]
     if not sources:
@@ -36,6 +37,9 @@ def assemble(sources: list[Runs]) -> dict[int, tuple[I64, F64]]:
     run_counts = np.concatenate([s.counts for s in sources])
     run_starts = np.zeros(len(run_counts), np.int64)
     np.cumsum(run_counts[:-1], out=run_starts[1:])
+    if not run_counts.all():
+        nonempty = run_counts > 0
+        run_sids, run_counts, run_starts = run_sids[nonempty], run_counts[nonempty], run_starts[nonempty]
     order = np.argsort(run_sids, kind="stable")
     idx = take_ranges(run_starts[order], run_counts[order])
     ts = np.concatenate([s.timestamps for s in sources])[idx]
@@ -46,10 +50,13 @@ def assemble(sources: list[Runs]) -> dict[int, tuple[I64, F64]]:
     heads = np.flatnonzero(first)
     series_counts = np.add.reduceat(counts, heads)
     result = _views(sids[heads], series_counts, ts, values)
-    if len(ts) > 1:
-        owner = np.repeat(np.arange(len(heads)), series_counts)
-        bad = (ts[1:] <= ts[:-1]) & (owner[1:] == owner[:-1])
-        for sid in np.unique(sids[heads][owner[1:][bad]]).tolist():
+    # Each run is strictly increasing in time already, so a series is out of order only where one of
+    # its runs starts at or before the end of the previous one: a check per run, not per sample.
+    ends = np.cumsum(counts)
+    follows = np.flatnonzero(~first)
+    if len(follows):
+        bad = ts[ends[follows] - counts[follows]] <= ts[ends[follows - 1] - 1]
+        for sid in np.unique(sids[follows[bad]]).tolist():
             result[sid] = _sorted(*result[sid])
     return result
 
