@@ -3,9 +3,10 @@
 Numpy arrays of a flush, a compaction or a query are megabytes each, allocated in worker threads.
 glibc gives each thread that allocates its own heap (arena), up to 8 per core, and memory freed in
 one stays there, fragmented: ~25 MiB more resident memory in a 10k-series ingest. One arena keeps it
-bounded at no measurable cost: Python threads allocate under the GIL anyway. A fixed mmap threshold did as well for memory, but every large array then cost fresh
-zeroed pages: range queries were ~30 % slower (docs/performance.md, "Memory"). After a flush or a
-compaction the heaps are trimmed. Elsewhere (musl, macOS) these calls do nothing.
+bounded at no measurable cost: Python threads allocate under the GIL anyway. (A fixed mmap threshold
+bounded it too, but every large array then cost fresh zeroed pages: range queries ~30 % slower; see
+docs/performance.md, "Memory".) After a flush or a compaction the heaps are trimmed. Elsewhere
+(musl, macOS) these calls do nothing.
 """
 
 from __future__ import annotations
