@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from nightowl.config import Settings
+from nightowl.core import process
 from nightowl.metrics.model import Labels, SampleBatch, labels_from_dict
 from nightowl.runtime import Nightowl
 
@@ -261,6 +262,7 @@ def main() -> None:
     parser.add_argument("--intervals", type=int, default=6)
     parser.add_argument("--passes", type=int, default=0, help="instead: this many passes of every group in turn")
     parser.add_argument("--profile", default="", help="instead: one pass of every group under cProfile, written here")
+    process.tune()  # what `nightowl serve` does at start
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -32,6 +32,7 @@ from pathlib import Path
 from alert_eval import Platform, feed, group_yaml  # the 10,000-rule workload, as background load
 
 from nightowl.config import Settings
+from nightowl.core import process
 from nightowl.metrics.model import SampleBatch, labels_from_dict
 from nightowl.runtime import Nightowl
 
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument(
         "--background-jobs", type=int, default=0, help="also run bench/alert_eval.py's rules for this many services"
     )
+    process.tune()  # what `nightowl serve` does at start
     asyncio.run(measure(parser.parse_args()))
 
 

@@ -88,14 +88,14 @@ def serve(
     import uvicorn
 
     from nightowl.app import create_app
-    from nightowl.core import allocator
+    from nightowl.core import process
     from nightowl.core.logging import configure_logging
     from nightowl.db import migrate
     from nightowl.db.engine import check_connection
 
     settings = settings_from_cli(config, host=host, port=port, data_dir=data_dir, demo=demo)
     configure_logging(settings.log_level, settings.log_format)
-    allocator.tune()
+    process.tune()
     try:
         ensure_writable_dir(settings.data_dir)
         sock = bind_socket(settings.host, settings.port)
