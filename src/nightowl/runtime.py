@@ -50,6 +50,10 @@ from nightowl.scrape.wiring import build_scraper, load_managed_targets, register
 log = logging.getLogger(__name__)
 
 
+NO_SIGNAL_HANDLING = (NotImplementedError, RuntimeError, AttributeError, ValueError)
+"""What asyncio raises where a loop cannot take signal handlers: Windows loops, a loop outside the main
+thread (tests, embedding), platforms without SIGHUP."""
+
 @dataclass
 class Nightowl:
     settings: Settings
@@ -307,13 +311,13 @@ class Nightowl:
         """SIGHUP reloads rule files and alertmanager_config, as it does for Prometheus and Alertmanager."""
         try:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload_configuration)
-        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+        except NO_SIGNAL_HANDLING:
             log.debug("SIGHUP reload not available here")
 
     async def stop(self) -> None:
         try:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
-        except (NotImplementedError, RuntimeError, AttributeError, ValueError):
+        except NO_SIGNAL_HANDLING:
             pass
         await self.scheduler.stop()
         await asyncio.to_thread(self.rules.close)

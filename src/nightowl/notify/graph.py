@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -22,6 +23,9 @@ from nightowl.core.clock import Clock
 from nightowl.metrics.api import QueryEngine
 from nightowl.metrics.model import Series
 from nightowl.notify.message import Message
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +132,7 @@ def render_png(
     return out.getvalue()
 
 
-def _flush(draw: object, points: list[tuple[float, float]], colour: str) -> None:
-    from PIL import ImageDraw
-
-    assert isinstance(draw, ImageDraw.ImageDraw)
+def _flush(draw: ImageDraw.ImageDraw, points: list[tuple[float, float]], colour: str) -> None:
     if len(points) > 1:
         draw.line(points, fill=colour, width=2, joint="curve")
     elif points:
