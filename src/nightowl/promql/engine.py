@@ -28,6 +28,7 @@ class EngineLimits:
     timeout_s: float = 120.0
     max_length: int = 16_384
     subquery_step_ms: int = 60_000
+    batch_cells: int = 2_000_000  # what one batch of a selector streamed over its series may hold
 
 
 def _result_order(node: pp.Expr) -> str:
@@ -57,14 +58,22 @@ class PromQLEngine:
             time.monotonic() + (limits.timeout_s if timeout_s is None else timeout_s),
         )
         return Context(
-            self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms, query
+            self.querier,
+            start_ms,
+            end_ms,
+            step_ms,
+            limits.lookback_ms,
+            budget,
+            limits.subquery_step_ms,
+            query,
+            batch_cells=limits.batch_cells,
         )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
         expr = parse(query, self.limits.max_length)
         ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
-        value = Evaluator(ctx).eval(expr, ts)
+        value = Evaluator(ctx).evaluate(expr, ts)
         if isinstance(value, Scalar):
             return QueryResult(
                 "scalar",
@@ -128,7 +137,7 @@ class PromQLEngine:
         ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)
         ctx.ranged = True
         ts = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
-        value = Evaluator(ctx).eval(expr, ts)
+        value = Evaluator(ctx).evaluate(expr, ts)
         if isinstance(value, Scalar):
             series = [Series((), ts, value.values)]
             return QueryResult(
