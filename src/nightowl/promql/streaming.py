@@ -91,11 +91,12 @@ def stack(parts: list[Vector], steps: int) -> Vector:
     if len(parts) == 1:
         return parts[0]
     labels = [lbl for p in parts for lbl in p.labels]
-    order = sorted(range(len(labels)), key=labels.__getitem__)
     merged = Vector(
         labels,
         np.concatenate([p.values for p in parts]),
         np.concatenate([p.present for p in parts]),
         np.concatenate([p.drop_name for p in parts]),
     )
-    return merged.take(order)
+    if all(a.labels[-1] < b.labels[0] for a, b in zip(parts, parts[1:], strict=False)):
+        return merged  # batches of label-adjacent series, each sorted: in order already
+    return merged.take(sorted(range(len(labels)), key=labels.__getitem__))

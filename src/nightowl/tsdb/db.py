@@ -371,12 +371,15 @@ class TSDB:
         hints: SelectHints | None,
         batch_series: int,
     ) -> Iterator[list[Series]]:
-        """`select` in batches of consecutive series ids: ids are given in order of creation, so a batch
-        reads neighbouring block pages and each page is decoded for one batch only."""
+        """`select` in batches of label-adjacent series: blocks keep series in label order, so each
+        batch reads its own run of pages and a page is decoded for one batch only."""
+        batch_series = max(1, batch_series)
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
-        for first in range(0, len(sids), max(1, batch_series)):
-            yield self._load(sids[first : first + batch_series], start_ms, end_ms, hints)
+            if len(sids) > batch_series:
+                sids = self.index.in_label_order(sids)
+        for first in range(0, len(sids), batch_series):
+            yield self._load(np.sort(sids[first : first + batch_series]), start_ms, end_ms, hints)
 
     def _load(self, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Series]:
         """The samples of `sids` in the window, from every source, as series sorted by labels."""
