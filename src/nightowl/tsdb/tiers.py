@@ -2,15 +2,24 @@
 counter-reset offset (last + offset = a counter that never drops), kept longer than raw samples.
 
 A raw window is downsampled once it is closed (its end plus the out-of-order window is older than
-the newest sample) and compacted into one block. Tier blocks cover `TIER_WINDOW_BUCKETS` buckets
-and are merged like raw blocks. Reads use a tier only where raw samples are gone (see `tier_chunks`).
+the newest sample, and the head holds nothing of it) and compacted into one block. Tier blocks
+cover `TIER_WINDOW_BUCKETS` buckets and are merged like raw blocks.
+
+Reads (`plan_read`, `read_planned`): a select whose step and range windows only need a tier's buckets
+reads that tier wherever the tier covers the window, even where raw samples still exist (as Thanos'
+auto-downsampling does); otherwise raw samples, with tiers filling in only where raw data is gone.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +27,7 @@ import numpy.typing as npt
 from nightowl.metrics.api import SelectHints
 from nightowl.metrics.model import is_stale
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter
-from nightowl.tsdb.gather import Runs
+from nightowl.tsdb.gather import Runs, assemble, under_raw
 
 if TYPE_CHECKING:
     from nightowl.tsdb.db import TSDB
@@ -41,6 +50,29 @@ FUNC_COLUMN = {
     "irate": "counter",
 }
 """Which aggregate a tier returns for a range function; anything else gets `last`."""
+
+PREFERRED_COLUMN = {
+    "": "last",
+    "last_over_time": "last",
+    "min_over_time": "min",
+    "max_over_time": "max",
+    "sum_over_time": "sum",
+    "avg_over_time": "avg",
+    "rate": "counter",
+    "increase": "counter",
+}
+"""Functions (and plain selectors: "") a tier answers within tolerance, so it is read even where raw
+samples exist. Not here: functions of individual samples (count_over_time counts points, irate,
+changes, resets, quantiles, stddev...): PromQL would apply them to one point per bucket."""
+
+MIN_BUCKETS_PER_WINDOW = {"counter": 12, "min": 4, "max": 4, "sum": 4, "avg": 4, "last": 4}
+"""How many whole buckets a range window read from a tier holds at least, by column. Aligned
+min/max/sum/avg windows are exact whatever the count; rate() extrapolates each window's first bucket
+from the others, so counters need more: `rate(x[5m])` never reads 5 m buckets, `rate(x[1h])` reads them."""
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_MAX_SOURCE_RESOLUTION: ContextVar[int | None] = ContextVar("max_source_resolution", default=None)
 
 
 def downsample(sids: I64, timestamps: I64, values: F64, resolution_ms: int) -> tuple[I64, I64, list[F64]]:
@@ -89,8 +121,29 @@ def load_done(db: TSDB) -> set[int]:
 
 
 def _save_done(db: TSDB, done: set[int]) -> None:
-    with open(_state_path(db), "w") as f:
+    tmp = _state_path(db) + ".tmp"
+    with open(tmp, "w") as f:
         json.dump({"downsampled_windows": sorted(done)}, f)
+    os.replace(tmp, _state_path(db))
+
+
+_DOWNSAMPLED: WeakKeyDictionary[TSDB, frozenset[int]] = WeakKeyDictionary()
+
+
+def downsampled_windows(db: TSDB) -> frozenset[int]:
+    """Start times of the raw windows already in the tiers (read from disk once per open TSDB)."""
+    found = _DOWNSAMPLED.get(db)
+    if found is None:
+        found = _DOWNSAMPLED[db] = frozenset(load_done(db))
+    return found
+
+
+def head_floor(db: TSDB) -> int:
+    """The oldest sample time in the head and any head being flushed (int64 max when empty)."""
+    with db.lock:
+        parts, active = db.head.snapshot()
+        chunks = [*(p.data for p in [*db.flushing, *parts]), active]
+        return min((int(c.timestamps.min()) for c in chunks if len(c)), default=int(np.iinfo(np.int64).max))
 
 
 def downsample_closed_windows(db: TSDB, newest: int) -> None:
@@ -98,13 +151,16 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
 
     if not db.options.tiers_ms:
         return
-    done = load_done(db)
+    done = set(downsampled_windows(db))
     windows: dict[int, list[Block]] = {}
     for block in db.blocks:
         windows.setdefault(block.meta.window_start, []).append(block)
     changed = False
+    in_head = head_floor(db)
     for start, blocks in sorted(windows.items()):
+        # Samples of the window still in the head would be missing from its tiers: wait for the flush.
         closed = start + db.options.block_ms + db.options.out_of_order_window_ms <= newest
+        closed = closed and start + db.options.block_ms <= in_head
         if start in done or len(blocks) != 1 or not closed:
             continue
         source = blocks[0]
@@ -137,6 +193,7 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
             created.append(Block(writer.finish(meta), meta, gids_cat))
         replace_blocks(db, [], created)
         done.add(start)
+        _DOWNSAMPLED[db] = frozenset(done)  # after the blocks are published: reads may now rely on them
         changed = True
     if changed:
         _save_done(db, done)
@@ -157,37 +214,184 @@ def compact_tiers(db: TSDB, newest: int, force: bool) -> None:
         replace_blocks(db, blocks, [merge_blocks(db, blocks)])
 
 
+
+
 def pick_resolution(tiers: list[int], hints: SelectHints | None) -> int:
-    """The coarsest tier no coarser than the query's step or range window, else the finest one."""
+    """Where raw data is gone: the coarsest tier no coarser than the step or range window, else the finest."""
     want = max(hints.step_ms, hints.range_ms) if hints else 0
     fitting = [r for r in tiers if r <= want]
     return max(fitting) if fitting else min(tiers)
 
 
-def tier_runs(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Runs]:
-    """Tier samples of `sids` in the window, as the aggregate the query's function needs."""
-    resolutions = sorted({b.meta.resolution_ms for b in db.tier_blocks})
-    if not resolutions:
-        return []
+def preferred_resolution(tiers: list[int], hints: SelectHints | None, end_ms: int, cap_ms: int | None) -> int:
+    """The coarsest tier that answers this select within tolerance, or 0: read raw samples.
+
+    The tier must be no coarser than `cap_ms`; the step a multiple of its resolution (a plain
+    selector needs a step, instant ones read raw); each range window at least
+    `MIN_BUCKETS_PER_WINDOW` whole buckets; and the evaluation times (`end_ms` and every step before
+    it) on bucket boundaries, so that every window covers whole buckets and nothing outside them.
+    """
+    if hints is None or hints.func not in PREFERRED_COLUMN or not (hints.step_ms or hints.range_ms):
+        return 0
+    for resolution in sorted(tiers, reverse=True):
+        if cap_ms is not None and resolution > cap_ms:
+            continue
+        if hints.step_ms % resolution or end_ms % resolution:
+            continue
+        fewest = MIN_BUCKETS_PER_WINDOW[PREFERRED_COLUMN[hints.func]] * resolution
+        if hints.range_ms and (hints.range_ms % resolution or hints.range_ms < fewest):
+            continue
+        return resolution
+    return 0
+
+
+def at_most_resolution(max_resolution_ms: int | None, fn: Callable[P, R]) -> Callable[P, R]:
+    """`fn` with its selects reading tiers no coarser than `max_resolution_ms` (0: raw samples only,
+    None: automatic), like Thanos' `max_source_resolution`; a per-query setting, so a context variable
+    (the PromQL engine in between stays unaware of it)."""
+
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _MAX_SOURCE_RESOLUTION.set(max_resolution_ms)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _MAX_SOURCE_RESOLUTION.reset(token)
+
+    return run
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """Which part of a select's window reads raw samples and which reads a tier (windows inclusive).
+
+    `tier`: read from the tier alone (raw samples there are not read); `fill`: the tier fills in only
+    before each series' first raw sample (where retention dropped raw data).
+    """
+
+    raw: tuple[tuple[int, int], ...]
+    tier: tuple[int, int] | None = None
+    fill: tuple[int, int] | None = None
+    resolution_ms: int = 0
+    column: str = "last"
+    blocks: tuple[Block, ...] = ()
+    block_ms: int = 0
+
+
+def plan_read(db: TSDB, start_ms: int, end_ms: int, hints: SelectHints | None) -> ReadPlan:
+    """Decide how a select reads; call it holding `db.lock` (the plan snapshots the tier blocks)."""
+    tier_blocks = db.tier_blocks
+    if not tier_blocks:
+        return ReadPlan(((start_ms, end_ms),))
+    resolutions = sorted({b.meta.resolution_ms for b in tier_blocks})
+    cap = _MAX_SOURCE_RESOLUTION.get()
+    resolution = preferred_resolution(resolutions, hints, end_ms, cap) if db.options.auto_downsampling else 0
+    if resolution:
+        plan = _tier_plan(db, start_ms, end_ms, resolution, PREFERRED_COLUMN[hints.func if hints else ""])
+        if plan is not None:
+            return plan
+    fill_end = end_ms if db.options.overrides else min(end_ms, db._raw_floor() - 1)
+    if start_ms > fill_end:
+        return ReadPlan(((start_ms, end_ms),))
     resolution = pick_resolution(resolutions, hints)
     column = FUNC_COLUMN.get(hints.func if hints else "", "last")
-    found: list[Runs] = []
-    for block in db.tier_blocks:
-        meta = block.meta
-        if meta.resolution_ms != resolution or meta.max_ts < start_ms or meta.min_ts > end_ms:
-            continue
+    blocks = _overlapping(tier_blocks, resolution, start_ms, fill_end)
+    return ReadPlan(((start_ms, end_ms),), None, (start_ms, fill_end), resolution, column, blocks, db.options.block_ms)
+
+
+def _overlapping(blocks: list[Block], resolution: int, start_ms: int, end_ms: int) -> tuple[Block, ...]:
+    return tuple(
+        b
+        for b in blocks
+        if b.meta.resolution_ms == resolution and b.meta.max_ts >= start_ms and b.meta.min_ts <= end_ms
+    )
+
+
+def _tier_plan(db: TSDB, start_ms: int, end_ms: int, resolution: int, column: str) -> ReadPlan | None:
+    """Tier from its oldest bucket up to the first raw window not downsampled yet; raw around it."""
+    block_ms = db.options.block_ms
+    of_tier = [b for b in db.tier_blocks if b.meta.resolution_ms == resolution]
+    covered_from = min(b.meta.min_ts for b in of_tier) // block_ms * block_ms
+    done = downsampled_windows(db)
+    pending = [
+        b.meta.window_start
+        for b in db.blocks
+        if b.meta.window_start >= covered_from and b.meta.window_start not in done
+    ]
+    pending.append(head_floor(db) // block_ms * block_ms)
+    lo, hi = max(start_ms, covered_from), min(end_ms, min(pending) - 1)
+    if lo > hi:
+        return None
+    raw: tuple[tuple[int, int], ...] = ((start_ms, lo - 1),) if start_ms < lo else ()
+    raw += ((hi + 1, end_ms),) if hi < end_ms else ()
+    return ReadPlan(raw, (lo, hi), None, resolution, column, _overlapping(of_tier, resolution, lo, hi), block_ms)
+
+
+def read_planned(db: TSDB, plan: ReadPlan, sids: I64) -> dict[int, tuple[I64, F64]]:
+    """Per series id, its samples in time order as the plan says to read them."""
+    raw = [assemble(db._sources(sids, lo, hi)) for lo, hi in plan.raw]
+    if plan.fill is not None:
+        return under_raw(raw[0], tier_series(plan, sids, *plan.fill))
+    if plan.tier is None:
+        return raw[0]
+    tier = tier_series(plan, sids, *plan.tier)
+    before = [r for (lo, _), r in zip(plan.raw, raw, strict=True) if lo < plan.tier[0]]
+    after = [r for (lo, _), r in zip(plan.raw, raw, strict=True) if lo > plan.tier[1]]
+    return _chain([*before, tier, *after])
+
+
+def _chain(pieces: list[dict[int, tuple[I64, F64]]]) -> dict[int, tuple[I64, F64]]:
+    """Per series, the pieces (of successive, disjoint windows) one after the other."""
+    pieces = [p for p in pieces if p]
+    if len(pieces) == 1:
+        return pieces[0]
+    merged: dict[int, tuple[I64, F64]] = {}
+    for piece in pieces:
+        for sid, (ts, values) in piece.items():
+            have = merged.get(sid)
+            if have is not None:
+                ts, values = np.concatenate([have[0], ts]), np.concatenate([have[1], values])
+            merged[sid] = (ts, values)
+    return merged
+
+
+def tier_series(plan: ReadPlan, sids: I64, start_ms: int, end_ms: int) -> dict[int, tuple[I64, F64]]:
+    """Tier rows of `sids` in the window, per series, as the aggregate the plan's column names."""
+    names = {"avg": ("sum", "count"), "counter": ("last", "reset_offset")}.get(plan.column, (plan.column,))
+    runs: list[list[Runs]] = [[] for _ in names]
+    for block in plan.blocks:
         local = block.local(sids)
         if not len(local):
             continue
-        window = (start_ms, end_ms)
-        if column == "avg":
-            data = block.read(local, COLUMNS.index("sum"), *window)
-            values = data.values[0] / block.read(local, COLUMNS.index("count"), *window).values[0]
-        elif column == "counter":
-            data = block.read(local, COLUMNS.index("last"), *window)
-            values = data.values[0] + block.read(local, COLUMNS.index("reset_offset"), *window).values[0]
-        else:
-            data = block.read(local, COLUMNS.index(column), *window)
-            values = data.values[0]
-        found.append(Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, values).without_empty())
-    return found
+        for found, name in zip(runs, names, strict=True):
+            data = block.read(local, block.meta.columns.index(name), start_ms, end_ms)
+            found.append(Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, data.values[0]))
+    columns = [assemble([r.without_empty() for r in found]) for found in runs]
+    if plan.column == "avg":
+        sums, counts = columns
+        return {sid: (ts, values / counts[sid][1]) for sid, (ts, values) in sums.items()}
+    if plan.column == "counter":
+        lasts, offsets = columns
+        return {
+            sid: (ts, continuous_counter(ts, values, offsets[sid][1], plan.block_ms))
+            for sid, (ts, values) in lasts.items()
+        }
+    return columns[0]
+
+
+def continuous_counter(ts: I64, last: F64, offset: F64, block_ms: int) -> F64:
+    """One series' counter rows made continuous across raw windows, for rate() and increase().
+
+    `reset_offset` was summed one raw window at a time, so it restarts at 0 in each: the loss inside
+    a row is its offset minus the previous row's of the same window. The running total of those
+    losses is added counted back from the last row, which keeps its own value, so raw samples after
+    it follow on without a jump (a reset between the two is seen by PromQL as usual).
+    """
+    if not len(ts):
+        return last
+    window = ts // block_ms
+    lost = offset.copy()
+    same = window[1:] == window[:-1]
+    lost[1:][same] = offset[1:][same] - offset[:-1][same]
+    total = np.cumsum(lost)
+    adjusted: F64 = last + (total - total[-1])
+    return adjusted
