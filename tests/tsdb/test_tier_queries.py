@@ -68,11 +68,16 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSDB]:
 
 
 def query(
-    db: TSDB, expr: str, max_resolution_ms: int | None = None, step_ms: int = HOUR_MS, first_hour: int = 4
+    db: TSDB,
+    expr: str,
+    max_resolution_ms: int | None = None,
+    step_ms: int = HOUR_MS,
+    first_hour: int = 4,
+    last_hour: int = 46,
 ) -> QueryResult:
     engine = PromQLEngine(db)
     run = at_most_resolution(max_resolution_ms, engine.range)
-    return run(expr, START + first_hour * HOUR_MS, START + 46 * HOUR_MS, step_ms)
+    return run(expr, START + first_hour * HOUR_MS, START + last_hour * HOUR_MS, step_ms)
 
 
 def values(result: QueryResult) -> np.ndarray:
@@ -128,6 +133,18 @@ def test_increase_over_half_a_day_reads_the_hourly_tier(db: TSDB) -> None:
     tiered, raw = query(db, expr, first_hour=12), query(db, expr, 0, first_hour=12)
     assert tiered.samples_loaded * 50 < raw.samples_loaded
     np.testing.assert_allclose(values(tiered), values(raw), rtol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("expr", "rtol"), [("avg_over_time(temperature[4h])", 1e-9), ("increase(requests_total[12h])", 0.05)]
+)
+def test_windows_reaching_past_the_tier_into_raw_samples_stay_within_tolerance(
+    db: TSDB, expr: str, rtol: float
+) -> None:
+    # The last window (46-48 h) is not downsampled: the final steps' windows take raw samples, bucketed alike.
+    tiered, raw = query(db, expr, first_hour=12, last_hour=47), query(db, expr, 0, first_hour=12, last_hour=47)
+    assert tiered.samples_loaded * 4 < raw.samples_loaded
+    np.testing.assert_allclose(values(tiered), values(raw), rtol=rtol)
 
 
 def test_short_windows_fine_steps_and_unaligned_times_read_raw() -> None:
@@ -192,10 +209,9 @@ def test_a_window_still_partly_in_the_head_is_not_downsampled(open_tsdb: Callabl
 
 
 def test_counter_rows_continue_across_raw_windows() -> None:
-    block = 2 * HOUR_MS
-    ts = np.array([block - 2, block - 1, block + 1, block + 2], np.int64)
+    windows = np.array([0, 0, 1, 1], np.int64)
     last = np.array([10.0, 2.0, 5.0, 8.0])  # a reset inside the first window lost 40, none in the second
     offset = np.array([0.0, 40.0, 0.0, 0.0])
-    assert continuous_counter(ts, last, offset, block).tolist() == [-30.0, 2.0, 5.0, 8.0]
-    with_later_loss = continuous_counter(ts, last, np.array([0.0, 40.0, 0.0, 8.0]), block)
+    assert continuous_counter(windows, last, offset).tolist() == [-30.0, 2.0, 5.0, 8.0]
+    with_later_loss = continuous_counter(windows, last, np.array([0.0, 40.0, 0.0, 8.0]))
     assert with_later_loss.tolist() == [-38.0, -6.0, -3.0, 8.0]

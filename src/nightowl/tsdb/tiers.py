@@ -326,37 +326,41 @@ def _tier_plan(db: TSDB, start_ms: int, end_ms: int, resolution: int, column: st
     return ReadPlan(raw, (lo, hi), None, resolution, column, _overlapping(of_tier, resolution, lo, hi), block_ms)
 
 
+Rows = dict[int, tuple[I64, I64, list[F64]]]
+"""Per series id: bucket stamps, counter segments (rows whose reset offsets add up) and one array per
+column read."""
+
+_LEAD, _TAIL = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+
+
 def read_planned(db: TSDB, plan: ReadPlan, sids: I64) -> dict[int, tuple[I64, F64]]:
     """Per series id, its samples in time order as the plan says to read them."""
     raw = [assemble(db._sources(sids, lo, hi)) for lo, hi in plan.raw]
     if plan.fill is not None:
-        return under_raw(raw[0], tier_series(plan, sids, *plan.fill))
+        return under_raw(raw[0], _values(tier_rows(plan, sids, *plan.fill), plan.column))
     if plan.tier is None:
         return raw[0]
-    tier = tier_series(plan, sids, *plan.tier)
-    before = [r for (lo, _), r in zip(plan.raw, raw, strict=True) if lo < plan.tier[0]]
-    after = [r for (lo, _), r in zip(plan.raw, raw, strict=True) if lo > plan.tier[1]]
-    return _chain([*before, tier, *after])
+    # Raw samples around the tier are bucketed here alike, so PromQL sees one evenly spaced series:
+    # rate() extrapolates by the average spacing, avg_over_time() weighs every bucket the same.
+    names = _column_names(plan.column)
+    pieces: list[Rows] = []
+    for (lo, _), found in zip(plan.raw, raw, strict=True):
+        if lo < plan.tier[0]:
+            pieces.append(_bucketed(found, plan.resolution_ms, names, _LEAD))
+    pieces.append(tier_rows(plan, sids, *plan.tier))
+    for (lo, _), found in zip(plan.raw, raw, strict=True):
+        if lo > plan.tier[1]:
+            pieces.append(_bucketed(found, plan.resolution_ms, names, _TAIL))
+    return _values(_chain(pieces), plan.column)
 
 
-def _chain(pieces: list[dict[int, tuple[I64, F64]]]) -> dict[int, tuple[I64, F64]]:
-    """Per series, the pieces (of successive, disjoint windows) one after the other."""
-    pieces = [p for p in pieces if p]
-    if len(pieces) == 1:
-        return pieces[0]
-    merged: dict[int, tuple[I64, F64]] = {}
-    for piece in pieces:
-        for sid, (ts, values) in piece.items():
-            have = merged.get(sid)
-            if have is not None:
-                ts, values = np.concatenate([have[0], ts]), np.concatenate([have[1], values])
-            merged[sid] = (ts, values)
-    return merged
+def _column_names(column: str) -> tuple[str, ...]:
+    return {"avg": ("sum", "count"), "counter": ("last", "reset_offset")}.get(column, (column,))
 
 
-def tier_series(plan: ReadPlan, sids: I64, start_ms: int, end_ms: int) -> dict[int, tuple[I64, F64]]:
-    """Tier rows of `sids` in the window, per series, as the aggregate the plan's column names."""
-    names = {"avg": ("sum", "count"), "counter": ("last", "reset_offset")}.get(plan.column, (plan.column,))
+def tier_rows(plan: ReadPlan, sids: I64, start_ms: int, end_ms: int) -> Rows:
+    """Tier rows of `sids` in the window, per series, with the columns the plan's aggregate needs."""
+    names = _column_names(plan.column)
     runs: list[list[Runs]] = [[] for _ in names]
     for block in plan.blocks:
         local = block.local(sids)
@@ -365,32 +369,70 @@ def tier_series(plan: ReadPlan, sids: I64, start_ms: int, end_ms: int) -> dict[i
         for found, name in zip(runs, names, strict=True):
             data = block.read(local, block.meta.columns.index(name), start_ms, end_ms)
             found.append(Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, data.values[0]))
-    columns = [assemble([r.without_empty() for r in found]) for found in runs]
-    if plan.column == "avg":
-        sums, counts = columns
-        return {sid: (ts, values / counts[sid][1]) for sid, (ts, values) in sums.items()}
-    if plan.column == "counter":
-        lasts, offsets = columns
-        return {
-            sid: (ts, continuous_counter(ts, values, offsets[sid][1], plan.block_ms))
-            for sid, (ts, values) in lasts.items()
-        }
-    return columns[0]
+    first, *others = [assemble([r.without_empty() for r in found]) for found in runs]
+    return {
+        sid: (ts, ts // plan.block_ms, [values, *(other[sid][1] for other in others)])
+        for sid, (ts, values) in first.items()
+    }
 
 
-def continuous_counter(ts: I64, last: F64, offset: F64, block_ms: int) -> F64:
-    """One series' counter rows made continuous across raw windows, for rate() and increase().
+def _bucketed(found: dict[int, tuple[I64, F64]], resolution_ms: int, names: tuple[str, ...], segment: int) -> Rows:
+    """Raw samples downsampled on the fly into the tier's buckets (one counter segment)."""
+    if not found:
+        return {}
+    order = sorted(found)
+    counts = [len(found[sid][0]) for sid in order]
+    sids = np.repeat(np.array(order, np.int64), counts)
+    ts = np.concatenate([found[sid][0] for sid in order])
+    values = np.concatenate([found[sid][1] for sid in order])
+    row_sids, stamps, columns = downsample(sids, ts, values, resolution_ms)
+    picked = [columns[COLUMNS.index(name)] for name in names]
+    starts = np.flatnonzero(np.append(True, row_sids[1:] != row_sids[:-1]))
+    ends = np.append(starts[1:], len(row_sids))
+    return {
+        int(row_sids[a]): (stamps[a:b], np.full(b - a, segment, np.int64), [c[a:b] for c in picked])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True)
+    }
 
-    `reset_offset` was summed one raw window at a time, so it restarts at 0 in each: the loss inside
-    a row is its offset minus the previous row's of the same window. The running total of those
-    losses is added counted back from the last row, which keeps its own value, so raw samples after
-    it follow on without a jump (a reset between the two is seen by PromQL as usual).
+
+def _chain(pieces: list[Rows]) -> Rows:
+    """Per series, the rows of successive, disjoint windows one after the other."""
+    pieces = [p for p in pieces if p]
+    if len(pieces) == 1:
+        return pieces[0]
+    merged: Rows = {}
+    for piece in pieces:
+        for sid, (ts, segments, columns) in piece.items():
+            have = merged.get(sid)
+            if have is not None:
+                ts, segments = np.concatenate([have[0], ts]), np.concatenate([have[1], segments])
+                columns = [np.concatenate([a, b]) for a, b in zip(have[2], columns, strict=True)]
+            merged[sid] = (ts, segments, columns)
+    return merged
+
+
+def _values(rows: Rows, column: str) -> dict[int, tuple[I64, F64]]:
+    """One value per row: the column read, a bucket's mean, or a counter continuous across segments."""
+    if column == "avg":
+        return {sid: (ts, cols[0] / cols[1]) for sid, (ts, _, cols) in rows.items()}
+    if column == "counter":
+        return {sid: (ts, continuous_counter(seg, cols[0], cols[1])) for sid, (ts, seg, cols) in rows.items()}
+    return {sid: (ts, cols[0]) for sid, (ts, _, cols) in rows.items()}
+
+
+def continuous_counter(segments: I64, last: F64, offset: F64) -> F64:
+    """One series' counter rows made continuous across segments, for rate() and increase().
+
+    `reset_offset` is summed one segment at a time (a raw window when downsampled, a raw piece
+    bucketed at read time), so it restarts at 0 in each: the loss inside a row is its offset minus the
+    previous row's of the same segment. The running total of those losses is added counted back from
+    the last row, which keeps its own value, so samples after it follow on without a jump (a reset
+    between segments shows as a drop, which PromQL handles as usual).
     """
-    if not len(ts):
+    if not len(segments):
         return last
-    window = ts // block_ms
     lost = offset.copy()
-    same = window[1:] == window[:-1]
+    same = segments[1:] == segments[:-1]
     lost[1:][same] = offset[1:][same] - offset[:-1][same]
     total = np.cumsum(lost)
     adjusted: F64 = last + (total - total[-1])
