@@ -128,11 +128,11 @@ def main() -> None:
         build(db, args.series, args.days + 1, args.interval)
         db.close()
         built.write_text(json.dumps(shape))
-        print(f"built {args.series} series x {args.days} d @ {args.interval} s in {time.perf_counter() - t0:.0f} s")
+        print(f"built {args.series} series x {args.days + 1} d @ {args.interval} s in {time.perf_counter() - t0:.0f} s")
     db = TSDB(directory, options, clock)
     engine = PromQLEngine(db, EngineLimits(max_samples=500_000_000, timeout_s=600))
     start, end = END_MS - args.days * DAY_MS, END_MS - HOUR_MS  # full windows; the last hours still raw
-    print(f"{args.series} series x {args.days} d @ {args.interval} s; range query over {(end - start) // DAY_MS} d")
+    print(f"{args.series} series x {args.days} d @ {args.interval} s; range query over {(end - start) / DAY_MS:.1f} d")
     print(f"at step 1 h; median of {args.runs}; load average before: {os.getloadavg()}")
     print("| query | tiers ms | raw ms | speed-up | samples read, tiers | samples read, raw | max rel. diff |")
     print("|---|---|---|---|---|---|---|")

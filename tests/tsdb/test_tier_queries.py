@@ -166,7 +166,8 @@ def test_short_windows_fine_steps_and_unaligned_times_read_raw() -> None:
     assert pick(HOUR_MS, HOUR_MS, "avg_over_time", aligned + 30_000) == 0  # steps off bucket edges
     assert pick(HOUR_MS, 0, "") == HOUR_MS
     assert pick(30 * MINUTE_MS, 0, "") == 5 * MINUTE_MS
-    assert pick(0, 0, "") == 0  # an instant plain selector: the latest raw sample
+    assert pick(0, 0, "") == 0  # instant queries (alerting rules among them) read raw samples
+    assert pick(0, DAY_MS, "increase") == 0
     assert pick(HOUR_MS, HOUR_MS, "count_over_time") == 0
     assert pick(HOUR_MS, HOUR_MS, "quantile_over_time") == 0
     assert preferred_resolution(tiers, SelectHints(HOUR_MS, 0, ""), aligned, 5 * MINUTE_MS) == 5 * MINUTE_MS

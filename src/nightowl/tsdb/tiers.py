@@ -226,12 +226,13 @@ def pick_resolution(tiers: list[int], hints: SelectHints | None) -> int:
 def preferred_resolution(tiers: list[int], hints: SelectHints | None, end_ms: int, cap_ms: int | None) -> int:
     """The coarsest tier that answers this select within tolerance, or 0: read raw samples.
 
-    The tier must be no coarser than `cap_ms`; the step a multiple of its resolution (a plain
-    selector needs a step, instant ones read raw); each range window at least
-    `MIN_BUCKETS_PER_WINDOW` whole buckets; and the evaluation times (`end_ms` and every step before
-    it) on bucket boundaries, so that every window covers whole buckets and nothing outside them.
+    Only range queries (instant ones, e.g. alerting rules, read raw samples, as Thanos' instant queries
+    do by default). The tier must be no coarser than `cap_ms`; the step a multiple of its resolution;
+    each range window at least `MIN_BUCKETS_PER_WINDOW` whole buckets; and the evaluation times
+    (`end_ms` and every step before it) on bucket boundaries, so that every window covers whole
+    buckets and nothing outside them.
     """
-    if hints is None or hints.func not in PREFERRED_COLUMN or not (hints.step_ms or hints.range_ms):
+    if hints is None or not hints.step_ms or hints.func not in PREFERRED_COLUMN:
         return 0
     for resolution in sorted(tiers, reverse=True):
         if cap_ms is not None and resolution > cap_ms:
