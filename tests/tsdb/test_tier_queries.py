@@ -21,7 +21,7 @@ from tests.tsdb.conftest import T0, lbl
 START = (T0 // DAY_MS - 3) * DAY_MS
 SCRAPE_MS = 60_000
 JITTER_MS = 7_000  # scrapes land 7 s past the minute, as real ones never sit exactly on bucket edges
-RESETS = (START + 30 * HOUR_MS + 3 * MINUTE_MS, START + 36 * HOUR_MS)  # one mid-bucket, one at a window edge
+RESETS = (START + 26 * HOUR_MS, START + 30 * HOUR_MS + 3 * MINUTE_MS)  # at a raw window edge, mid-bucket
 TEMPERATURE = lbl("temperature", room="a")
 REQUESTS = lbl("requests_total", job="api")
 
@@ -213,6 +213,10 @@ def test_counter_rows_continue_across_raw_windows() -> None:
     windows = np.array([0, 0, 1, 1], np.int64)
     last = np.array([10.0, 2.0, 5.0, 8.0])  # a reset inside the first window lost 40, none in the second
     offset = np.array([0.0, 40.0, 0.0, 0.0])
-    assert continuous_counter(windows, last, offset).tolist() == [-30.0, 2.0, 5.0, 8.0]
-    with_later_loss = continuous_counter(windows, last, np.array([0.0, 40.0, 0.0, 8.0]))
+    low = np.array([1.0, 0.0, 3.0, 6.0])
+    assert continuous_counter(windows, last, offset, low).tolist() == [-30.0, 2.0, 5.0, 8.0]
+    with_later_loss = continuous_counter(windows, last, np.array([0.0, 40.0, 0.0, 8.0]), low)
     assert with_later_loss.tolist() == [-38.0, -6.0, -3.0, 8.0]
+    # The second window starts below the first one's last value: a reset between the windows lost 2.
+    at_the_edge = continuous_counter(windows, last, offset, np.array([1.0, 0.0, 1.0, 6.0]))
+    assert at_the_edge.tolist() == [-32.0, 0.0, 5.0, 8.0]

@@ -356,7 +356,7 @@ def read_planned(db: TSDB, plan: ReadPlan, sids: I64) -> dict[int, tuple[I64, F6
 
 
 def _column_names(column: str) -> tuple[str, ...]:
-    return {"avg": ("sum", "count"), "counter": ("last", "reset_offset")}.get(column, (column,))
+    return {"avg": ("sum", "count"), "counter": ("last", "reset_offset", "min")}.get(column, (column,))
 
 
 def tier_rows(plan: ReadPlan, sids: I64, start_ms: int, end_ms: int) -> Rows:
@@ -417,24 +417,30 @@ def _values(rows: Rows, column: str) -> dict[int, tuple[I64, F64]]:
     if column == "avg":
         return {sid: (ts, cols[0] / cols[1]) for sid, (ts, _, cols) in rows.items()}
     if column == "counter":
-        return {sid: (ts, continuous_counter(seg, cols[0], cols[1])) for sid, (ts, seg, cols) in rows.items()}
+        return {sid: (ts, continuous_counter(seg, *cols)) for sid, (ts, seg, cols) in rows.items()}
     return {sid: (ts, cols[0]) for sid, (ts, _, cols) in rows.items()}
 
 
-def continuous_counter(segments: I64, last: F64, offset: F64) -> F64:
-    """One series' counter rows made continuous across segments, for rate() and increase().
+def continuous_counter(segments: I64, last: F64, offset: F64, low: F64) -> F64:
+    """One series' counter rows as a counter that never drops, for rate() and increase().
 
     `reset_offset` is summed one segment at a time (a raw window when downsampled, a raw piece
     bucketed at read time), so it restarts at 0 in each: the loss inside a row is its offset minus the
-    previous row's of the same segment. The running total of those losses is added counted back from
-    the last row, which keeps its own value, so samples after it follow on without a jump (a reset
-    between segments shows as a drop, which PromQL handles as usual).
+    previous row's of the same segment. A reset between two segments is in no offset: a segment's
+    first row that lost nothing inside but whose smallest sample (`low`) is below the previous row's
+    last value had one, and loses that value (what PromQL adds at a drop). The running total of the
+    losses is added counted back from the last row, which keeps its own value, so raw samples after it
+    follow on without a jump. No drop is left: PromQL's own reset handling assumes a counter that
+    restarted from 0, which a shifted value is not.
     """
     if not len(segments):
         return last
     lost = offset.copy()
     same = segments[1:] == segments[:-1]
     lost[1:][same] = offset[1:][same] - offset[:-1][same]
+    edges = np.flatnonzero(~same) + 1
+    missed = edges[(offset[edges] == 0) & (low[edges] < last[edges - 1])]
+    lost[missed] += last[missed - 1]
     total = np.cumsum(lost)
     adjusted: F64 = last + (total - total[-1])
     return adjusted
