@@ -28,7 +28,7 @@ from nightowl.promql.engine import EngineLimits, PromQLEngine
 from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.maintenance import compact, flush_head
 from nightowl.tsdb.options import DAY_MS, HOUR_MS, TSDBOptions
-from nightowl.tsdb.tiers import at_most_resolution
+from nightowl.tsdb.tier_reads import at_most_resolution
 
 END_MS = 1_760_000_000_000 // DAY_MS * DAY_MS
 QUERIES = [

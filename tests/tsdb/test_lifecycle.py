@@ -13,7 +13,8 @@ from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.maintenance import compact
 from nightowl.tsdb.options import DAY_MS, HOUR_MS, MINUTE_MS, RetentionOverride, parse_selector
 from nightowl.tsdb.retention import apply_retention
-from nightowl.tsdb.tiers import at_most_resolution, downsample
+from nightowl.tsdb.tier_reads import at_most_resolution
+from nightowl.tsdb.tiers import downsample
 from tests.tsdb.conftest import T0, lbl
 
 WINDOW_START = (T0 // (2 * HOUR_MS) + 1) * (2 * HOUR_MS)
@@ -130,7 +131,7 @@ def test_an_override_can_keep_a_metric_longer_than_the_default(
 
 
 def test_tier_resolution_follows_step_and_range() -> None:
-    from nightowl.tsdb.tiers import pick_resolution
+    from nightowl.tsdb.tier_reads import pick_resolution
 
     tiers = [5 * MINUTE_MS, HOUR_MS]
     assert pick_resolution(tiers, None) == 5 * MINUTE_MS

@@ -15,7 +15,7 @@ from nightowl.metrics.model import Matcher, SampleBatch
 from nightowl.promql.engine import PromQLEngine
 from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.options import DAY_MS, HOUR_MS, MINUTE_MS, TSDBOptions
-from nightowl.tsdb.tiers import at_most_resolution, continuous_counter, plan_read, preferred_resolution
+from nightowl.tsdb.tier_reads import at_most_resolution, continuous_counter, plan_read, preferred_resolution
 from tests.tsdb.conftest import T0, lbl
 
 START = (T0 // DAY_MS - 3) * DAY_MS
@@ -214,9 +214,10 @@ def test_counter_rows_continue_across_raw_windows() -> None:
     last = np.array([10.0, 2.0, 5.0, 8.0])  # a reset inside the first window lost 40, none in the second
     offset = np.array([0.0, 40.0, 0.0, 0.0])
     low = np.array([1.0, 0.0, 3.0, 6.0])
-    assert continuous_counter(windows, last, offset, low).tolist() == [-30.0, 2.0, 5.0, 8.0]
+    assert continuous_counter(windows, last, offset, low).tolist() == [10.0, 42.0, 45.0, 48.0]
+    assert continuous_counter(windows, last, offset, low, anchor_end=True).tolist() == [-30.0, 2.0, 5.0, 8.0]
     with_later_loss = continuous_counter(windows, last, np.array([0.0, 40.0, 0.0, 8.0]), low)
-    assert with_later_loss.tolist() == [-38.0, -6.0, -3.0, 8.0]
+    assert with_later_loss.tolist() == [10.0, 42.0, 45.0, 56.0]
     # The second window starts below the first one's last value: a reset between the windows lost 2.
     at_the_edge = continuous_counter(windows, last, offset, np.array([1.0, 0.0, 1.0, 6.0]))
-    assert at_the_edge.tolist() == [-32.0, 0.0, 5.0, 8.0]
+    assert at_the_edge.tolist() == [10.0, 42.0, 47.0, 50.0]

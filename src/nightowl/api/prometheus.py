@@ -25,7 +25,7 @@ from nightowl.promql import jsonfmt
 from nightowl.promql.errors import PromQLError, QueryParseError
 from nightowl.promql.parse import parse, selector_matchers
 from nightowl.runtime import Nightowl
-from nightowl.tsdb.tiers import at_most_resolution
+from nightowl.tsdb.tier_reads import at_most_resolution
 
 router = APIRouter(prefix="/prometheus/api/v1", tags=["prometheus"], dependencies=[Depends(requires("read"))])
 NightowlDep = Annotated[Nightowl, Depends(get_nightowl)]

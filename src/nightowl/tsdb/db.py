@@ -30,7 +30,7 @@ from nightowl.tsdb.head import Chunk, Head, Part
 from nightowl.tsdb.index import SeriesIndex
 from nightowl.tsdb.options import TSDBOptions
 from nightowl.tsdb.telemetry import TSDBMetrics
-from nightowl.tsdb.tiers import plan_read, read_planned
+from nightowl.tsdb.tier_reads import plan_read, read_planned
 from nightowl.tsdb.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
