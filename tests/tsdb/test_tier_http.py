@@ -1,4 +1,4 @@
-"""The per-query opt-out of tier reads, end to end through the Prometheus query API."""
+"""Turning tier reads off, per query and by setting, end to end through the Prometheus query API."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from nightowl.app import create_app
+from nightowl.core.clock import ManualClock
 from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.options import HOUR_MS
+from tests.support.apps import admin_client
 from tests.tsdb.test_tier_queries import START, fill
 
 URL = "/prometheus/api/v1/query_range"
@@ -51,3 +54,13 @@ async def test_an_unreadable_max_source_resolution_is_bad_data(client: httpx.Asy
     response = await client.get(URL, params=params)
     assert response.status_code == 400
     assert "max_source_resolution" in response.json()["error"]
+
+
+async def test_the_tsdb_auto_downsampling_setting_turns_tier_reads_off(make_settings: Any, clock: ManualClock) -> None:
+    app = create_app(make_settings(tsdb_auto_downsampling=False), clock=clock)
+    async with app.router.lifespan_context(app):
+        fill(app.state.nightowl.storage, hours=12)
+        async with admin_client(app) as client:
+            default, _ = await run(client)
+            raw, _ = await run(client, max_source_resolution="raw")
+    assert default == raw
