@@ -87,8 +87,11 @@ def preferred_resolution(tiers: list[int], hints: SelectHints | None, end_ms: in
             continue
         if hints.step_ms % resolution or end_ms % resolution:
             continue
-        fewest = MIN_BUCKETS_PER_WINDOW[PREFERRED_COLUMN[hints.func]] * resolution
-        if hints.range_ms and (hints.range_ms % resolution or hints.range_ms < fewest):
+        column = PREFERRED_COLUMN[hints.func]
+        # rate() takes a counter's first and last row in the window, so a window that starts inside a
+        # bucket (Grafana's $__rate_interval: step + scrape interval) is as good as an aligned one.
+        partial = hints.range_ms % resolution and column != "counter"
+        if hints.range_ms and (partial or hints.range_ms < MIN_BUCKETS_PER_WINDOW[column] * resolution):
             continue
         return resolution
     return 0
