@@ -172,6 +172,12 @@ class Settings(BaseSettings):
     tsdb_tiers: list[str] = Field(
         ["5m", "1h"], description="Resolutions of the downsampled tiers; empty list: no downsampling."
     )
+    tsdb_auto_downsampling: bool = Field(
+        True,
+        description="Queries whose step and range windows only need a tier's buckets (e.g. a 30-day graph at "
+        "step 1h) read the tier even where raw samples exist; `false`: tiers serve only data older than raw. "
+        "Per query: `max_source_resolution=raw` (or `5m`, `1h`, `auto`) on /prometheus/api/v1/query(_range).",
+    )
     tsdb_retention_size_bytes: int = Field(
         0, ge=0, description="Cap on TSDB disk use; the oldest blocks go first beyond it. 0: no cap."
     )

@@ -13,6 +13,7 @@ from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.maintenance import compact
 from nightowl.tsdb.options import DAY_MS, HOUR_MS, MINUTE_MS, RetentionOverride, parse_selector
 from nightowl.tsdb.retention import apply_retention
+from nightowl.tsdb.tier_reads import at_most_resolution
 from nightowl.tsdb.tiers import downsample
 from tests.tsdb.conftest import T0, lbl
 
@@ -73,7 +74,7 @@ def test_retention_drops_raw_and_tiers_serve_what_raw_lost(open_tsdb: Callable[.
     before = db.select([Matcher("__name__", "=", "m")], WINDOW_START, WINDOW_START + 3 * DAY_MS)
     assert len(before[0].timestamps) == 240  # raw wins where it exists
     assert apply_retention(db) == 1
-    [after] = db.select(
+    [after] = at_most_resolution(0, db.select)(  # raw where it exists: tiers only fill in what raw lost
         [Matcher("__name__", "=", "m")], WINDOW_START, WINDOW_START + 3 * DAY_MS, SelectHints(3_600_000, 0, "")
     )
     old = after.timestamps < WINDOW_START + DAY_MS
@@ -130,7 +131,7 @@ def test_an_override_can_keep_a_metric_longer_than_the_default(
 
 
 def test_tier_resolution_follows_step_and_range() -> None:
-    from nightowl.tsdb.tiers import pick_resolution
+    from nightowl.tsdb.tier_reads import pick_resolution
 
     tiers = [5 * MINUTE_MS, HOUR_MS]
     assert pick_resolution(tiers, None) == 5 * MINUTE_MS

@@ -25,6 +25,7 @@ from nightowl.promql import jsonfmt
 from nightowl.promql.errors import PromQLError, QueryParseError
 from nightowl.promql.parse import parse, selector_matchers
 from nightowl.runtime import Nightowl
+from nightowl.tsdb.tier_reads import at_most_resolution
 
 router = APIRouter(prefix="/prometheus/api/v1", tags=["prometheus"], dependencies=[Depends(requires("read"))])
 NightowlDep = Annotated[Nightowl, Depends(get_nightowl)]
@@ -122,6 +123,19 @@ def _timeout(params: dict[str, list[str]], nightowl: Nightowl) -> float:
     return min(limit, parse_duration(text, "timeout") / 1000)
 
 
+def _max_source_resolution(params: dict[str, list[str]]) -> int | None:
+    """Thanos' `max_source_resolution` (`raw`/`0s`, `5m`, `1h`, `auto`) or `downsampling=false`: the
+    coarsest TSDB tier this query may read where raw samples exist; None: chosen from step and range."""
+    if (_one(params, "downsampling") or "").lower() in ("false", "0", "no", "off"):
+        return 0
+    text = _one(params, "max_source_resolution")
+    if text is None or text == "auto":
+        return None
+    if text in ("raw", "0", "0s"):
+        return 0
+    return parse_duration(text, "max_source_resolution")
+
+
 def _stats(result: QueryResult, started: float) -> dict[str, Any]:
     elapsed = time.perf_counter() - started
     return {
@@ -146,6 +160,7 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             raise BadParameter('invalid parameter "query": no query provided')
         timeout = _timeout(params, nightowl)
         engine = nightowl.query_engine
+        resolution = _max_source_resolution(params)
         if ranged:
             start_text, end_text, step_text = (_one(params, k) for k in ("start", "end", "step"))
             if start_text is None or end_text is None:
@@ -167,11 +182,13 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
                     "exceeded maximum resolution of 11,000 points per timeseries. "
                     "Try decreasing the query resolution (?step=XX)"
                 )
-            result = await run_in_threadpool(engine.range, query, start, end, step, timeout_s=timeout)
+            run_range = at_most_resolution(resolution, engine.range)
+            result = await run_in_threadpool(run_range, query, start, end, step, timeout_s=timeout)
         else:
             time_text = _one(params, "time")
             at = parse_time(time_text, "time") if time_text else int(nightowl.clock.now() * 1000)
-            result = await run_in_threadpool(engine.instant, query, at, timeout_s=timeout)
+            run_instant = at_most_resolution(resolution, engine.instant)
+            result = await run_in_threadpool(run_instant, query, at, timeout_s=timeout)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
     except QueryParseError as exc:

@@ -34,6 +34,7 @@ def tsdb_options(settings: Settings) -> TSDBOptions:
         fsync=settings.tsdb_wal_fsync,
         fsync_interval_s=settings.tsdb_wal_fsync_interval,
         tiers_ms=tuple(parse_duration_ms(t) for t in settings.tsdb_tiers),
+        auto_downsampling=settings.tsdb_auto_downsampling,
         overrides=overrides,
     )
 

@@ -25,12 +25,12 @@ from nightowl.metrics.api import MetricMetadata, SelectHints
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 from nightowl.tsdb import wal as wal_records
 from nightowl.tsdb.block import Block, read_labels, read_meta
-from nightowl.tsdb.gather import Runs, assemble, under_raw
+from nightowl.tsdb.gather import Runs, assemble
 from nightowl.tsdb.head import Chunk, Head, Part
 from nightowl.tsdb.index import SeriesIndex
 from nightowl.tsdb.options import TSDBOptions
 from nightowl.tsdb.telemetry import TSDBMetrics
-from nightowl.tsdb.tiers import tier_runs
+from nightowl.tsdb.tier_reads import plan_read, read_planned
 from nightowl.tsdb.wal import WriteAheadLog
 
 log = logging.getLogger(__name__)
@@ -387,14 +387,9 @@ class TSDB:
             return []
         with self.lock:
             labels = self.index.labels
-            # Tiers only fill in before each series' first raw sample. Without per-metric overrides raw
-            # blocks go oldest first, so that is before the oldest raw sample: tiers past it are not read.
-            tier_end = end_ms if self.options.overrides else min(end_ms, self._raw_floor() - 1)
-            has_tiers = bool(self.tier_blocks) and start_ms <= tier_end
+            plan = plan_read(self, start_ms, end_ms, hints)  # which part reads raw samples, which a tier
         try:
-            found = assemble(self._sources(sids, start_ms, end_ms))
-            if has_tiers:
-                found = under_raw(found, assemble(tier_runs(self, sids, start_ms, tier_end, hints)))
+            found = read_planned(self, plan, sids)
         except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
             return self._load(sids, start_ms, end_ms, hints)
         ordered = sorted(found, key=labels.__getitem__)  # by labels, with no Python frame per comparison key

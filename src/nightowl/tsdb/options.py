@@ -77,5 +77,6 @@ class TSDBOptions:
     fsync: FsyncPolicy = "interval"
     fsync_interval_s: float = 1.0
     tiers_ms: tuple[int, ...] = (5 * MINUTE_MS, HOUR_MS)
+    auto_downsampling: bool = True
     overrides: tuple[RetentionOverride, ...] = ()
     compression_level: int = 3

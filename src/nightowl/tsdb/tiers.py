@@ -2,23 +2,25 @@
 counter-reset offset (last + offset = a counter that never drops), kept longer than raw samples.
 
 A raw window is downsampled once it is closed (its end plus the out-of-order window is older than
-the newest sample) and compacted into one block. Tier blocks cover `TIER_WINDOW_BUCKETS` buckets
-and are merged like raw blocks. Reads use a tier only where raw samples are gone (see `tier_chunks`).
+the newest sample, and the head holds nothing of it) and compacted into one block. Tier blocks
+cover `TIER_WINDOW_BUCKETS` buckets and are merged like raw blocks.
+
+Queries read tiers as `tier_reads.py` plans.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import numpy.typing as npt
 
-from nightowl.metrics.api import SelectHints
 from nightowl.metrics.model import is_stale
 from nightowl.tsdb.block import Block, BlockMeta, BlockWriter
-from nightowl.tsdb.gather import Runs
 
 if TYPE_CHECKING:
     from nightowl.tsdb.db import TSDB
@@ -29,18 +31,6 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 COLUMNS = ("min", "max", "sum", "count", "last", "reset_offset")
 TIER_WINDOW_BUCKETS = 288
-
-FUNC_COLUMN = {
-    "min_over_time": "min",
-    "max_over_time": "max",
-    "sum_over_time": "sum",
-    "count_over_time": "count",
-    "avg_over_time": "avg",
-    "rate": "counter",
-    "increase": "counter",
-    "irate": "counter",
-}
-"""Which aggregate a tier returns for a range function; anything else gets `last`."""
 
 
 def downsample(sids: I64, timestamps: I64, values: F64, resolution_ms: int) -> tuple[I64, I64, list[F64]]:
@@ -89,8 +79,29 @@ def load_done(db: TSDB) -> set[int]:
 
 
 def _save_done(db: TSDB, done: set[int]) -> None:
-    with open(_state_path(db), "w") as f:
+    tmp = _state_path(db) + ".tmp"
+    with open(tmp, "w") as f:
         json.dump({"downsampled_windows": sorted(done)}, f)
+    os.replace(tmp, _state_path(db))
+
+
+_DOWNSAMPLED: WeakKeyDictionary[TSDB, frozenset[int]] = WeakKeyDictionary()
+
+
+def downsampled_windows(db: TSDB) -> frozenset[int]:
+    """Start times of the raw windows already in the tiers (read from disk once per open TSDB)."""
+    found = _DOWNSAMPLED.get(db)
+    if found is None:
+        found = _DOWNSAMPLED[db] = frozenset(load_done(db))
+    return found
+
+
+def head_floor(db: TSDB) -> int:
+    """The oldest sample time in the head and any head being flushed (int64 max when empty)."""
+    with db.lock:
+        parts, active = db.head.snapshot()
+        chunks = [*(p.data for p in [*db.flushing, *parts]), active]
+        return min((int(c.timestamps.min()) for c in chunks if len(c)), default=int(np.iinfo(np.int64).max))
 
 
 def downsample_closed_windows(db: TSDB, newest: int) -> None:
@@ -98,13 +109,16 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
 
     if not db.options.tiers_ms:
         return
-    done = load_done(db)
+    done = set(downsampled_windows(db))
     windows: dict[int, list[Block]] = {}
     for block in db.blocks:
         windows.setdefault(block.meta.window_start, []).append(block)
     changed = False
+    in_head = head_floor(db)
     for start, blocks in sorted(windows.items()):
+        # Samples of the window still in the head would be missing from its tiers: wait for the flush.
         closed = start + db.options.block_ms + db.options.out_of_order_window_ms <= newest
+        closed = closed and start + db.options.block_ms <= in_head
         if start in done or len(blocks) != 1 or not closed:
             continue
         source = blocks[0]
@@ -137,6 +151,7 @@ def downsample_closed_windows(db: TSDB, newest: int) -> None:
             created.append(Block(writer.finish(meta), meta, gids_cat))
         replace_blocks(db, [], created)
         done.add(start)
+        _DOWNSAMPLED[db] = frozenset(done)  # after the blocks are published: reads may now rely on them
         changed = True
     if changed:
         _save_done(db, done)
@@ -155,39 +170,3 @@ def compact_tiers(db: TSDB, newest: int, force: bool) -> None:
             continue
 
         replace_blocks(db, blocks, [merge_blocks(db, blocks)])
-
-
-def pick_resolution(tiers: list[int], hints: SelectHints | None) -> int:
-    """The coarsest tier no coarser than the query's step or range window, else the finest one."""
-    want = max(hints.step_ms, hints.range_ms) if hints else 0
-    fitting = [r for r in tiers if r <= want]
-    return max(fitting) if fitting else min(tiers)
-
-
-def tier_runs(db: TSDB, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Runs]:
-    """Tier samples of `sids` in the window, as the aggregate the query's function needs."""
-    resolutions = sorted({b.meta.resolution_ms for b in db.tier_blocks})
-    if not resolutions:
-        return []
-    resolution = pick_resolution(resolutions, hints)
-    column = FUNC_COLUMN.get(hints.func if hints else "", "last")
-    found: list[Runs] = []
-    for block in db.tier_blocks:
-        meta = block.meta
-        if meta.resolution_ms != resolution or meta.max_ts < start_ms or meta.min_ts > end_ms:
-            continue
-        local = block.local(sids)
-        if not len(local):
-            continue
-        window = (start_ms, end_ms)
-        if column == "avg":
-            data = block.read(local, COLUMNS.index("sum"), *window)
-            values = data.values[0] / block.read(local, COLUMNS.index("count"), *window).values[0]
-        elif column == "counter":
-            data = block.read(local, COLUMNS.index("last"), *window)
-            values = data.values[0] + block.read(local, COLUMNS.index("reset_offset"), *window).values[0]
-        else:
-            data = block.read(local, COLUMNS.index(column), *window)
-            values = data.values[0]
-        found.append(Runs(block.gids[local], data.counts.astype(np.int64), data.timestamps, values).without_empty())
-    return found
