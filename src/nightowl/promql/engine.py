@@ -12,6 +12,7 @@ from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
+from nightowl.promql.extended import QueryTimes
 from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget
@@ -61,7 +62,7 @@ class PromQLEngine:
         )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
-        expr = parse(query, self.limits.max_length)
+        expr = parse(query, self.limits.max_length, QueryTimes(0, 0))
         ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
         value = Evaluator(ctx).eval(expr, ts)
@@ -118,7 +119,7 @@ class PromQLEngine:
                 f"exceeded maximum resolution of {MAX_POINTS:,} points per timeseries. "
                 "Try decreasing the query resolution (?step=XX)"
             )
-        expr = parse(query, self.limits.max_length)
+        expr = parse(query, self.limits.max_length, QueryTimes(step_ms, end_ms - start_ms))
         top = expr
         while isinstance(top, pp.ParenExpr):
             top = top.expr

@@ -11,7 +11,7 @@ import promql_parser as pp
 from nightowl.metrics.api import Querier, SelectHints
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
-from nightowl.promql import binary, functions, rangefuncs
+from nightowl.promql import binary, extended_eval, functions, rangefuncs
 from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
@@ -284,6 +284,8 @@ class Evaluator:
     def call(self, node: pp.Call, ts: Ints) -> Value:
         name = node.func.name
         args = list(node.args)
+        if extended_eval.involves_marker(name, args):
+            return extended_eval.evaluate(self, node, ts)
         if name in ("rate", "increase", "delta"):
             rv = self._range_arg(args[0], ts, name)
             if name != "delta":

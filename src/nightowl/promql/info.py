@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from nightowl.metrics.model import METRIC_NAME, Labels, Matcher
+from nightowl.promql.extended import INFO_ANY
 from nightowl.promql.values import Bools, Floats, Vector
 
 IDENTIFYING = ("instance", "job")
@@ -14,6 +15,7 @@ DEFAULT_INFO = Matcher(METRIC_NAME, "=", "target_info")
 
 def split_matchers(matchers: list[Matcher]) -> tuple[list[Matcher], list[Matcher]]:
     """(`__name__` matchers, data-label matchers); without a name matcher, `target_info`."""
+    matchers = [m for m in matchers if m.name != INFO_ANY]
     names = [m for m in matchers if m.name == METRIC_NAME] or [DEFAULT_INFO]
     return names, [m for m in matchers if m.name != METRIC_NAME]
 
