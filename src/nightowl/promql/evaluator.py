@@ -11,7 +11,7 @@ import promql_parser as pp
 from nightowl.metrics.api import Querier, SelectHints
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
-from nightowl.promql import binary, extended_eval, functions, rangefuncs
+from nightowl.promql import binary, extended_eval, functions, limit_ratio, rangefuncs
 from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
@@ -248,7 +248,9 @@ class Evaluator:
             ratio = self._scalar_arg(_required(node.param), ts)
             if np.isnan(ratio).any():
                 raise QueryExecutionError("Ratio value is NaN")
-            raise QueryExecutionError("limit_ratio is not supported")
+            ratio, notes = limit_ratio.clamp(ratio)
+            self._annotate(notes, _required(node.param))
+            return limit_ratio.limit_ratio(vector, ratio)
         if op in ("topk", "bottomk", "limitk") and param is not None:
             if np.isnan(param).any():
                 raise QueryExecutionError("Parameter value is NaN")
