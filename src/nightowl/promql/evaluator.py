@@ -413,12 +413,7 @@ class Evaluator:
         matchers = selector_matchers(selector)[0] if selector is not None else []
         names, data = info_join.split_matchers(matchers)
         # info series are looked up at the time the base samples come from (`@`, `offset`)
-        inner = args[0]
-        while isinstance(inner, pp.ParenExpr):
-            inner = inner.expr
-        lookup = (
-            self._eval_times(ts, inner.at, duration_ms(inner.offset)) if isinstance(inner, pp.VectorSelector) else ts
-        )
+        lookup = info_join.reference_times(args[0], ts, self.ctx.start_ms, self.ctx.end_ms)
         lookback = self.ctx.lookback_ms
         fetched = fetch(
             self.ctx.querier,
@@ -428,7 +423,10 @@ class Evaluator:
             SelectHints(step_ms=self.ctx.step_ms),
             self.ctx.budget,
         )
-        return info_join.enrich(base, instant_vector(fetched, lookup, lookback), names, data)
+        infos = instant_vector(fetched, lookup, lookback)
+        _, hi = RangeVector(fetched.labels, fetched.offsets, fetched.timestamps, fetched.values, lookup, 0).windows()
+        stamps = fetched.timestamps[np.maximum(hi - 1, 0)] if len(fetched.timestamps) else np.zeros(hi.shape, np.int64)
+        return info_join.enrich(base, infos, stamps, names, data)
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""
