@@ -60,14 +60,10 @@ def test_subquery_and_offset_duration_expressions() -> None:
 
 def test_step_and_range_in_durations_are_the_querys() -> None:
     engine = PromQLEngine(load({"metric1_total": [float(i) for i in range(101)]}, step_ms=S))
-    assert series_points(engine.range("count_over_time(metric1_total[step()])", 50 * S, 60 * S, 10 * S)) == [
-        [10, 10]
-    ]
+    assert series_points(engine.range("count_over_time(metric1_total[step()])", 50 * S, 60 * S, 10 * S)) == [[10, 10]]
     query = "count_over_time(metric1_total[max_of(min_of(step()+1,1h),1ms)])"
     assert series_points(engine.range(query, 50 * S, 60 * S, 5 * S)) == [[6, 6, 6]]
-    assert series_points(engine.range("metric1_total offset -step()*2", 50 * S, 60 * S, 5 * S)) == [
-        [110, 120, 130]
-    ]
+    assert series_points(engine.range("metric1_total offset -step()*2", 50 * S, 60 * S, 5 * S)) == [[110, 120, 130]]
     query = "metric1_total offset min_of(range(), 8s)"
     assert series_points(engine.range(query, 50 * S, 60 * S, 5 * S)) == [[42, 47, 52]]
     assert one(engine.instant("metric1_total offset range()", 50 * S)) == 50
@@ -164,3 +160,19 @@ def test_info_selector_with_only_empty_matching_matchers() -> None:
     )
     found = values(engine.instant('info(metric, {data=~".*"})', 60 * S))
     assert list(found) == [(("__name__", "metric"), ("data", "info"), ("instance", "a"), ("job", "1"))]
+
+
+def test_printing_undoes_the_rewrite() -> None:
+    from nightowl.promql.extended import restore
+    from nightowl.promql.parse import parse
+
+    query = 'rate(foo{a="b"}[5m] anchored) + info(bar smoothed, {data=~".*"})'
+    printed = restore(parse(query, 10_000).prettify())
+    assert " ".join(printed.split()) == query  # prettify may break long lines
+    assert restore(parse("foo[5m+1m]", 10_000).prettify()) == "foo[6m]"
+
+
+def test_text_the_tokenizer_does_not_know_is_left_to_promql_parser() -> None:
+    assert rewrite("foo[$__interval]", QueryTimes()) == "foo[$__interval]"
+    with pytest.raises(QueryParseError):
+        PromQLEngine(load({"x": [1.0]})).instant("foo[$__interval]", 0)

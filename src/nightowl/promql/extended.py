@@ -14,6 +14,7 @@ Everything works on tokens (`tokens.py`), so strings, comments and label matcher
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from nightowl.promql.errors import QueryParseError
@@ -37,9 +38,29 @@ class QueryTimes:
     range_ms: int = 0
 
 
+_SIMPLE_NUMBER = r"\s*(?:(?:\d+(?:ms|[smhdwy]))+|\d+(?:\.\d+)?)?\s*"
+_SIMPLE_BRACKET = re.compile(rf"{_SIMPLE_NUMBER}(?::{_SIMPLE_NUMBER})?")
+_BRACKET = re.compile(r"\[([^\]]*)\]")
+_WORDS = ("offset", "anchored", "smoothed", "info", _RESERVED)
+
+
+def _plain(query: str) -> bool:
+    """A cheap test that nothing needs rewriting (most queries): only literal ranges and steps, no
+    `offset`, modifier or info(). A false "no" only costs the tokenizer."""
+    lowered = query.lower()
+    if any(word in lowered for word in _WORDS):
+        return False
+    return all(_SIMPLE_BRACKET.fullmatch(m.group(1)) for m in _BRACKET.finditer(query))
+
+
 def rewrite(query: str, times: QueryTimes) -> str:
     """`query` in the syntax promql-parser understands; the text itself when nothing needed rewriting."""
-    tokens = tokenize(query)
+    if _plain(query):
+        return query
+    try:
+        tokens = tokenize(query)
+    except QueryParseError:
+        return query  # not PromQL this tokenizer knows: promql-parser reports the error
     for token in tokens:
         if token.kind == "ident" and token.text.startswith(_RESERVED):
             raise QueryParseError(f'{position(query, token.start)}: parse error: unknown name "{token.text}"')
@@ -49,6 +70,31 @@ def rewrite(query: str, times: QueryTimes) -> str:
     if not changed:
         return query
     return " ".join(t.text for t in tokens)
+
+
+def restore(text: str) -> str:
+    """Printed PromQL (promql-parser's `prettify`) with the rewrites undone: marker calls back to
+    `sel anchored` / `sel smoothed`, the reserved info matcher dropped."""
+    try:
+        tokens = tokenize(text)
+    except QueryParseError:
+        return text
+    for i in range(len(tokens) - 1, -1, -1):
+        token = tokens[i]
+        if token.kind == "ident" and token.text in MARKERS and i + 1 < len(tokens) and tokens[i + 1].is_op("("):
+            close = matching(tokens, i + 1)
+            if close < 0:
+                continue
+            inner = text[tokens[i + 1].start + 1 : tokens[close].start]
+            keyword = "anchored" if token.text == ANCHORED else "smoothed"
+            text = text[: token.start] + inner.strip() + " " + keyword + text[tokens[close].start + 1 :]
+        elif token.kind == "ident" and token.text == INFO_ANY and i + 2 < len(tokens):
+            end = i + 3
+            if end < len(tokens) and tokens[end].is_op(","):
+                end += 1
+            stop = tokens[end].start if end < len(tokens) else len(text)
+            text = text[: token.start] + text[stop:]
+    return text
 
 
 def _duration_ms(text: str) -> int:
