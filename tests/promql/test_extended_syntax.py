@@ -176,3 +176,17 @@ def test_text_the_tokenizer_does_not_know_is_left_to_promql_parser() -> None:
     assert rewrite("foo[$__interval]", QueryTimes()) == "foo[$__interval]"
     with pytest.raises(QueryParseError):
         PromQLEngine(load({"x": [1.0]})).instant("foo[$__interval]", 0)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("x[5m] anchored smoothed", "anchored and smoothed modifiers cannot be used together"),
+        ("x[5m:1m] smoothed", "smoothed modifier is not supported for subqueries"),
+        ("sum(x) smoothed", "unexpected smoothed modifier"),
+        ("x anchored", "anchored modifier can only be used with range vector selectors"),
+    ],
+)
+def test_misplaced_modifiers_are_parse_errors(query: str, message: str) -> None:
+    with pytest.raises(QueryParseError, match=message):
+        PromQLEngine(load({"x": [1.0]})).instant(query, 0)

@@ -321,17 +321,15 @@ def _modifiers(query: str, tokens: list[Token]) -> bool:
     while i < len(tokens):
         token = tokens[i]
         if token.is_word("anchored", "smoothed") and i > 0 and _ends_operand(tokens, i - 1):
+            where = f"{position(query, token.start)}: parse error:"
             start = _selector_start(tokens, i - 1)
             if start < 0:
-                raise QueryParseError(
-                    f"{position(query, token.start)}: parse error: unexpected {token.text.lower()} modifier"
-                )
+                if tokens[i - 1].is_op(")") and _closes_marker(tokens, i - 1):
+                    raise QueryParseError(f"{where} anchored and smoothed modifiers cannot be used together")
+                raise QueryParseError(f"{where} unexpected {token.text.lower()} modifier")
             ranged = tokens[i - 1].is_op("]") or any(t.is_op("[") for t in tokens[start:i])
             if any(t.is_op(":") for t in tokens[start:i]):
-                raise QueryParseError(
-                    f"{position(query, token.start)}: parse error: {token.text.lower()} modifier "
-                    "can only be used on range and instant vector selectors"
-                )
+                raise QueryParseError(f"{where} {token.text.lower()} modifier is not supported for subqueries")
             end = _trailing_modifiers(tokens, i + 1)
             inner = tokens[start:i] + tokens[i + 1 : end]
             if token.text.lower() == "anchored":
@@ -351,6 +349,11 @@ def _modifiers(query: str, tokens: list[Token]) -> bool:
             continue
         i += 1
     return changed
+
+
+def _closes_marker(tokens: list[Token], i: int) -> bool:
+    j = opening(tokens, i)
+    return j > 0 and tokens[j - 1].kind == "ident" and tokens[j - 1].text in MARKERS
 
 
 def _trailing_modifiers(tokens: list[Token], i: int) -> int:
