@@ -6,17 +6,20 @@ the window's start, without extrapolation. A smoothed window also sees the first
 `end` and interpolates linearly to both boundaries (counters are interpolated across a reset as if
 restarting from 0). A smoothed instant selector interpolates between the samples around each step.
 
-Selectors are fetched widened by the lookback delta (`widened_bounds`); the functions here walk
-each (series, step) window in Python: these modifiers are experimental and rarely used in bulk.
+Selectors are fetched widened by the lookback delta (`widened_bounds`); the edge samples of every
+(series, step) window come from `searchsorted`, counter corrections and changes from prefix sums.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from nightowl.metrics.model import is_stale
 from nightowl.promql.errors import QueryExecutionError
-from nightowl.promql.values import Floats, Ints, RangeVector, Vector
+from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Vector
 
 ANCHORED_FUNCS = ("changes", "delta", "increase", "rate", "resets")
 SMOOTHED_FUNCS = ("delta", "increase", "rate")
@@ -57,51 +60,136 @@ def _window(rv: RangeVector, i: int, end: int, lookback_ms: int, smoothed: bool)
     return t[lo:hi], rv.values[a + lo : a + hi]
 
 
-def _rate_one(t: Ints, v: Floats, start: int, end: int, smoothed: bool, is_counter: bool) -> float | None:
-    """Prometheus's extendedRate for one window, before dividing by the range for `rate`."""
-    if len(t) == 0:
-        return None
-    last = len(t) - 1
-    first = max(0, _search(t, last, start, strict=True) - 1)
+def _upto(rv: RangeVector, bounds: Ints) -> Ints:
+    """[series x steps]: the flat index one past each series' last sample at or before the step's bound."""
+    _, hi = RangeVector(rv.labels, rv.offsets, rv.timestamps, rv.values, bounds, 0).windows()
+    return hi
+
+
+@dataclass
+class _Edges:
+    """Per (series, step): the samples extendedRate/extendFloats start and end at (flat indexes)."""
+
+    ok: Bools  # a sample after the window start (and, smoothed, the first one not after its end)
+    first: Ints  # the anchoring sample: the last at or before the start, else the first after it
+    last: Ints  # the last sample in the window (smoothed: the first at or after the end)
+    inner_first: Ints  # first..last without the samples on or outside the edges
+    inner_last: Ints
+
+
+def _edges(rv: RangeVector, lookback_ms: int, smoothed: bool) -> _Edges:
+    ends = rv.eval_ts
+    starts = ends - rv.range_ms
+    lo = _upto(rv, starts - lookback_ms)
+    hi = _upto(rv, ends + (lookback_ms if smoothed else 0))
+    ok = hi > lo
+    top = max(len(rv.timestamps) - 1, 0)
+    last = np.clip(hi - 1, 0, top)
+    first = np.clip(np.maximum(lo, np.minimum(_upto(rv, starts), last) - 1), 0, top)
     if smoothed:
-        last = _search(t, last, end, strict=False)
-    if t[last] <= start or (smoothed and t[first] > end):
-        return None
-    left = float(v[first])
-    if smoothed and t[first] < start:
-        left = _interpolate(int(t[first]), float(v[first]), int(t[first + 1]), float(v[first + 1]), start, is_counter)
-    right = float(v[last])
-    if smoothed and last > 0 and t[last] > end:
-        right = _interpolate(int(t[last - 1]), float(v[last - 1]), int(t[last]), float(v[last]), end, is_counter)
-    result = right - left
+        last = np.clip(np.minimum(_upto(rv, ends - 1), hi - 1), 0, top)
+    t = rv.timestamps if len(rv.timestamps) else np.zeros(1, np.int64)
+    ok &= t[last] > starts
+    if smoothed:
+        ok &= ~(t[first] > ends)
+    inner_first = first + (t[first] <= starts)
+    inner_last = last - (t[last] >= ends)
+    return _Edges(ok, first, last, inner_first, inner_last)
+
+
+def _interpolated(rv: RangeVector, a: Ints, at: Ints, is_counter: bool) -> Floats:
+    """The value at `at` on the line from sample a to sample a+1 (a counter reset restarts at 0)."""
+    top = len(rv.values) - 1
+    b = np.minimum(a + 1, top)
+    t1, t2 = rv.timestamps[a].astype(np.float64), rv.timestamps[b].astype(np.float64)
+    v1, v2 = rv.values[a], rv.values[b]
     if is_counter:
-        if t[first] <= start:
-            first += 1
-        if t[last] >= end:
-            last -= 1
-        prev = left
-        for value in v[first : last + 1]:
-            if value < prev:
-                result += prev
-            prev = float(value)
-        if right < prev:
-            result += prev
-    return result
+        v1 = np.where(v2 < v1, 0.0, v1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(v1 + (v2 - v1) * (at - t1) / (t2 - t1))
+
+
+def _boundaries(rv: RangeVector, e: _Edges, smoothed: bool, is_counter: bool) -> tuple[Floats, Floats]:
+    """The values at the window start and end: the edge samples' own, or interpolated when smoothed."""
+    ends = np.broadcast_to(rv.eval_ts, e.first.shape)
+    starts = ends - rv.range_ms
+    left, right = rv.values[e.first], rv.values[e.last]
+    if smoothed:
+        t = rv.timestamps
+        left = np.where(t[e.first] < starts, _interpolated(rv, e.first, starts, is_counter), left)
+        series_start = np.repeat(rv.offsets[:-1, None], len(rv.eval_ts), axis=1)
+        late = (e.last > series_start) & (t[e.last] > ends)
+        right = np.where(late, _interpolated(rv, np.maximum(e.last - 1, 0), ends, is_counter), right)
+    return left, right
+
+
+def _prefix(flags: Floats) -> Floats:
+    out = np.zeros(len(flags) + 1)
+    np.cumsum(flags, out=out[1:])
+    return out
+
+
+def _same_series(rv: RangeVector) -> Bools:
+    """same[j]: sample j-1 belongs to the same series as sample j."""
+    same = np.ones(len(rv.values), bool)
+    starts = rv.offsets[:-1]
+    same[starts[starts < len(same)]] = False
+    return same
+
+
+def _chain(
+    rv: RangeVector,
+    e: _Edges,
+    left: Floats,
+    right: Floats,
+    step: Callable[[Floats, Floats], Bools],
+    weight: Floats | None,
+) -> Floats:
+    """Sum over consecutive pairs of [left, inner samples..., right] of `step(prev, cur)` (times
+    `weight` = prev when given): counter corrections, changes or resets for every window at once."""
+    v = rv.values
+    top = len(v) - 1
+    pair = np.zeros(len(v))
+    if len(v) > 1:
+        flags = step(v[:-1], v[1:]) & _same_series(rv)[1:]
+        pair[1:] = np.where(flags, v[:-1] if weight is not None else 1.0, 0.0)
+    sums = _prefix(pair)
+    f2, l2 = e.inner_first, e.inner_last
+    some = f2 <= l2
+    f2c, l2c = np.clip(f2, 0, top), np.clip(l2, 0, top)
+    inner = np.where(some, sums[l2c + 1] - sums[np.minimum(f2c + 1, len(v))], 0.0)
+
+    def edge(prev: Floats, cur: Floats) -> Floats:
+        return np.where(step(prev, cur), prev if weight is not None else 1.0, 0.0)
+
+    with np.errstate(invalid="ignore"):
+        bounded = edge(left, v[f2c]) + inner + edge(v[l2c], right)
+        return np.where(some, bounded, edge(left, right))
+
+
+def _reset(prev: Floats, cur: Floats) -> Bools:
+    return np.asarray(cur < prev)
+
+
+def _change(prev: Floats, cur: Floats) -> Bools:
+    return np.asarray((cur != prev) & ~(np.isnan(cur) & np.isnan(prev)))
 
 
 def extended_rate(rv: RangeVector, lookback_ms: int, smoothed: bool, is_counter: bool, is_rate: bool) -> Vector:
-    """`rate`/`increase`/`delta` over an anchored or smoothed range selector."""
+    """`rate`/`increase`/`delta` over an anchored or smoothed range selector (Prometheus's extendedRate):
+    the difference between the values at the window edges, plus counter resets in between."""
     n, steps = len(rv.labels), len(rv.eval_ts)
-    out = np.zeros((n, steps))
-    present = np.zeros((n, steps), bool)
-    for i in range(n):
-        for s, end in enumerate(rv.eval_ts.tolist()):
-            t, v = _window(rv, i, end, lookback_ms, smoothed)
-            value = _rate_one(t, v, end - rv.range_ms, end, smoothed, is_counter)
-            if value is not None:
-                out[i, s] = value / (rv.range_ms / 1000.0) if is_rate else value
-                present[i, s] = True
-    return Vector(list(rv.labels), out, present, np.ones(n, bool)).compact()
+    if len(rv.values) == 0:
+        return Vector.empty(steps)
+    e = _edges(rv, lookback_ms, smoothed)
+    left, right = _boundaries(rv, e, smoothed, is_counter)
+    with np.errstate(invalid="ignore"):
+        result: Floats = right - left
+        if is_counter:
+            result = result + _chain(rv, e, left, right, _reset, rv.values)
+    if is_rate:
+        result = result / (rv.range_ms / 1000.0)
+    return Vector(list(rv.labels), np.where(e.ok, result, 0.0), e.ok, np.ones(n, bool)).compact()
 
 
 def extend_floats(t: Ints, v: Floats, start: int, end: int, smoothed: bool) -> tuple[Ints, Floats]:
@@ -133,23 +221,15 @@ def extend_floats(t: Ints, v: Floats, start: int, end: int, smoothed: bool) -> t
 
 
 def extended_changes(rv: RangeVector, lookback_ms: int, resets: bool) -> Vector:
-    """`changes`/`resets` over an anchored range selector: counted over the extended samples."""
+    """`changes`/`resets` over an anchored range selector: counted along the extended samples
+    (the anchoring sample's value at the window start, the samples inside, the last at its end)."""
     n, steps = len(rv.labels), len(rv.eval_ts)
-    out = np.zeros((n, steps))
-    present = np.zeros((n, steps), bool)
-    for i in range(n):
-        for s, end in enumerate(rv.eval_ts.tolist()):
-            t, v = _window(rv, i, end, lookback_ms, False)
-            _, vs = extend_floats(t, v, end - rv.range_ms, end, False)
-            if len(vs) == 0:
-                continue
-            prev, cur = vs[:-1], vs[1:]
-            if resets:
-                out[i, s] = float(np.count_nonzero(cur < prev))
-            else:
-                out[i, s] = float(np.count_nonzero((cur != prev) & ~(np.isnan(cur) & np.isnan(prev))))
-            present[i, s] = True
-    return Vector(list(rv.labels), out, present, np.ones(n, bool)).compact()
+    if len(rv.values) == 0:
+        return Vector.empty(steps)
+    e = _edges(rv, lookback_ms, False)
+    left, right = rv.values[e.first], rv.values[e.last]
+    counts = _chain(rv, e, left, right, _reset if resets else _change, None)
+    return Vector(list(rv.labels), np.where(e.ok, counts, 0.0), e.ok, np.ones(n, bool)).compact()
 
 
 def extended_matrix(rv: RangeVector, lookback_ms: int, smoothed: bool) -> RangeVector:
