@@ -190,3 +190,26 @@ def test_text_the_tokenizer_does_not_know_is_left_to_promql_parser() -> None:
 def test_misplaced_modifiers_are_parse_errors(query: str, message: str) -> None:
     with pytest.raises(QueryParseError, match=message):
         PromQLEngine(load({"x": [1.0]})).instant(query, 0)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sum by (offset, anchored) (x)",
+        'x{offset="1", smoothed="2"} and on (anchored) y',
+        "rate(anchored[5m]) + smoothed / offset",
+        'label_replace(x, "anchored", "$1", "offset", "(.*)")',
+        'x{a="]"}[5m] offset 1m',
+    ],
+)
+def test_keywords_as_label_and_metric_names_are_not_rewritten(query: str) -> None:
+    assert rewrite(query, QueryTimes()) == query
+
+
+def test_modifiers_and_expressions_combine() -> None:
+    times = QueryTimes(60_000, 0)
+    assert rewrite('x{a="]"}[5m+1m] OFFSET (1m*2) ANCHORED', times) == (
+        '__nightowl_anchored ( x { a = "]" } [ 360000ms ] OFFSET 120000ms )'
+    )
+    engine = PromQLEngine(load({"metric": [float(i) for i in range(1, 12)]}, step_ms=M))
+    assert one(engine.instant("increase(metric[2m+3m] offset (2*30s) anchored)", 6 * M)) == 5
