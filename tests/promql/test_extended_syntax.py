@@ -213,3 +213,9 @@ def test_modifiers_and_expressions_combine() -> None:
     )
     engine = PromQLEngine(load({"metric": [float(i) for i in range(1, 12)]}, step_ms=M))
     assert one(engine.instant("increase(metric[2m+3m] offset (2*30s) anchored)", 6 * M)) == 5
+
+
+def test_a_smoothed_instant_selector_is_an_ordinary_vector_argument() -> None:
+    engine = PromQLEngine(load({"metric": [-1.0, -2.0, -3.0]}, step_ms=10 * S))
+    assert one(engine.instant("abs(metric smoothed)", 15 * S)) == 2.5
+    assert one(engine.instant("sum(metric smoothed) * 2", 15 * S)) == -5

@@ -9,7 +9,7 @@ import promql_parser as pp
 
 from nightowl.metrics.api import SelectHints
 from nightowl.promql import extended_range
-from nightowl.promql.errors import QueryExecutionError, QueryParseError
+from nightowl.promql.errors import QueryParseError
 from nightowl.promql.extended import ANCHORED, MARKERS, SMOOTHED, SMOOTHED_VECTOR
 from nightowl.promql.parse import duration_ms, selector_matchers
 from nightowl.promql.selectors import fetch, range_vector
@@ -34,7 +34,9 @@ def marker_of(node: pp.Expr) -> str | None:
 
 
 def involves_marker(name: str, args: list[pp.Expr]) -> bool:
-    return name in MARKERS or any(marker_of(a) is not None for a in args)
+    """A marker call itself, or a function over an anchored/smoothed range selector (a smoothed
+    instant selector is an ordinary argument: it evaluates to a vector)."""
+    return name in MARKERS or any(marker_of(a) in (ANCHORED, SMOOTHED) for a in args)
 
 
 def _modifier(marker: str) -> str:
@@ -68,9 +70,7 @@ def evaluate(ev: Evaluator, node: pp.Call, ts: Ints) -> Value:
         return smoothed_selector(ev, args[0], ts)
     if name in (ANCHORED, SMOOTHED):
         return bare_matrix(ev, node, ts)
-    index, marker = next((i, m) for i, a in enumerate(args) if (m := marker_of(a)) is not None)
-    if marker == SMOOTHED_VECTOR:
-        raise QueryExecutionError(f"smoothed modifier can only be used with: delta, increase, rate - not with {name}")
+    index, marker = next((i, m) for i, a in enumerate(args) if (m := marker_of(a)) in (ANCHORED, SMOOTHED))
     extended_range.check_function(_modifier(marker), name)
     call = _unwrap(args[index])
     assert isinstance(call, pp.Call)
