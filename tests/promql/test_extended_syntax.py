@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from nightowl.promql.durations import QueryTimes
 from nightowl.promql.engine import PromQLEngine
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
-from nightowl.promql.extended import QueryTimes, rewrite
+from nightowl.promql.extended import rewrite
 from tests.promql.test_engine import load, values
 
 S = 1000

@@ -10,9 +10,9 @@ import promql_parser as pp
 
 from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
+from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
-from nightowl.promql.extended import QueryTimes
 from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget

@@ -8,6 +8,7 @@ import promql_parser as pp
 
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
 from nightowl.promql import extended
+from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryParseError
 from nightowl.promql.regex import compile_anchored, to_python
 
@@ -16,7 +17,7 @@ _MAX_AT_MS = 253402300799000  # 9999-12-31T23:59:59Z, the largest time promql-pa
 _OPS: dict[str, MatchOp] = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
 # `step()`/`range()` in durations when no query is being run (rule and format checks): any positive value
-UNKNOWN_TIMES = extended.QueryTimes(step_ms=60_000, range_ms=60_000)
+UNKNOWN_TIMES = QueryTimes(step_ms=60_000, range_ms=60_000)
 
 pp.register_extra_functions(
     [
@@ -30,7 +31,7 @@ pp.register_extra_functions(
 )
 
 
-def parse(query: str, max_length: int, times: extended.QueryTimes | None = None) -> pp.Expr:
+def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Expr:
     """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on.
     `times` gives `step()`/`range()` in duration expressions (the query being run)."""
     if not query.strip():

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from nightowl.promql.errors import QueryParseError
 
+ENDS_SELECTOR = ("]", "}", ")")
+
 _TOKEN = re.compile(
     r"""
     (?P<space>\s+)
@@ -90,3 +92,17 @@ def opening(tokens: list[Token], index: int) -> int:
             if depth == 0:
                 return j
     return -1
+
+
+def is_keyword(token: Token, modifiers: bool = True) -> bool:
+    """Operator words; with `modifiers`, also the selector modifiers (which may otherwise be metric names)."""
+    if modifiers and token.is_word("offset", "anchored", "smoothed"):
+        return True
+    return token.is_word("and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "bool")
+
+
+def ends_operand(tokens: list[Token], i: int) -> bool:
+    token = tokens[i]
+    if token.kind == "ident":
+        return not is_keyword(token)
+    return token.kind in ("duration", "number") or (token.kind == "op" and token.text in ENDS_SELECTOR)
