@@ -3,9 +3,9 @@ only through `Querier`; every ingest protocol writes only through `Appender`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from nightowl.metrics.model import AppendResult, Labels, Matcher, SampleBatch, Series
 
@@ -57,6 +57,39 @@ class Querier(Protocol):
     ) -> list[str]:
         """Sorted values of label `name`; with no matcher sets, of every series in the window."""
         ...
+
+
+@runtime_checkable
+class BatchedQuerier(Protocol):
+    """A `Querier` that can hand a large selection over in batches of series, so a query over many
+    series holds one batch of samples at a time instead of all of them."""
+
+    def select_batches(
+        self,
+        matchers: Sequence[Matcher],
+        start_ms: int,
+        end_ms: int,
+        hints: SelectHints | None,
+        batch_series: int,
+    ) -> Iterator[list[Series]]:
+        """What `select` returns, split into batches of at most `batch_series` series (each sorted by
+        labels; the batches partition the selection but are not ordered among themselves)."""
+        ...
+
+
+def select_in_batches(
+    querier: Querier,
+    matchers: Sequence[Matcher],
+    start_ms: int,
+    end_ms: int,
+    hints: SelectHints | None,
+    batch_series: int,
+) -> Iterator[list[Series]]:
+    """Batches where the backend offers them, else the whole selection as one batch."""
+    if isinstance(querier, BatchedQuerier):
+        yield from querier.select_batches(matchers, start_ms, end_ms, hints, batch_series)
+    else:
+        yield querier.select(matchers, start_ms, end_ms, hints)
 
 
 @dataclass(frozen=True)
@@ -126,6 +159,16 @@ class LiveQuerier:
         self, matchers: Sequence[Matcher], start_ms: int, end_ms: int, hints: SelectHints | None = None
     ) -> list[Series]:
         return self._current().select(matchers, start_ms, end_ms, hints)
+
+    def select_batches(
+        self,
+        matchers: Sequence[Matcher],
+        start_ms: int,
+        end_ms: int,
+        hints: SelectHints | None,
+        batch_series: int,
+    ) -> Iterator[list[Series]]:
+        return select_in_batches(self._current(), matchers, start_ms, end_ms, hints, batch_series)
 
     def series(
         self, matcher_sets: Sequence[Sequence[Matcher]], start_ms: int, end_ms: int, limit: int = 0

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import promql_parser as pp
 
+from nightowl.core import allocator
 from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
 from nightowl.promql.durations import QueryTimes
@@ -16,9 +17,10 @@ from nightowl.promql.evaluator import Context, Evaluator
 from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget
-from nightowl.promql.values import RangeVector, Scalar, String, Vector, drop_metric_name, finalize
+from nightowl.promql.values import RangeVector, Scalar, String, Value, Vector, drop_metric_name, finalize
 
 MAX_POINTS = 11_000
+RELEASE_AFTER_CELLS = 4_000_000  # samples and [series x steps] cells a query held: ~100 MiB of arrays
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class EngineLimits:
     timeout_s: float = 120.0
     max_length: int = 16_384
     subquery_step_ms: int = 60_000
+    batch_cells: int = 2_000_000  # what one batch of a selector streamed over its series may hold
 
 
 def _result_order(node: pp.Expr) -> str:
@@ -58,14 +61,22 @@ class PromQLEngine:
             time.monotonic() + (limits.timeout_s if timeout_s is None else timeout_s),
         )
         return Context(
-            self.querier, start_ms, end_ms, step_ms, limits.lookback_ms, budget, limits.subquery_step_ms, query
+            self.querier,
+            start_ms,
+            end_ms,
+            step_ms,
+            limits.lookback_ms,
+            budget,
+            limits.subquery_step_ms,
+            query,
+            batch_cells=limits.batch_cells,
         )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
         expr = parse(query, self.limits.max_length, QueryTimes(0, 0))
         ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
-        value = Evaluator(ctx).eval(expr, ts)
+        value = _evaluate(ctx, expr, ts)
         if isinstance(value, Scalar):
             return QueryResult(
                 "scalar",
@@ -129,7 +140,7 @@ class PromQLEngine:
         ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)
         ctx.ranged = True
         ts = np.arange(start_ms, end_ms + 1, step_ms, dtype=np.int64)
-        value = Evaluator(ctx).eval(expr, ts)
+        value = _evaluate(ctx, expr, ts)
         if isinstance(value, Scalar):
             series = [Series((), ts, value.values)]
             return QueryResult(
@@ -146,6 +157,14 @@ class PromQLEngine:
             mask = vector.present[i]
             out.append(Series(vector.labels[i], ts[mask], vector.values[i, mask]))
         return QueryResult("matrix", out, samples_loaded=ctx.budget.samples, warnings=ctx.warnings, infos=ctx.infos)
+
+
+def _evaluate(ctx: Context, expr: pp.Expr, ts: np.ndarray) -> Value:
+    """The query's value; after a big query, the freed pages of its intermediate arrays go back to the OS."""
+    value = Evaluator(ctx).evaluate(expr, ts)
+    if ctx.budget.samples + ctx.budget.points > RELEASE_AFTER_CELLS:
+        allocator.release()
+    return value
 
 
 def _range_series(value: RangeVector) -> list[Series]:

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import promql_parser as pp
 
-from nightowl.metrics.api import Querier, SelectHints
+from nightowl.metrics.api import Querier, SelectHints, select_in_batches
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
-from nightowl.promql import binary, extended_eval, functions, limit_ratio, rangefuncs
+from nightowl.promql import binary, extended_eval, functions, limit_ratio, rangefuncs, streaming
 from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
-from nightowl.promql.selectors import Budget, fetch, instant_vector, range_vector, vector_to_range
+from nightowl.promql.selectors import (
+    Budget,
+    Fetched,
+    fetch,
+    flatten,
+    instant_vector,
+    range_vector,
+    vector_to_range,
+)
 from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Scalar, String, Value, Vector, names_dropped
 
 _RANGE_FUNCS = {
@@ -38,6 +47,7 @@ class Context:
     subquery_step_ms: int = 60_000
     query: str = ""
     ranged: bool = False
+    batch_cells: int = 2_000_000  # samples plus [series x steps] cells a batch of a streamed selector holds
     warnings: list[str] = field(default_factory=list)
     infos: list[str] = field(default_factory=list)
 
@@ -81,9 +91,20 @@ def _go_div(a: int, b: int) -> int:
     return q if (a >= 0) == (b > 0) else -q
 
 
+@dataclass(frozen=True)
+class _Plan:
+    matchers: list[list[Matcher]]
+    start_ms: int
+    end_ms: int
+    hints: SelectHints
+    eval_ts: Ints
+    window_ms: int
+
+
 class Evaluator:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._batch: Fetched | None = None  # the batch of series a streamed selector reads (see `batched`)
 
     def eval(self, node: pp.Expr, ts: Ints) -> Value:
         self.ctx.budget.check_time()
@@ -120,33 +141,77 @@ class Evaluator:
         shifted: Ints = base - offset
         return shifted
 
-    def vector_selector(self, node: pp.VectorSelector, ts: Ints) -> Vector:
-        eval_ts = self._eval_times(ts, node.at, duration_ms(node.offset))
-        if len(eval_ts) == 0:
-            return Vector.empty(0)
-        lookback = self.ctx.lookback_ms
-        data = fetch(
-            self.ctx.querier,
-            selector_matchers(node),
-            int(eval_ts.min()) - lookback + 1,
-            int(eval_ts.max()),
-            SelectHints(step_ms=self.ctx.step_ms),
-            self.ctx.budget,
+    def _selector_plan(self, node: pp.VectorSelector | pp.MatrixSelector, func: str, ts: Ints) -> _Plan:
+        """What a selector reads: its matchers, the sample window for all steps and the hints."""
+        vs = node.vector_selector if isinstance(node, pp.MatrixSelector) else node
+        eval_ts = self._eval_times(ts, vs.at, duration_ms(vs.offset))
+        if isinstance(node, pp.MatrixSelector):
+            window, hints = duration_ms(node.range), SelectHints(self.ctx.step_ms, duration_ms(node.range), func)
+        else:
+            window, hints = self.ctx.lookback_ms, SelectHints(step_ms=self.ctx.step_ms)
+        lo = int(eval_ts.min()) - window + 1 if len(eval_ts) else 0
+        hi = int(eval_ts.max()) if len(eval_ts) else 0
+        return _Plan(selector_matchers(vs), lo, hi, hints, eval_ts, window)
+
+    def _read(self, plan: _Plan) -> Fetched:
+        """The selector's samples: the current batch while streaming, else the whole selection."""
+        data = self._batch if self._batch is not None else fetch(
+            self.ctx.querier, plan.matchers, plan.start_ms, plan.end_ms, plan.hints, self.ctx.budget
         )
         # the [series x steps] matrices count against the sample budget too, as Prometheus counts points
-        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
-        return instant_vector(data, eval_ts, lookback).compact()
+        self.ctx.budget.charge_points(len(data.labels) * len(plan.eval_ts))
+        return data
+
+    def vector_selector(self, node: pp.VectorSelector, ts: Ints) -> Vector:
+        plan = self._selector_plan(node, "", ts)
+        if len(plan.eval_ts) == 0:
+            return Vector.empty(0)
+        return instant_vector(self._read(plan), plan.eval_ts, plan.window_ms).compact()
 
     def matrix_selector(self, node: pp.MatrixSelector, ts: Ints, func: str = "") -> RangeVector:
-        vs = node.vector_selector
-        range_ms = duration_ms(node.range)
-        eval_ts = self._eval_times(ts, vs.at, duration_ms(vs.offset))
-        lo = int(eval_ts.min()) - range_ms + 1 if len(eval_ts) else 0
-        hi = int(eval_ts.max()) if len(eval_ts) else 0
-        hints = SelectHints(step_ms=self.ctx.step_ms, range_ms=range_ms, func=func)
-        data = fetch(self.ctx.querier, selector_matchers(vs), lo, hi, hints, self.ctx.budget)
-        self.ctx.budget.charge_points(len(data.labels) * len(eval_ts))
-        return range_vector(data, eval_ts, range_ms)
+        plan = self._selector_plan(node, func, ts)
+        return range_vector(self._read(plan), plan.eval_ts, plan.window_ms)
+
+    def batched(self, node: pp.Expr, ts: Ints) -> Iterator[Vector] | None:
+        """`node`'s value a batch of series at a time, when it reads one selector series by series
+        (see `streaming`); None when it must be evaluated whole."""
+        if self._batch is not None or len(ts) == 0:
+            return None
+        found = streaming.lone_selector(node)
+        if found is None:
+            return None
+        plan = self._selector_plan(*found, ts)
+        if len(plan.matchers) != 1:
+            return None
+        # batches of about `batch_cells` samples and [series x steps] cells, assuming a 15 s interval
+        per_series = (plan.end_ms - plan.start_ms) // 15_000 + 1 + 2 * len(ts)
+        batch_series = max(1, self.ctx.batch_cells // per_series)
+        return self._stream(node, ts, plan, batch_series)
+
+    def _stream(self, node: pp.Expr, ts: Ints, plan: _Plan, batch_series: int) -> Iterator[Vector]:
+        querier, budget = self.ctx.querier, self.ctx.budget
+        batches = select_in_batches(querier, plan.matchers[0], plan.start_ms, plan.end_ms, plan.hints, batch_series)
+        for chosen in batches:
+            self._batch = flatten(chosen, budget)
+            try:
+                value = self.eval(node, ts)
+            finally:
+                self._batch = None
+            if not isinstance(value, Vector):
+                raise QueryExecutionError("expected an instant vector argument")
+            yield value
+
+    def evaluate(self, node: pp.Expr, ts: Ints) -> Value:
+        """The query's value: streamed through series batches where the expression allows it."""
+        parts = self.batched(node, ts)
+        return self.eval(node, ts) if parts is None else streaming.stack(list(parts), len(ts))
+
+    def instant_vector_of(self, node: pp.Expr, ts: Ints) -> Vector:
+        """An instant-vector argument, streamed through series batches where the expression allows it."""
+        parts = self.batched(node, ts)
+        if parts is None:
+            return self._vector_arg(node, ts)
+        return streaming.stack(list(parts), len(ts))
 
     def subquery(self, node: pp.SubqueryExpr, ts: Ints) -> RangeVector:
         range_ms = duration_ms(node.range)
@@ -232,7 +297,11 @@ class Evaluator:
 
     def aggregate(self, node: pp.AggregateExpr, ts: Ints) -> Vector:
         op = str(node.op)
-        vector = self._vector_arg(node.expr, ts)
+        if op in streaming.MERGE_OP:
+            merged = self._aggregate_batches(node, op, ts)
+            if merged is not None:
+                return merged
+        vector = self.instant_vector_of(node.expr, ts)
         without = False
         grouping: list[str] = []
         if node.modifier is not None:
@@ -258,6 +327,18 @@ class Evaluator:
         if op == "quantile" and param is not None:
             self._check_quantile(param, _required(node.param))
         return agg.aggregate(op, vector, grouping, without, param)
+
+    def _aggregate_batches(self, node: pp.AggregateExpr, op: str, ts: Ints) -> Vector | None:
+        """An associative aggregation reduced batch by batch, then once over the partial results."""
+        parts = self.batched(node.expr, ts)
+        if parts is None:
+            return None
+        without = node.modifier is not None and node.modifier.type == pp.AggModifierType.Without
+        grouping = list(node.modifier.labels) if node.modifier is not None else []
+        partial = [agg.aggregate(op, part, grouping, without, None) for part in parts]
+        if len(partial) == 1:
+            return partial[0]
+        return agg.aggregate(streaming.MERGE_OP[op], streaming.stack(partial, len(ts)), grouping, without, None)
 
     def _check_quantile(self, q: Floats, node: pp.Expr) -> None:
         bad = np.isnan(q) | (q < 0) | (q > 1)

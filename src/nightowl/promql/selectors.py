@@ -80,6 +80,12 @@ def fetch(
                 if len(series.timestamps):
                     found.setdefault(series.labels, series)
         chosen = [found[k] for k in sorted(found)]
+    return flatten(chosen, budget)
+
+
+def flatten(chosen: list[Series], budget: Budget) -> Fetched:
+    """Selected series as one flat sample array, charged against the query's budget."""
+    chosen = [s for s in chosen if len(s.timestamps)]
     counts = np.array([len(s.timestamps) for s in chosen], np.int64)
     budget.charge(len(chosen), int(counts.sum()))
     offsets = np.zeros(len(chosen) + 1, np.int64)

@@ -13,7 +13,7 @@ import logging
 import operator
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import compress, repeat
 from pathlib import Path
 
@@ -361,19 +361,42 @@ class TSDB:
     ) -> list[Series]:
         with self.lock:
             sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
+        return self._load(sids, start_ms, end_ms, hints)
+
+    def select_batches(
+        self,
+        matchers: Sequence[Matcher],
+        start_ms: int,
+        end_ms: int,
+        hints: SelectHints | None,
+        batch_series: int,
+    ) -> Iterator[list[Series]]:
+        """`select` in batches of label-adjacent series: blocks keep series in label order, so each
+        batch reads its own run of pages and a page is decoded for one batch only."""
+        batch_series = max(1, batch_series)
+        with self.lock:
+            sids = self.index.in_window(self.index.resolve(matchers), start_ms, end_ms)
+            if len(sids) > batch_series:
+                sids = self.index.in_label_order(sids)
+        for first in range(0, len(sids), batch_series):
+            yield self._load(np.sort(sids[first : first + batch_series]), start_ms, end_ms, hints)
+
+    def _load(self, sids: I64, start_ms: int, end_ms: int, hints: SelectHints | None) -> list[Series]:
+        """The samples of `sids` in the window, from every source, as series sorted by labels."""
+        if not len(sids):
+            return []
+        with self.lock:
             labels = self.index.labels
             # Tiers only fill in before each series' first raw sample. Without per-metric overrides raw
             # blocks go oldest first, so that is before the oldest raw sample: tiers past it are not read.
             tier_end = end_ms if self.options.overrides else min(end_ms, self._raw_floor() - 1)
             has_tiers = bool(self.tier_blocks) and start_ms <= tier_end
-        if not len(sids):
-            return []
         try:
             found = assemble(self._sources(sids, start_ms, end_ms))
             if has_tiers:
                 found = under_raw(found, assemble(tier_runs(self, sids, start_ms, tier_end, hints)))
         except FileNotFoundError:  # a block merged away meanwhile: its replacement is published now
-            return self.select(matchers, start_ms, end_ms, hints)
+            return self._load(sids, start_ms, end_ms, hints)
         ordered = sorted(found, key=labels.__getitem__)  # by labels, with no Python frame per comparison key
         return [Series(labels[sid], *found[sid]) for sid in ordered]
 

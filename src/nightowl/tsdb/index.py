@@ -25,6 +25,7 @@ class SeriesIndex:
         self.labels: list[Labels] = []
         self._postings: dict[str, dict[str, list[int]]] = {}
         self._arrays: dict[tuple[str, str], IDs] = {}  # postings lists as arrays, for the ones queried
+        self._rank: IDs = np.empty(0, np.int64)  # position of each series id in label order
         self._capacity = 1024
         self.live = np.zeros(self._capacity, bool)
         self.min_ts = np.full(self._capacity, _NO_MIN, np.int64)
@@ -160,6 +161,17 @@ class SeriesIndex:
             if any(self._any_in_window(ids, start_ms, end_ms) for ids in values.values()):
                 found.append(name)
         return sorted(found)
+
+    def in_label_order(self, sids: IDs) -> IDs:
+        """`sids` ordered by their label sets, through a rank of every series kept until series are added.
+
+        Blocks store series in label order, so a batch of label-adjacent series reads few pages."""
+        if len(self._rank) != len(self.labels):
+            order = sorted(range(len(self.labels)), key=self.labels.__getitem__)
+            self._rank = np.empty(len(order), np.int64)
+            self._rank[order] = np.arange(len(order), dtype=np.int64)
+        ordered: IDs = sids[np.argsort(self._rank[sids], kind="stable")]
+        return ordered
 
     def sort_by_labels(self, sids: IDs) -> list[int]:
         labels = self.labels
