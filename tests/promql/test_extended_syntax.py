@@ -220,3 +220,9 @@ def test_a_smoothed_instant_selector_is_an_ordinary_vector_argument() -> None:
     engine = PromQLEngine(load({"metric": [-1.0, -2.0, -3.0]}, step_ms=10 * S))
     assert one(engine.instant("abs(metric smoothed)", 15 * S)) == 2.5
     assert one(engine.instant("sum(metric smoothed) * 2", 15 * S)) == -5
+
+
+def test_a_range_query_of_an_anchored_selector_is_bad_data() -> None:
+    engine = PromQLEngine(load({"metric": [1, 2, 3]}, step_ms=M))
+    with pytest.raises(QueryParseError, match='invalid expression type "range vector"'):
+        engine.range("metric[1m] anchored", 0, 2 * M, M)

@@ -14,6 +14,7 @@ from nightowl.metrics.model import Series
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
+from nightowl.promql.extended import ANCHORED, SMOOTHED
 from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget
@@ -134,7 +135,8 @@ class PromQLEngine:
         top = expr
         while isinstance(top, pp.ParenExpr):
             top = top.expr
-        if isinstance(top, (pp.MatrixSelector, pp.SubqueryExpr, pp.StringLiteral)):
+        ranged_marker = isinstance(top, pp.Call) and top.func.name in (ANCHORED, SMOOTHED)
+        if ranged_marker or isinstance(top, (pp.MatrixSelector, pp.SubqueryExpr, pp.StringLiteral)):
             kind = "string" if isinstance(top, pp.StringLiteral) else "range vector"
             raise QueryParseError(f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector')
         ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)
