@@ -21,7 +21,7 @@ from nightowl import __version__
 from nightowl.api.deps import get_nightowl, requires
 from nightowl.metrics.api import QueryResult
 from nightowl.metrics.model import Matcher
-from nightowl.promql import jsonfmt
+from nightowl.promql import extended, jsonfmt
 from nightowl.promql.errors import PromQLError, QueryParseError
 from nightowl.promql.parse import parse, selector_matchers
 from nightowl.runtime import Nightowl
@@ -345,7 +345,7 @@ async def format_query(request: Request, nightowl: NightowlDep) -> Response:
         return _error("bad_data", 'invalid parameter "query": no query provided')
     try:
         expr = parse(text, nightowl.settings.query_max_length)
-        pretty = expr.prettify()
+        pretty = extended.restore(expr.prettify())
     except QueryParseError as exc:
         return _error("bad_data", exc.message)
     except BaseException as exc:

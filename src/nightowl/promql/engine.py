@@ -11,8 +11,10 @@ import promql_parser as pp
 from nightowl.core import allocator
 from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
+from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
+from nightowl.promql.extended import ANCHORED, SMOOTHED
 from nightowl.promql.functions import sort_rows
 from nightowl.promql.parse import parse
 from nightowl.promql.selectors import Budget
@@ -72,7 +74,7 @@ class PromQLEngine:
         )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
-        expr = parse(query, self.limits.max_length)
+        expr = parse(query, self.limits.max_length, QueryTimes(0, 0))
         ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
         value = _evaluate(ctx, expr, ts)
@@ -129,11 +131,12 @@ class PromQLEngine:
                 f"exceeded maximum resolution of {MAX_POINTS:,} points per timeseries. "
                 "Try decreasing the query resolution (?step=XX)"
             )
-        expr = parse(query, self.limits.max_length)
+        expr = parse(query, self.limits.max_length, QueryTimes(step_ms, end_ms - start_ms))
         top = expr
         while isinstance(top, pp.ParenExpr):
             top = top.expr
-        if isinstance(top, (pp.MatrixSelector, pp.SubqueryExpr, pp.StringLiteral)):
+        ranged_marker = isinstance(top, pp.Call) and top.func.name in (ANCHORED, SMOOTHED)
+        if ranged_marker or isinstance(top, (pp.MatrixSelector, pp.SubqueryExpr, pp.StringLiteral)):
             kind = "string" if isinstance(top, pp.StringLiteral) else "range vector"
             raise QueryParseError(f'invalid expression type "{kind}" for range query, must be Scalar or instant Vector')
         ctx = self._context(query, start_ms, end_ms, step_ms, timeout_s)

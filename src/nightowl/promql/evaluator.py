@@ -12,7 +12,7 @@ import promql_parser as pp
 from nightowl.metrics.api import Querier, SelectHints, select_in_batches
 from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
-from nightowl.promql import binary, functions, rangefuncs, streaming
+from nightowl.promql import binary, extended_eval, functions, limit_ratio, rangefuncs, streaming
 from nightowl.promql import info as info_join
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
@@ -317,7 +317,9 @@ class Evaluator:
             ratio = self._scalar_arg(_required(node.param), ts)
             if np.isnan(ratio).any():
                 raise QueryExecutionError("Ratio value is NaN")
-            raise QueryExecutionError("limit_ratio is not supported")
+            ratio, notes = limit_ratio.clamp(ratio)
+            self._annotate(notes, _required(node.param))
+            return limit_ratio.limit_ratio(vector, ratio)
         if op in ("topk", "bottomk", "limitk") and param is not None:
             if np.isnan(param).any():
                 raise QueryExecutionError("Parameter value is NaN")
@@ -365,6 +367,8 @@ class Evaluator:
     def call(self, node: pp.Call, ts: Ints) -> Value:
         name = node.func.name
         args = list(node.args)
+        if extended_eval.involves_marker(name, args):
+            return extended_eval.evaluate(self, node, ts)
         if name in ("rate", "increase", "delta"):
             rv = self._range_arg(args[0], ts, name)
             if name != "delta":
@@ -490,12 +494,7 @@ class Evaluator:
         matchers = selector_matchers(selector)[0] if selector is not None else []
         names, data = info_join.split_matchers(matchers)
         # info series are looked up at the time the base samples come from (`@`, `offset`)
-        inner = args[0]
-        while isinstance(inner, pp.ParenExpr):
-            inner = inner.expr
-        lookup = (
-            self._eval_times(ts, inner.at, duration_ms(inner.offset)) if isinstance(inner, pp.VectorSelector) else ts
-        )
+        lookup = info_join.reference_times(args[0], ts, self.ctx.start_ms, self.ctx.end_ms)
         lookback = self.ctx.lookback_ms
         fetched = fetch(
             self.ctx.querier,
@@ -505,7 +504,10 @@ class Evaluator:
             SelectHints(step_ms=self.ctx.step_ms),
             self.ctx.budget,
         )
-        return info_join.enrich(base, instant_vector(fetched, lookup, lookback), names, data)
+        infos = instant_vector(fetched, lookup, lookback)
+        _, hi = RangeVector(fetched.labels, fetched.offsets, fetched.timestamps, fetched.values, lookup, 0).windows()
+        stamps = fetched.timestamps[np.maximum(hi - 1, 0)] if len(fetched.timestamps) else np.zeros(hi.shape, np.int64)
+        return info_join.enrich(base, infos, stamps, names, data)
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""

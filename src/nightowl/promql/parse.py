@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import promql_parser as pp
 
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
+from nightowl.promql import extended
+from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryParseError
 from nightowl.promql.regex import compile_anchored, to_python
 
@@ -14,19 +16,31 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_AT_MS = 253402300799000  # 9999-12-31T23:59:59Z, the largest time promql-parser can represent
 _OPS: dict[str, MatchOp] = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
 
+# `step()`/`range()` in durations when no query is being run (rule and format checks): any positive value
+UNKNOWN_TIMES = QueryTimes(step_ms=60_000, range_ms=60_000)
+
 pp.register_extra_functions(
-    [pp.Function("holt_winters", [pp.ValueType.Matrix, pp.ValueType.Scalar, pp.ValueType.Scalar], pp.ValueType.Vector)]
+    [
+        pp.Function(
+            "holt_winters", [pp.ValueType.Matrix, pp.ValueType.Scalar, pp.ValueType.Scalar], pp.ValueType.Vector
+        ),
+        pp.Function(extended.ANCHORED, [pp.ValueType.Matrix], pp.ValueType.Matrix),
+        pp.Function(extended.SMOOTHED, [pp.ValueType.Matrix], pp.ValueType.Matrix),
+        pp.Function(extended.SMOOTHED_VECTOR, [pp.ValueType.Vector], pp.ValueType.Vector),
+    ]
 )
 
 
-def parse(query: str, max_length: int) -> pp.Expr:
-    """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on."""
+def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Expr:
+    """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on.
+    `times` gives `step()`/`range()` in duration expressions (the query being run)."""
     if not query.strip():
         raise QueryParseError("1:1: parse error: no expression found in input")
     if len(query) > max_length:
         raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
+    text = extended.rewrite(query, times or UNKNOWN_TIMES)
     try:
-        expr: pp.Expr = pp.parse(query)
+        expr: pp.Expr = pp.parse(text)
     except BaseException as exc:  # the Rust core raises ValueError, and PanicException (a BaseException)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
