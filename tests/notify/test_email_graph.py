@@ -37,6 +37,8 @@ def test_a_comparison_with_a_number_becomes_the_graphed_side_and_a_threshold() -
     assert graph_query(url("absent(up)")) == GraphQuery("absent(up)")
     assert graph_query("http://prometheus.example/graph") is None
     assert graph_query(url("sum(")) is None
+    # Prometheus 3 syntax promql-parser cannot read on its own is graphed as written
+    assert graph_query(url("increase(x[10m] anchored) > 5")) == GraphQuery("increase(x[10m] anchored)", 5.0)
 
 
 def test_only_the_series_the_alert_came_from_are_drawn() -> None:

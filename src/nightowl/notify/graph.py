@@ -23,6 +23,9 @@ from nightowl.core.clock import Clock
 from nightowl.metrics.api import QueryEngine
 from nightowl.metrics.model import Series
 from nightowl.notify.message import Message
+from nightowl.promql import extended
+from nightowl.promql.errors import PromQLError
+from nightowl.promql.parse import parse
 
 if TYPE_CHECKING:
     from PIL import ImageDraw
@@ -62,16 +65,16 @@ def graph_query(generator_url: str) -> GraphQuery | None:
     exprs = parse_qs(urlsplit(generator_url).query).get("g0.expr")
     if not exprs:
         return None
-    try:
-        node = promql_parser.parse(exprs[0])
-    except (ValueError, SyntaxError):
+    try:  # through the engine's parse, which also takes Prometheus 3 syntax promql-parser lacks
+        node = parse(exprs[0], len(exprs[0]))
+    except PromQLError:
         return None
     if isinstance(node, promql_parser.BinaryExpr) and str(node.op) in COMPARISONS:
         returns_bool = node.modifier is not None and node.modifier.return_bool
         if not returns_bool and isinstance(node.rhs, promql_parser.NumberLiteral):
-            return GraphQuery(node.lhs.prettify(), float(node.rhs.val))
+            return GraphQuery(extended.restore(node.lhs.prettify()), float(node.rhs.val))
         if not returns_bool and isinstance(node.lhs, promql_parser.NumberLiteral):
-            return GraphQuery(node.rhs.prettify(), float(node.lhs.val))
+            return GraphQuery(extended.restore(node.rhs.prettify()), float(node.lhs.val))
     return GraphQuery(exprs[0])
 
 
