@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import promql_parser as pp
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nightowl import __version__
@@ -216,7 +217,7 @@ class QueryFastPath:
         self.routes = {
             route.path: (route, route.path.endswith("_range"))
             for route in router.routes
-            if getattr(route, "path", "") in (f"{router.prefix}/query", f"{router.prefix}/query_range")
+            if isinstance(route, APIRoute) and route.path in (f"{router.prefix}/query", f"{router.prefix}/query_range")
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
