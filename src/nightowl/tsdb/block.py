@@ -279,12 +279,13 @@ class Block:
     def read(self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None) -> Columns:
         """Samples of the given local series (ascending), series after series, each in time order.
 
-        With a window, only the samples in [start_ms, end_ms] (counts may then be 0).
+        With a window, only the samples in [start_ms, end_ms] (counts may then be 0). Pages read here
+        (compaction, rewrites, tiers) do not go into the page cache: they would push out what queries use.
         """
         counts_out: list[npt.NDArray[np.integer]] = []
         ts_out: list[I64] = [np.empty(0, np.int64)]
         val_out: list[F64] = [np.empty(0, np.float64)]
-        for members, parts in self.pieces(local, column, start_ms, end_ms):
+        for members, parts in self.pieces(local, column, start_ms, end_ms, cache=False):
             if not parts:
                 counts_out.append(np.zeros(len(members), np.int64))
                 continue
@@ -296,7 +297,12 @@ class Block:
         return Columns(counts_all.astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)])
 
     def pieces(
-        self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None
+        self,
+        local: I64,
+        column: int = 0,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        cache: bool = True,
     ) -> list[tuple[I64, list[tuple[npt.NDArray[np.integer], I64, F64]]]]:
         """Per group of series: its wanted local series and, per time slice in time order, their
         (counts, timestamps, values), series after series.
@@ -325,7 +331,7 @@ class Block:
                     page = PAGE_CACHE.get((self._token, column, p)) if PAGE_CACHE.budget else None
                     if page is None:
                         f = f or open(self.path / "data", "rb")
-                        parts.append(self._read_page(f, p, column, want, window))
+                        parts.append(self._read_page(f, p, column, want, window, cache))
                     else:
                         parts.append(_picked(page, want, window))
                 found.append((local[a:b], parts))
@@ -335,7 +341,7 @@ class Block:
         return found
 
     def _read_page(
-        self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None
+        self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None, cache: bool
     ) -> tuple[npt.NDArray[np.integer], I64, F64]:
         """The samples of the wanted series (indices within the page's group) in one page.
 
@@ -344,7 +350,7 @@ class Block:
         lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
         f.seek(lo)
         raw = f.read(hi - lo)
-        if PAGE_CACHE.budget:
+        if cache and PAGE_CACHE.budget:
             decoded = DecodedPage.of(*decode_page(raw))
             PAGE_CACHE.put((self._token, column, page), decoded)
             return _picked(decoded, want, window)
