@@ -202,12 +202,15 @@ def _series_major(
 
 
 def _picked(page: DecodedPage, want: I64, window: tuple[int, int] | None) -> tuple[npt.NDArray[np.integer], I64, F64]:
-    """The wanted series' runs of a decoded page (views when every series is wanted), clipped to the window."""
-    if len(want) == len(page.counts):
-        return _clipped(page.counts, page.timestamps, page.values, window)
-    counts = page.counts[want]
-    idx = take_ranges(page.starts[want], counts)
-    return _clipped(counts, page.timestamps[idx], page.values[idx], window)
+    """The wanted series' samples of a decoded page (views when all of it is wanted), within the window."""
+    if window is None or (window[0] <= page.first_ts and page.last_ts <= window[1]):
+        if len(want) == len(page.counts):
+            return page.counts, page.timestamps, page.values
+        starts, counts = page.starts[want], page.counts[want]
+    else:
+        starts, counts = page.runs(want, *window)
+    idx = take_ranges(starts, counts)
+    return counts, page.timestamps[idx], page.values[idx]
 
 
 def _clipped(

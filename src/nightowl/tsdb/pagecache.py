@@ -28,24 +28,45 @@ PageKey = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class DecodedPage:
-    """Every series of one page: `counts[i]` samples of series i from `starts[i]`, in time order."""
+    """Every series of one page: `counts[i]` samples of series i from `starts[i]`, in time order.
+
+    `keys` orders every sample by (series, time) as one ascending array, so the samples of any series
+    inside any window are found with two binary searches for all wanted series at once.
+    """
 
     counts: I32
     starts: I64
     timestamps: I64
     values: F64
+    keys: I64
+    first_ts: int
+    last_ts: int
+    width: int
 
     @classmethod
     def of(cls, counts: I32, timestamps: I64, values: F64) -> DecodedPage:
         starts = np.zeros(len(counts) + 1, np.int64)
         np.cumsum(counts, out=starts[1:])
-        for array in (counts, starts, timestamps, values):
+        first = int(timestamps.min()) if len(timestamps) else 0
+        last = int(timestamps.max()) if len(timestamps) else 0
+        width = last - first + 1
+        keys = timestamps - first
+        keys += np.repeat(np.arange(len(counts), dtype=np.int64) * width, counts)
+        for array in (counts, starts, timestamps, values, keys):
             array.flags.writeable = False  # shared by every query that reads the page
-        return cls(counts, starts, timestamps, values)
+        return cls(counts, starts, timestamps, values, keys, first, last, width)
 
     @property
     def nbytes(self) -> int:
-        return int(self.counts.nbytes + self.starts.nbytes + self.timestamps.nbytes + self.values.nbytes)
+        arrays = (self.counts, self.starts, self.timestamps, self.values, self.keys)
+        return sum(int(a.nbytes) for a in arrays)
+
+    def runs(self, want: I64, start_ms: int, end_ms: int) -> tuple[I64, I64]:
+        """Start index and sample count of each wanted series' samples in [start_ms, end_ms]."""
+        base = want * self.width
+        lo = np.searchsorted(self.keys, base + (max(start_ms, self.first_ts) - self.first_ts))
+        hi = np.searchsorted(self.keys, base + (min(end_ms, self.last_ts) - self.first_ts), side="right")
+        return lo, np.maximum(hi - lo, 0)
 
 
 class PageCache:
