@@ -202,16 +202,13 @@ def _series_major(
 
 
 def _picked(page: DecodedPage, want: I64, window: tuple[int, int] | None) -> tuple[npt.NDArray[np.integer], I64, F64]:
-    """The wanted series' samples of a decoded page (views when all of it is wanted), within the window."""
+    """The wanted series' samples of a decoded page, within the window."""
     counts: npt.NDArray[np.integer]
     if window is None or (window[0] <= page.first_ts and page.last_ts <= window[1]):
-        if len(want) == len(page.counts):
-            return page.counts, page.timestamps, page.values
         starts, counts = page.starts[want], page.counts[want]
     else:
         starts, counts = page.runs(want, *window)
-    idx = take_ranges(starts, counts)
-    return counts, page.timestamps[idx], page.values[idx]
+    return (counts, *page.take(want, starts, counts))
 
 
 def _clipped(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from nightowl.tsdb.codec import take_ranges
+
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -30,15 +32,15 @@ PageKey = tuple[int, int, int]
 class DecodedPage:
     """Every series of one page: `counts[i]` samples of series i from `starts[i]`, in time order.
 
-    `keys` orders every sample by (series, time) as one ascending array, so the samples of any series
-    inside any window are found with two binary searches for all wanted series at once.
+    Timestamps are kept as `keys`, which order every sample by (series, time) in one ascending array
+    (series i's time t is `t - first_ts + i * width`): the samples of any series inside any window are
+    found with two binary searches for all wanted series at once, at no extra memory.
     """
 
     counts: I32
     starts: I64
-    timestamps: I64
-    values: F64
     keys: I64
+    values: F64
     first_ts: int
     last_ts: int
     width: int
@@ -52,14 +54,13 @@ class DecodedPage:
         width = last - first + 1
         keys = timestamps - first
         keys += np.repeat(np.arange(len(counts), dtype=np.int64) * width, counts)
-        for array in (counts, starts, timestamps, values, keys):
+        for array in (counts, starts, keys, values):
             array.flags.writeable = False  # shared by every query that reads the page
-        return cls(counts, starts, timestamps, values, keys, first, last, width)
+        return cls(counts, starts, keys, values, first, last, width)
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.counts, self.starts, self.timestamps, self.values, self.keys)
-        return sum(int(a.nbytes) for a in arrays)
+        return int(self.counts.nbytes + self.starts.nbytes + self.keys.nbytes + self.values.nbytes)
 
     def runs(self, want: I64, start_ms: int, end_ms: int) -> tuple[I64, I64]:
         """Start index and sample count of each wanted series' samples in [start_ms, end_ms]."""
@@ -67,6 +68,14 @@ class DecodedPage:
         lo = np.searchsorted(self.keys, base + (max(start_ms, self.first_ts) - self.first_ts))
         hi = np.searchsorted(self.keys, base + (min(end_ms, self.last_ts) - self.first_ts), side="right")
         return lo, np.maximum(hi - lo, 0)
+
+    def take(
+        self, want: I64, starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]
+    ) -> tuple[I64, F64]:
+        """Timestamps and values of `counts[i]` samples from `starts[i]` of each wanted series."""
+        idx = take_ranges(starts, counts)
+        timestamps: I64 = self.keys[idx] - np.repeat(want * self.width - self.first_ts, counts)
+        return timestamps, self.values[idx]
 
 
 class PageCache:
