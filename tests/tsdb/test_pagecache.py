@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
 
+from nightowl.app import create_app
+from nightowl.core.clock import ManualClock
 from nightowl.metrics.model import Matcher, SampleBatch
 from nightowl.tsdb import block
 from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.pagecache import PAGE_CACHE, DecodedPage, PageCache
+from tests.support.apps import admin_client
 from tests.tsdb.conftest import T0, lbl
 
 
@@ -78,3 +82,17 @@ def test_the_budget_bounds_the_cache() -> None:
     assert cache.used <= 10_000 and cache.get((1, 0, 19)) is page and cache.get((1, 0, 0)) is None
     cache.resize(0)
     assert cache.used == 0 and cache.get((1, 0, 19)) is None
+
+
+async def test_the_setting_sizes_the_cache_and_the_status_shows_it(make_settings: Any, clock: ManualClock) -> None:
+    before = PAGE_CACHE.budget
+    try:
+        app = create_app(make_settings(query_page_cache_bytes=3 * 2**20), clock=clock)
+        async with app.router.lifespan_context(app):
+            assert PAGE_CACHE.budget == 3 * 2**20
+            async with admin_client(app) as client:
+                text = (await client.get("/metrics")).text
+        assert 'nightowl_tsdb_status{quantity="page_cache_bytes"}' in text
+        assert 'nightowl_tsdb_status{quantity="page_cache_hits"}' in text
+    finally:
+        PAGE_CACHE.resize(before)

@@ -124,6 +124,13 @@ class PageCache:
             for key in [k for k in self._pages if k[0] == token]:
                 self.used -= self._pages.pop(key).nbytes
 
+    def status(self) -> dict[str, float]:
+        return {
+            "page_cache_bytes": float(self.used),
+            "page_cache_hits": float(self.hits),
+            "page_cache_misses": float(self.misses),
+        }
+
     def pages_of(self, token: int) -> int:
         with self._lock:
             return sum(1 for k in self._pages if k[0] == token)
