@@ -43,7 +43,7 @@ def parse(query: str, max_length: int) -> pp.Expr:
             raise
         raise QueryParseError(f"1:1: parse error: {exc}") from None
     with _PARSED_LOCK:
-        if len(_PARSED) >= PARSED_KEPT:
+        while _PARSED and len(_PARSED) >= PARSED_KEPT:
             del _PARSED[next(iter(_PARSED))]  # the oldest
         _PARSED[query] = expr
     return expr
