@@ -178,3 +178,27 @@ async def test_query_endpoints_keep_authorisation_and_request_metrics(
     metrics = (await client.get("/metrics")).text
     assert 'nightowl_http_requests_total{method="GET",route="/prometheus/api/v1/query",status="200"}' in metrics
     assert 'route="/prometheus/api/v1/query_range",status="403"' in metrics
+
+
+async def test_queries_known_to_be_quick_skip_the_thread_pool(
+    loaded: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nightowl.api import prometheus
+
+    handed: list[object] = []
+    real = prometheus.run_in_threadpool
+
+    async def counting(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(prometheus, "run_in_threadpool", counting)
+    monkeypatch.setattr(prometheus, "_recent", {})
+    params = {"query": "sum(temperature) + 0.25", "time": str(T0)}
+    answers = [(await client.get("/prometheus/api/v1/query", params=params)).json() for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2] and answers[0]["data"]["result"][0]["value"] == [T0, "20.75"]
+    assert len(handed) == 1  # the first run measured it; the next ones ran on the event loop
+    monkeypatch.setattr(prometheus, "INLINE_BELOW_S", 0.0)
+    await client.get("/prometheus/api/v1/query", params=params)
+    await client.get("/prometheus/api/v1/query", params=params)
+    assert len(handed) == 3  # a query not known to be quick goes to a worker thread

@@ -10,7 +10,9 @@ import math
 import platform
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 import promql_parser as pp
@@ -141,6 +143,37 @@ def _stats(result: QueryResult, started: float) -> dict[str, Any]:
     }
 
 
+INLINE_BELOW_S = 0.005
+"""Queries whose evaluation last took less than this run on the event loop: for them the hand-off to a
+worker thread and back (two thread wake-ups, each a wait for a core when the machine is busy) costs as
+much as the evaluation."""
+_RECENT_KEPT = 1024
+_recent: dict[tuple[str, int], float] = {}
+
+
+async def _evaluate(key: tuple[str, int], evaluate: Callable[[], QueryResult]) -> QueryResult:
+    """Evaluate in a worker thread, or inline when the same query (text, points) was quick last time.
+
+    A query's cost changes slowly (series and samples grow gradually), so the event loop is held at
+    most about as long as a query known to be quick, and one that got slower goes back to the thread
+    pool on its next run.
+    """
+
+    def timed() -> tuple[QueryResult, float]:
+        started = time.perf_counter()
+        return evaluate(), time.perf_counter() - started
+
+    last = _recent.get(key)
+    if last is not None and last < INLINE_BELOW_S:
+        result, took = timed()
+    else:
+        result, took = await run_in_threadpool(timed)
+    if len(_recent) >= _RECENT_KEPT:
+        _recent.clear()
+    _recent[key] = took
+    return result
+
+
 async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Response:
     started = time.perf_counter()
     try:
@@ -171,11 +204,13 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
                     "exceeded maximum resolution of 11,000 points per timeseries. "
                     "Try decreasing the query resolution (?step=XX)"
                 )
-            result = await run_in_threadpool(engine.range, query, start, end, step, timeout_s=timeout)
+            result = await _evaluate(
+                (query, (end - start) // step), partial(engine.range, query, start, end, step, timeout_s=timeout)
+            )
         else:
             time_text = _one(params, "time")
             at = parse_time(time_text, "time") if time_text else int(nightowl.clock.now() * 1000)
-            result = await run_in_threadpool(engine.instant, query, at, timeout_s=timeout)
+            result = await _evaluate((query, -1), partial(engine.instant, query, at, timeout_s=timeout))
     except BadParameter as exc:
         return _error("bad_data", exc.message)
     except QueryParseError as exc:
