@@ -39,7 +39,7 @@ class DecodedPage:
 
     counts: I32
     starts: I64
-    keys: I64
+    keys: npt.NDArray[np.int32] | I64
     values: F64
     first_ts: int
     last_ts: int
@@ -52,8 +52,10 @@ class DecodedPage:
         first = int(timestamps.min()) if len(timestamps) else 0
         last = int(timestamps.max()) if len(timestamps) else 0
         width = last - first + 1
-        keys = timestamps - first
-        keys += np.repeat(np.arange(len(counts), dtype=np.int64) * width, counts)
+        wide = timestamps - first
+        wide += np.repeat(np.arange(len(counts), dtype=np.int64) * width, counts)
+        # A time slice's page fits 4 bytes a key instead of 8.
+        keys: npt.NDArray[np.int32] | I64 = wide.astype(np.int32) if len(counts) * width < 2**31 else wide
         for array in (counts, starts, keys, values):
             array.flags.writeable = False  # shared by every query that reads the page
         return cls(counts, starts, keys, values, first, last, width)
@@ -65,16 +67,18 @@ class DecodedPage:
     def runs(self, want: I64, start_ms: int, end_ms: int) -> tuple[I64, I64]:
         """Start index and sample count of each wanted series' samples in [start_ms, end_ms]."""
         base = want * self.width
-        lo = np.searchsorted(self.keys, base + (max(start_ms, self.first_ts) - self.first_ts))
-        hi = np.searchsorted(self.keys, base + (min(end_ms, self.last_ts) - self.first_ts), side="right")
+        # Targets in the keys' own type: a mixed-type search would convert the whole keys array.
+        bottom = base + (max(start_ms, self.first_ts) - self.first_ts)
+        top = base + (min(end_ms, self.last_ts) - self.first_ts)
+        lo = np.searchsorted(self.keys, bottom.astype(self.keys.dtype))
+        hi = np.searchsorted(self.keys, top.astype(self.keys.dtype), side="right")
         return lo, np.maximum(hi - lo, 0)
 
-    def take(
-        self, want: I64, starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]
-    ) -> tuple[I64, F64]:
+    def take(self, want: I64, starts: npt.NDArray[np.integer], counts: npt.NDArray[np.integer]) -> tuple[I64, F64]:
         """Timestamps and values of `counts[i]` samples from `starts[i]` of each wanted series."""
         idx = take_ranges(starts, counts)
-        timestamps: I64 = self.keys[idx] - np.repeat(want * self.width - self.first_ts, counts)
+        timestamps: I64 = self.keys[idx].astype(np.int64)
+        timestamps -= np.repeat(want * self.width - self.first_ts, counts)
         return timestamps, self.values[idx]
 
 
