@@ -259,7 +259,8 @@ class Block:
                 self.page_group = np.arange(len(self.group_series) - 1, dtype=np.int64)
                 self.page_min_ts = np.full(len(self.page_group), np.iinfo(np.int64).min, np.int64)
                 self.page_max_ts = np.full(len(self.page_group), np.iinfo(np.int64).max, np.int64)
-        self._group_pages = np.searchsorted(self.page_group, np.arange(len(self.group_series)))
+        self._group_pages: list[int] = np.searchsorted(self.page_group, np.arange(len(self.group_series))).tolist()
+        self._page_spans = list(zip(self.page_min_ts.tolist(), self.page_max_ts.tolist(), strict=True))
         self.gids = gids
         self._order = np.argsort(gids, kind="stable")
         self._sorted_gids = gids[self._order]
@@ -324,9 +325,10 @@ class Block:
             for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(local)], strict=True):
                 group = int(groups[a])
                 want = local[a:b] - int(self.group_series[group])
-                pages: range | list[int] = range(int(self._group_pages[group]), int(self._group_pages[group + 1]))
+                pages: range | list[int] = range(self._group_pages[group], self._group_pages[group + 1])
                 if window is not None:
-                    pages = [p for p in pages if self.page_max_ts[p] >= window[0] and self.page_min_ts[p] <= window[1]]
+                    spans = self._page_spans
+                    pages = [p for p in pages if spans[p][1] >= window[0] and spans[p][0] <= window[1]]
                 parts = []
                 for p in pages:
                     page = PAGE_CACHE.get((self._token, column, p)) if PAGE_CACHE.budget else None
