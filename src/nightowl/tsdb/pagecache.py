@@ -93,6 +93,7 @@ class PageCache:
         self._pages: OrderedDict[PageKey, DecodedPage] = OrderedDict()
         self._lock = threading.Lock()
         self._tokens = itertools.count(1)
+        self._closed: list[int] = []  # tokens of blocks gone, purged under the lock
 
     def token(self) -> int:
         """A key prefix for one opened block: a rewritten block at the same path never sees old pages."""
@@ -113,18 +114,28 @@ class PageCache:
         if size > self.budget:
             return
         with self._lock:
+            self._purge_closed()
             old = self._pages.pop(key, None)
             if old is not None:
                 self.used -= old.nbytes
             self._pages[key] = page
             self.used += size
-            while self.used > self.budget:
+            while self.used > self.budget and self._pages:
                 _, dropped = self._pages.popitem(last=False)
                 self.used -= dropped.nbytes
 
     def drop_block(self, token: int) -> None:
-        """Forget a closed block's pages (its memory goes back before the LRU would get to them)."""
-        with self._lock:
+        """Forget a closed block's pages (their memory goes back before the LRU would get to them).
+
+        Called from the block's finalizer, which the garbage collector may run in any thread, even one
+        holding the lock: so this only notes the token (`list.append` is atomic), and the next `put`
+        or `pages_of` drops the pages under the lock.
+        """
+        self._closed.append(token)
+
+    def _purge_closed(self) -> None:
+        while self._closed:
+            token = self._closed.pop()
             for key in [k for k in self._pages if k[0] == token]:
                 self.used -= self._pages.pop(key).nbytes
 
@@ -137,10 +148,12 @@ class PageCache:
 
     def pages_of(self, token: int) -> int:
         with self._lock:
+            self._purge_closed()
             return sum(1 for k in self._pages if k[0] == token)
 
     def resize(self, budget: int) -> None:
         with self._lock:
+            self._purge_closed()
             self.budget = budget
             while self.used > self.budget and self._pages:
                 _, dropped = self._pages.popitem(last=False)
