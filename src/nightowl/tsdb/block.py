@@ -331,7 +331,7 @@ class Block:
                     pages = [p for p in pages if spans[p][1] >= window[0] and spans[p][0] <= window[1]]
                 parts = []
                 for p in pages:
-                    page = PAGE_CACHE.get((self._token, column, p)) if PAGE_CACHE.budget else None
+                    page = PAGE_CACHE.get((self._token, column, p)) if cache and PAGE_CACHE.budget else None
                     if page is None:
                         f = f or open(self.path / "data", "rb")
                         parts.append(self._read_page(f, p, column, want, window, cache))
