@@ -102,6 +102,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
     app.include_router(demo.router)
     app.include_router(integrations.router)
+    app.add_middleware(prometheus.QueryFastPath, nightowl=nightowl)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)

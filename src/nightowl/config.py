@@ -233,6 +233,12 @@ class Settings(BaseSettings):
     query_max_length: int = Field(
         16_384, ge=256, le=1_048_576, description="Longest PromQL query accepted, in characters."
     )
+    query_page_cache_bytes: int = Field(
+        128 * 2**20,
+        ge=0,
+        description="Memory for decoded TSDB block pages kept between queries (per process; 0: none). "
+        "Repeated dashboard and rule queries then skip decompression; 128 MiB holds ~8 M samples.",
+    )
     ingest_max_samples_per_request: int = Field(
         5_000_000, ge=1, description="Most samples one ingest request may carry; more refuses it whole with 413."
     )

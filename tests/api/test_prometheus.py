@@ -158,3 +158,47 @@ async def test_range_query_of_a_range_vector_is_bad_data(client: httpx.AsyncClie
         'invalid parameter "query": invalid expression type "range vector" for range query, '
         "must be Scalar or instant Vector"
     )
+
+
+async def test_query_endpoints_keep_authorisation_and_request_metrics(
+    loaded: FastAPI, client: httpx.AsyncClient, client_for
+) -> None:  # type: ignore[no-untyped-def]
+    ingest_only = client_for(scopes=["ingest"])
+    for path in ("/prometheus/api/v1/query", "/prometheus/api/v1/query_range"):
+        refused = await ingest_only.get(path, params={"query": "up"})
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+        assert "'read' permission" in refused.json()["detail"]
+        assert (await ingest_only.post(path, data={"query": "up"})).status_code == 403
+        assert (await client.put(path, params={"query": "up"})).status_code == 405
+    anonymous = httpx.AsyncClient(transport=httpx.ASGITransport(app=loaded), base_url="http://test")
+    async with anonymous:
+        assert (await anonymous.get("/prometheus/api/v1/query", params={"query": "up"})).status_code == 401
+    ok = await client.get("/prometheus/api/v1/query", params={"query": "temperature", "time": str(T0)})
+    assert ok.json()["data"]["result"][0]["value"] == [T0, "20.5"]
+    metrics = (await client.get("/metrics")).text
+    assert 'nightowl_http_requests_total{method="GET",route="/prometheus/api/v1/query",status="200"}' in metrics
+    assert 'route="/prometheus/api/v1/query_range",status="403"' in metrics
+
+
+async def test_queries_known_to_be_quick_skip_the_thread_pool(
+    loaded: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nightowl.api import prometheus
+
+    handed: list[object] = []
+    real = prometheus.run_in_threadpool
+
+    async def counting(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        handed.append(func)
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(prometheus, "run_in_threadpool", counting)
+    monkeypatch.setattr(prometheus, "_recent", {})
+    params = {"query": "sum(temperature) + 0.25", "time": str(T0)}
+    answers = [(await client.get("/prometheus/api/v1/query", params=params)).json() for _ in range(3)]
+    assert answers[0] == answers[1] == answers[2] and answers[0]["data"]["result"][0]["value"] == [T0, "20.75"]
+    assert len(handed) == 1  # the first run measured it; the next ones ran on the event loop
+    monkeypatch.setattr(prometheus, "INLINE_BELOW_S", 0.0)
+    await client.get("/prometheus/api/v1/query", params=params)
+    await client.get("/prometheus/api/v1/query", params=params)
+    assert len(handed) == 3  # a query not known to be quick goes to a worker thread

@@ -88,9 +88,12 @@ def test_cached_postings_follow_new_and_deleted_series(open_tsdb: Callable[..., 
     jobs = lambda ms: [dict(s.labels)["job"] for s in db.select(ms, T0, T0 + 10)]  # noqa: E731
     assert jobs([Matcher("__name__", "=", "up")]) == ["a", "b"]
     assert jobs([Matcher("job", "=~", "a|c")]) == ["a"]
+    not_b = [Matcher("__name__", "=", "up"), Matcher("job", "!=", "b")]
+    assert jobs(not_b) == ["a"] and jobs(not_b) == ["a"]  # the second answer is the remembered one
     db.append(SampleBatch.from_rows([(lbl("up", job="c"), T0 + 1, 1.0)]))
     assert jobs([Matcher("__name__", "=", "up")]) == ["a", "b", "c"]
     assert jobs([Matcher("job", "=~", "a|c")]) == ["a", "c"]
+    assert jobs(not_b) == ["a", "c"]
     assert db.delete_series([Matcher("job", "=", "a")]) == 1
     assert jobs([Matcher("__name__", "=", "up")]) == ["b", "c"]
     assert jobs([Matcher("job", "=~", "a|c")]) == ["c"]

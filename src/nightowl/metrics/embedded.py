@@ -9,6 +9,7 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.tsdb.db import TSDB
 from nightowl.tsdb.maintenance import compact, flush_head
 from nightowl.tsdb.options import RetentionOverride, TSDBOptions, parse_duration_ms, parse_selector
+from nightowl.tsdb.pagecache import PAGE_CACHE
 from nightowl.tsdb.retention import apply_retention
 from nightowl.tsdb.telemetry import TSDBMetrics
 
@@ -42,7 +43,8 @@ def tsdb_options(settings: Settings) -> TSDBOptions:
 def open_tsdb(settings: Settings, clock: Clock, telemetry: Telemetry) -> TSDB:
     """Open (replaying the WAL) the TSDB of this data dir, its metrics registered on `telemetry`."""
     holder: list[TSDB] = []
-    metrics = TSDBMetrics.on(telemetry, lambda: holder[0].status() if holder else {})
+    metrics = TSDBMetrics.on(telemetry, lambda: {**holder[0].status(), **PAGE_CACHE.status()} if holder else {})
+    PAGE_CACHE.resize(settings.query_page_cache_bytes)
     db = TSDB(settings.data_dir / "tsdb", tsdb_options(settings), clock, metrics)
     holder.append(db)
     return db

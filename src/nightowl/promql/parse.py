@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import promql_parser as pp
@@ -31,6 +32,13 @@ pp.register_extra_functions(
 )
 
 
+PARSED_KEPT = 512
+_PARSED: dict[str, pp.Expr] = {}
+_PARSED_LOCK = threading.Lock()
+"""Recent queries' trees (never changed by the evaluator): dashboards and rules send the same texts again
+and again, and parsing one with regex matchers costs ~0.1 ms (the parser compiles them)."""
+
+
 def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Expr:
     """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on.
     `times` gives `step()`/`range()` in duration expressions (the query being run)."""
@@ -38,13 +46,20 @@ def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Ex
         raise QueryParseError("1:1: parse error: no expression found in input")
     if len(query) > max_length:
         raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
-    text = extended.rewrite(query, times or UNKNOWN_TIMES)
+    text = extended.rewrite(query, times or UNKNOWN_TIMES)  # keyed after rewriting: `step()` varies
+    expr = _PARSED.get(text)
+    if expr is not None:
+        return expr
     try:
-        expr: pp.Expr = pp.parse(text)
+        expr = pp.parse(text)
     except BaseException as exc:  # the Rust core raises ValueError, and PanicException (a BaseException)
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise
         raise QueryParseError(f"1:1: parse error: {exc}") from None
+    with _PARSED_LOCK:
+        while _PARSED and len(_PARSED) >= PARSED_KEPT:
+            del _PARSED[next(iter(_PARSED))]  # the oldest
+        _PARSED[text] = expr
     return expr
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -23,6 +24,7 @@ import zstandard
 
 from nightowl.metrics.model import Labels
 from nightowl.tsdb.codec import decode_page, encode_page, take_ranges
+from nightowl.tsdb.pagecache import PAGE_CACHE, DecodedPage
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
@@ -199,6 +201,27 @@ def _series_major(
     return run_counts.sum(axis=0), ts, values
 
 
+def _picked(page: DecodedPage, want: I64, window: tuple[int, int] | None) -> tuple[npt.NDArray[np.integer], I64, F64]:
+    """The wanted series' samples of a decoded page, within the window."""
+    counts: npt.NDArray[np.integer]
+    if window is None or (window[0] <= page.first_ts and page.last_ts <= window[1]):
+        starts, counts = page.starts[want], page.counts[want]
+    else:
+        starts, counts = page.runs(want, *window)
+    return (counts, *page.take(want, starts, counts))
+
+
+def _clipped(
+    counts: npt.NDArray[np.integer], ts: I64, values: F64, window: tuple[int, int] | None
+) -> tuple[npt.NDArray[np.integer], I64, F64]:
+    if window is not None:
+        inside = np.flatnonzero((ts >= window[0]) & (ts <= window[1]))
+        if len(inside) < len(ts):
+            counts = np.diff(np.searchsorted(inside, np.cumsum(counts)), prepend=0)
+            return counts, ts[inside], values[inside]
+    return counts, ts, values
+
+
 def read_meta(path: Path) -> BlockMeta:
     doc = json.loads((path / "meta.json").read_text())
     doc["columns"] = tuple(doc["columns"])
@@ -236,11 +259,14 @@ class Block:
                 self.page_group = np.arange(len(self.group_series) - 1, dtype=np.int64)
                 self.page_min_ts = np.full(len(self.page_group), np.iinfo(np.int64).min, np.int64)
                 self.page_max_ts = np.full(len(self.page_group), np.iinfo(np.int64).max, np.int64)
-        self._group_pages = np.searchsorted(self.page_group, np.arange(len(self.group_series)))
+        self._group_pages: list[int] = np.searchsorted(self.page_group, np.arange(len(self.group_series))).tolist()
+        self._page_spans = list(zip(self.page_min_ts.tolist(), self.page_max_ts.tolist(), strict=True))
         self.gids = gids
         self._order = np.argsort(gids, kind="stable")
         self._sorted_gids = gids[self._order]
         self.size_bytes = sum(p.stat().st_size for p in path.iterdir())
+        self._token = PAGE_CACHE.token()
+        weakref.finalize(self, PAGE_CACHE.drop_block, self._token)
 
     def local(self, gids: I64) -> I64:
         """Local series indices (ascending) of the requested global ids present in this block."""
@@ -255,12 +281,13 @@ class Block:
     def read(self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None) -> Columns:
         """Samples of the given local series (ascending), series after series, each in time order.
 
-        With a window, only the samples in [start_ms, end_ms] (counts may then be 0).
+        With a window, only the samples in [start_ms, end_ms] (counts may then be 0). Pages read here
+        (compaction, rewrites, tiers) do not go into the page cache: they would push out what queries use.
         """
         counts_out: list[npt.NDArray[np.integer]] = []
         ts_out: list[I64] = [np.empty(0, np.int64)]
         val_out: list[F64] = [np.empty(0, np.float64)]
-        for members, parts in self.pieces(local, column, start_ms, end_ms):
+        for members, parts in self.pieces(local, column, start_ms, end_ms, cache=False):
             if not parts:
                 counts_out.append(np.zeros(len(members), np.int64))
                 continue
@@ -272,7 +299,12 @@ class Block:
         return Columns(counts_all.astype(np.int32, copy=False), np.concatenate(ts_out), [np.concatenate(val_out)])
 
     def pieces(
-        self, local: I64, column: int = 0, start_ms: int | None = None, end_ms: int | None = None
+        self,
+        local: I64,
+        column: int = 0,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        cache: bool = True,
     ) -> list[tuple[I64, list[tuple[npt.NDArray[np.integer], I64, F64]]]]:
         """Per group of series: its wanted local series and, per time slice in time order, their
         (counts, timestamps, values), series after series.
@@ -288,29 +320,45 @@ class Block:
         groups = np.searchsorted(self.group_series, local, side="right") - 1
         bounds = np.flatnonzero(np.diff(groups)) + 1
         found: list[tuple[I64, list[tuple[npt.NDArray[np.integer], I64, F64]]]] = []
-        with open(self.path / "data", "rb") as f:
+        f: BinaryIO | None = None
+        try:
             for a, b in zip([0, *bounds.tolist()], [*bounds.tolist(), len(local)], strict=True):
                 group = int(groups[a])
                 want = local[a:b] - int(self.group_series[group])
-                pages: range | list[int] = range(int(self._group_pages[group]), int(self._group_pages[group + 1]))
+                pages: range | list[int] = range(self._group_pages[group], self._group_pages[group + 1])
                 if window is not None:
-                    pages = [p for p in pages if self.page_max_ts[p] >= window[0] and self.page_min_ts[p] <= window[1]]
-                found.append((local[a:b], [self._read_page(f, p, column, want, window) for p in pages]))
+                    spans = self._page_spans
+                    pages = [p for p in pages if spans[p][1] >= window[0] and spans[p][0] <= window[1]]
+                parts = []
+                for p in pages:
+                    page = PAGE_CACHE.get((self._token, column, p)) if cache and PAGE_CACHE.budget else None
+                    if page is None:
+                        f = f or open(self.path / "data", "rb")
+                        parts.append(self._read_page(f, p, column, want, window, cache))
+                    else:
+                        parts.append(_picked(page, want, window))
+                found.append((local[a:b], parts))
+        finally:
+            if f is not None:
+                f.close()
         return found
 
     def _read_page(
-        self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None
+        self, f: BinaryIO, page: int, column: int, want: I64, window: tuple[int, int] | None, cache: bool
     ) -> tuple[npt.NDArray[np.integer], I64, F64]:
-        """The samples of the wanted series (indices within the page's group) in one page."""
+        """The samples of the wanted series (indices within the page's group) in one page.
+
+        With the page cache on, the whole page is decoded and kept; without, only the wanted runs.
+        """
         lo, hi = int(self.page_offsets[column, page]), int(self.page_offsets[column, page + 1])
         f.seek(lo)
-        counts, ts, values = decode_page(f.read(hi - lo), want)
-        if window is not None:
-            inside = np.flatnonzero((ts >= window[0]) & (ts <= window[1]))
-            if len(inside) < len(ts):
-                counts = np.diff(np.searchsorted(inside, np.cumsum(counts)), prepend=0)
-                return counts, ts[inside], values[inside]
-        return counts, ts, values
+        raw = f.read(hi - lo)
+        if cache and PAGE_CACHE.budget:
+            decoded = DecodedPage.of(*decode_page(raw))
+            PAGE_CACHE.put((self._token, column, page), decoded)
+            return _picked(decoded, want, window)
+        counts, ts, values = decode_page(raw, want)
+        return _clipped(counts, ts, values, window)
 
     def read_all(self) -> list[Columns]:
         """Every series, every column (compaction, rewrites)."""

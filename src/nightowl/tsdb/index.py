@@ -15,6 +15,8 @@ import numpy.typing as npt
 from nightowl.metrics.model import Labels, Matcher
 
 IDs = npt.NDArray[np.int64]
+RESOLVED_KEPT_IDS = 2_000_000
+"""Series ids kept across remembered matcher sets (16 MB); past it the memory starts over."""
 _NO_MIN = np.iinfo(np.int64).max
 _NO_MAX = np.iinfo(np.int64).min
 
@@ -26,6 +28,10 @@ class SeriesIndex:
         self._postings: dict[str, dict[str, list[int]]] = {}
         self._arrays: dict[tuple[str, str], IDs] = {}  # postings lists as arrays, for the ones queried
         self._rank: IDs = np.empty(0, np.int64)  # position of each series id in label order
+        # Answers of `resolve` per matcher set, until a series comes or goes: dashboards and rules ask
+        # the same selectors again and again, and a regex or != over many series costs ~0.1-0.5 ms.
+        self._resolved: dict[tuple[Matcher, ...], IDs] = {}
+        self._resolved_ids = 0
         self._capacity = 1024
         self.live = np.zeros(self._capacity, bool)
         self.min_ts = np.full(self._capacity, _NO_MIN, np.int64)
@@ -57,6 +63,7 @@ class SeriesIndex:
         # The caller's tuple itself becomes the key: a decoder that hands the same Labels object for a
         # series it has seen makes every later look-up an identity hit (no string comparisons).
         sid = len(self.labels)
+        self._forget_resolved()
         self._grow(sid + 1)
         self.ids[labels] = sid
         self.labels.append(labels)
@@ -72,6 +79,7 @@ class SeriesIndex:
             if not self.live[sid]:
                 continue
             self.live[sid] = False
+            self._forget_resolved()
             labels = self.labels[sid]
             del self.ids[labels]
             for name, value in labels:
@@ -116,25 +124,47 @@ class SeriesIndex:
         merged.sort()  # each series holds one value of a label: the lists are disjoint
         return merged
 
+    def _forget_resolved(self) -> None:
+        if self._resolved:
+            self._resolved.clear()
+            self._resolved_ids = 0
+
     def _resolve_one(self, matcher: Matcher) -> IDs:
         if matcher.op == "=" and matcher.value:
             return self._array(matcher.name, matcher.value)
         if matcher.matches_empty():
             # Series lacking the label match too: everything minus the values that do not match.
             excluded = self._postings_for(matcher.name, matcher, want_match=False)
-            return np.setdiff1d(self.all_ids(), excluded, assume_unique=True)
+            keep = self.live[: len(self.labels)].copy()
+            keep[excluded] = False
+            return np.flatnonzero(keep).astype(np.int64)
         return self._postings_for(matcher.name, matcher, want_match=True)
 
     def resolve(self, matchers: Sequence[Matcher]) -> IDs:
-        """Sorted ids of live series matching every matcher (no matchers: all series)."""
+        """Sorted ids of live series matching every matcher (no matchers: all series); read-only."""
+        key = tuple(matchers)
+        found = self._resolved.get(key)
+        if found is not None:
+            return found
         result: IDs | None = None
         ordered = sorted(matchers, key=lambda m: 0 if m.op == "=" and m.value else 1)
         for matcher in ordered:
             ids = self._resolve_one(matcher)
-            result = ids if result is None else np.intersect1d(result, ids, assume_unique=True)
+            if result is None:
+                result = ids
+            else:  # both sorted and unique: a mask over the id space instead of intersect1d's sort
+                mask = np.zeros(len(self.labels), bool)
+                mask[ids] = True
+                result = result[mask[result]]
             if not len(result):
                 break
-        return self.all_ids() if result is None else result
+        found = self.all_ids() if result is None else result
+        found.flags.writeable = False
+        if self._resolved_ids + len(found) > RESOLVED_KEPT_IDS:
+            self._forget_resolved()
+        self._resolved[key] = found
+        self._resolved_ids += len(found)
+        return found
 
     def resolve_any(self, matcher_sets: Sequence[Sequence[Matcher]]) -> IDs:
         if not matcher_sets:

@@ -41,7 +41,8 @@ class TSDBMetrics:
         metrics = cls(telemetry.registry)
         telemetry.add_callback_gauges(
             "nightowl_tsdb_status",
-            "TSDB state by quantity: active_series, head_samples, head_bytes, wal_bytes, blocks, block_bytes.",
+            "TSDB state by quantity: active_series, head_samples, head_bytes, wal_bytes, blocks, block_bytes, "
+            "page_cache_bytes, page_cache_hits, page_cache_misses (decoded pages kept for queries).",
             "quantity",
             gauges,
         )
