@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-LAZY = ("alembic", "mako", "psycopg", "redis", "jwt", "cryptography.x509", "aiohttp", "apprise", "PIL")
+LAZY = ("alembic", "mako", "psycopg", "redis", "jwt", "cryptography", "aiohttp", "apprise", "PIL")
 
 
 def test_creating_the_app_leaves_path_specific_libraries_unloaded() -> None:

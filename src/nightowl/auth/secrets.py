@@ -6,30 +6,50 @@ Back that file up: without it, stored secrets cannot be decrypted.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
+from functools import cached_property
 from pathlib import Path
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from nightowl.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 KEY_FILE_NAME = "secret.key"
 MASK = "********"
 
 
+def generate_key() -> bytes:
+    """A new key in Fernet's format: 32 random bytes, url-safe base64."""
+    return base64.urlsafe_b64encode(os.urandom(32))
+
+
 class SecretBox:
+    """Encrypts with Fernet; cryptography (~6 MiB resident) loads on the first secret, not at start-up."""
+
     def __init__(self, key: str | bytes) -> None:
+        self._key = key.encode() if isinstance(key, str) else bytes(key)
         try:
-            self._fernet = Fernet(key)
-            self._key = key.encode() if isinstance(key, str) else bytes(key)
-        except (ValueError, TypeError):
+            valid = len(base64.urlsafe_b64decode(self._key)) == 32
+        except (ValueError, binascii.Error):
+            valid = False
+        if not valid:
             raise ConfigError(
                 "invalid secret_key: expected 32 url-safe base64-encoded bytes "
                 '(generate one with: python -c "from cryptography.fernet import Fernet; '
                 'print(Fernet.generate_key().decode())")'
-            ) from None
+            )
+
+    @cached_property
+    def _fernet(self) -> Fernet:
+        from cryptography.fernet import Fernet
+
+        return Fernet(self._key)
 
     @classmethod
     def from_data_dir(cls, data_dir: Path, configured_key: str | None = None) -> SecretBox:
@@ -41,7 +61,7 @@ class SecretBox:
             data_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
+                handle.write(generate_key())
         return cls(path.read_bytes().strip())
 
     def derive(self, purpose: str) -> bytes:
@@ -52,6 +72,8 @@ class SecretBox:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token: str) -> str:
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
