@@ -197,7 +197,10 @@ class Settings(BaseSettings):
     )
     tsdb_wal_fsync_interval: float = Field(1.0, gt=0, le=300, description="Seconds between WAL fsyncs (`interval`).")
     tsdb_head_max_samples: int = Field(
-        1_000_000, ge=10_000, description="Samples held in memory before the head is written out as blocks."
+        500_000,
+        ge=10_000,
+        description="Samples held in memory before the head is written out as blocks (~24 bytes each; "
+        "twice that while a flush runs during a fast backfill). Larger: fewer, bigger flushes, less CPU.",
     )
     tsdb_block_duration: str = Field("2h", description="Time window of one TSDB block (compaction unit).")
     metrics_storage: Literal["tsdb", "memory"] = Field(

@@ -72,7 +72,7 @@ class TSDBOptions:
     retention_size_bytes: int = 0
     out_of_order_window_ms: int = 10 * MINUTE_MS
     block_ms: int = 2 * HOUR_MS
-    head_max_samples: int = 1_000_000
+    head_max_samples: int = 500_000
     freeze_samples: int = 250_000
     fsync: FsyncPolicy = "interval"
     fsync_interval_s: float = 1.0
