@@ -45,8 +45,8 @@ def _field_of(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
-async def _nightowl_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, NightowlError)
+def error_response(exc: NightowlError) -> JSONResponse:
+    """The problem document a Nightowl error becomes."""
     return problem_response(
         exc.status,
         exc.title,
@@ -56,6 +56,11 @@ async def _nightowl_error(_request: Request, exc: Exception) -> JSONResponse:
         headers=exc.headers,
         extra=exc.extra,
     )
+
+
+async def _nightowl_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NightowlError)
+    return error_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nightowl import __version__
 from nightowl.api.deps import get_nightowl, requires
-from nightowl.api.problems import problem_response
+from nightowl.api.problems import error_response
 from nightowl.core.errors import NightowlError
 from nightowl.metrics.api import QueryResult
 from nightowl.metrics.model import Matcher
@@ -284,16 +284,7 @@ class QueryFastPath:
         try:
             self.guard(request)
         except NightowlError as exc:
-            problem = problem_response(
-                exc.status,
-                exc.title,
-                exc.detail,
-                slug=exc.type_slug,
-                field=exc.field,
-                headers=exc.headers,
-                extra=exc.extra,
-            )
-            await problem(scope, receive, send)
+            await error_response(exc)(scope, receive, send)
             return
         response = await _run_query(request, self.nightowl, ranged)
         await response(scope, receive, send)

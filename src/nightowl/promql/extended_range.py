@@ -19,6 +19,7 @@ import numpy as np
 
 from nightowl.metrics.model import is_stale
 from nightowl.promql.errors import QueryExecutionError
+from nightowl.promql.rangefuncs import prefix_sums, same_series_pairs
 from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Vector
 
 ANCHORED_FUNCS = ("changes", "delta", "increase", "rate", "resets")
@@ -123,20 +124,6 @@ def _boundaries(rv: RangeVector, e: _Edges, smoothed: bool, is_counter: bool) ->
     return left, right
 
 
-def _prefix(flags: Floats) -> Floats:
-    out = np.zeros(len(flags) + 1)
-    np.cumsum(flags, out=out[1:])
-    return out
-
-
-def _same_series(rv: RangeVector) -> Bools:
-    """same[j]: sample j-1 belongs to the same series as sample j."""
-    same = np.ones(len(rv.values), bool)
-    starts = rv.offsets[:-1]
-    same[starts[starts < len(same)]] = False
-    return same
-
-
 def _chain(
     rv: RangeVector,
     e: _Edges,
@@ -151,9 +138,9 @@ def _chain(
     top = len(v) - 1
     pair = np.zeros(len(v))
     if len(v) > 1:
-        flags = step(v[:-1], v[1:]) & _same_series(rv)[1:]
+        flags = step(v[:-1], v[1:]) & same_series_pairs(rv)[1:]
         pair[1:] = np.where(flags, v[:-1] if weight is not None else 1.0, 0.0)
-    sums = _prefix(pair)
+    sums = prefix_sums(pair)
     f2, l2 = e.inner_first, e.inner_last
     some = f2 <= l2
     f2c, l2c = np.clip(f2, 0, top), np.clip(l2, 0, top)

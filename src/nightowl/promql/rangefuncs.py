@@ -18,14 +18,14 @@ from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Vector
 _CHUNK_ELEMENTS = 1 << 21
 
 
-def _cum(flags: Floats) -> Floats:
+def prefix_sums(flags: Floats) -> Floats:
     """Prefix sums with a leading 0: sum of flags[a:b] == out[b] - out[a]."""
     out = np.zeros(len(flags) + 1)
     np.cumsum(flags, out=out[1:])
     return out
 
 
-def _pairs(rv: RangeVector) -> Bools:
+def same_series_pairs(rv: RangeVector) -> Bools:
     """same[j]: sample j and j-1 belong to the same series (j >= 1)."""
     same = np.ones(len(rv.values), bool)
     starts = rv.offsets[:-1]
@@ -77,7 +77,7 @@ def extrapolated_rate(rv: RangeVector, is_counter: bool, is_rate: bool) -> Vecto
     if is_counter:
         # counter resets are rare: prefix sums over the reset positions only
         resets = np.flatnonzero(v[1:] < v[:-1]) + 1
-        resets = resets[_pairs(rv)[resets]] if len(resets) else resets
+        resets = resets[same_series_pairs(rv)[resets]] if len(resets) else resets
         if len(resets):
             cum = np.concatenate([[0.0], np.cumsum(v[resets - 1])])
             upto_last = np.searchsorted(resets, last, side="right")
@@ -131,12 +131,12 @@ def count_changes(rv: RangeVector, resets: bool) -> Vector:
     ok = hi > lo
     v = rv.values
     prev = np.concatenate([[0.0], v[:-1]])
-    same = _pairs(rv)
+    same = same_series_pairs(rv)
     if resets:
         flags = same & (v < prev)
     else:
         flags = same & (v != prev) & ~(np.isnan(v) & np.isnan(prev))
-    cum = _cum(flags.astype(np.float64))
+    cum = prefix_sums(flags.astype(np.float64))
     first = np.where(ok, lo, 0)
     end = np.where(ok, hi, 0)
     return _result(rv, cum[end] - cum[np.minimum(first + 1, end)], ok)
