@@ -369,6 +369,11 @@ class Settings(BaseSettings):
         description="Start the simulated demo platform (about 20 services under `/demo/`) and scrape it "
         "(`nightowl serve --demo`; see docs/demo.md).",
     )
+    demo_seed: int | None = Field(
+        None,
+        description="Seed of the demo platform's random traffic and incidents: the same seed on a manual "
+        "clock replays the same demo (tests, recorded walkthroughs). Unset: different every start.",
+    )
 
     otlp_translation_strategy: Literal[
         "UnderscoreEscapingWithSuffixes",

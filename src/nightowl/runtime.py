@@ -106,7 +106,7 @@ class Nightowl:
             self.scheduler.add(job)
         register_telemetry(self.scraper, self.telemetry)
         if self.settings.demo:
-            self.demo = Platform(self.clock.now())
+            self.demo = Platform(self.clock.now(), seed=self.settings.demo_seed)
         self.scheduler.listeners.append(self._record_job_run)
         self.checks = CheckRunner(
             self.engine,

@@ -28,7 +28,7 @@ from tests.notify.test_pagerduty import events_api
 from tests.notify.test_slack import check_block_kit
 from tests.notify.test_webhook_end_to_end import verify
 from tests.support.apps import admin_client
-from tests.support.demo import STEP, DemoDriver
+from tests.support.demo import DEMO_SEED, STEP, DemoDriver
 
 ALERT = "PaymentFailureSpike"
 # Failures over 20 % of a 1 m rate window (~40 s into the burst) + `for: 30s` + one evaluation
@@ -83,7 +83,7 @@ def about(alertname: str, bodies: list[dict[str, Any]], key: str = "text") -> li
 async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signed_webhook(
     make_settings: Any, clock: ManualClock, inbox: Inbox
 ) -> None:
-    app: FastAPI = create_app(make_settings(demo=True, port=3999), clock=clock)
+    app: FastAPI = create_app(make_settings(demo=True, demo_seed=DEMO_SEED, port=3999), clock=clock)
     slack_api = SlackApi()
     async with (
         app.router.lifespan_context(app),
@@ -188,7 +188,7 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
 async def test_starting_a_demo_incident_is_validated_and_needs_write(make_settings: Any, clock: ManualClock) -> None:
     from tests.conftest import credential_for
 
-    app: FastAPI = create_app(make_settings(demo=True, port=3999), clock=clock)
+    app: FastAPI = create_app(make_settings(demo=True, demo_seed=DEMO_SEED, port=3999), clock=clock)
     async with app.router.lifespan_context(app), admin_client(app) as client:
         bad = await client.post("/api/v1/demo/incidents", json={"service": "nope", "kind": "down"})
         assert bad.status_code == 422 and bad.json()["field"] == "service"

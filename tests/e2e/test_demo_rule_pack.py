@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
 from tests.support.apps import admin_client
-from tests.support.demo import STEP, DemoDriver
+from tests.support.demo import DEMO_SEED, STEP, DemoDriver
 
 INCIDENTS = [
     ("order", "latency_spike", "DatabaseSlow"),
@@ -25,7 +25,7 @@ DEADLINE = 40 + 30 + 2 * STEP
 
 
 async def test_every_kind_of_incident_fires_its_rule(make_settings: Any, clock: ManualClock) -> None:
-    app: FastAPI = create_app(make_settings(demo=True, port=3999), clock=clock)
+    app: FastAPI = create_app(make_settings(demo=True, demo_seed=DEMO_SEED, port=3999), clock=clock)
     async with app.router.lifespan_context(app), admin_client(app) as client:
         demo = DemoDriver(app, clock)
         await demo.prepare()
