@@ -18,6 +18,7 @@ from nightowl.core.ids import new_id
 from tests.support.postgres import PostgresServer, start_postgres, stop_postgres
 
 REQUIRES = "requires component:"
+pytest_plugins = ["tests.support.smtp"]  # the `inbox` fixture: a real SMTP server
 
 
 def requires(component: str, reason: str) -> pytest.MarkDecorator:

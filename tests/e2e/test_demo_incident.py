@@ -9,26 +9,21 @@ documented payload). The clock is manual and advanced in the scrape/evaluation r
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from aiosmtpd.smtp import SMTP
 from fastapi import FastAPI
 
 from nightowl.app import create_app
 from nightowl.core.clock import ManualClock
 from tests.notify.receiver import Reply, Request, receiver
-from tests.notify.test_email import Inbox, check_login, self_signed
 from tests.notify.test_pagerduty import events_api
 from tests.notify.test_slack import check_block_kit
 from tests.notify.test_webhook_end_to_end import verify
 from tests.support.apps import admin_client
 from tests.support.demo import DEMO_SEED, STEP, DemoDriver
+from tests.support.smtp import Inbox
 
 ALERT = "PaymentFailureSpike"
 # Failures over 20 % of a 1 m rate window (~40 s into the burst) + `for: 30s` + one evaluation
@@ -55,18 +50,6 @@ class SlackApi:
             self.updated.append(body)
             ts = body["ts"]
         return 200, f'{{"ok": true, "channel": "C0DEMO", "ts": "{ts}"}}', {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-async def inbox(tmp_path: Path) -> AsyncIterator[Inbox]:
-    box = Inbox()
-    tls = self_signed(tmp_path)
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(box, tls_context=tls, require_starttls=True, authenticator=check_login), "127.0.0.1", 0
-    )
-    box.port = server.sockets[0].getsockname()[1]
-    yield box
-    server.close()
 
 
 async def add_channel(client: httpx.AsyncClient, name: str, kind: str, config: dict[str, Any]) -> None:

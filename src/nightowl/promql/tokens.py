@@ -62,36 +62,33 @@ def position(query: str, offset: int) -> str:
     return f"{line}:{column}"
 
 
-def matching(tokens: list[Token], index: int) -> int:
-    """The index of the bracket that closes the one at `index`, or -1."""
-    pairs = {"(": ")", "[": "]", "{": "}"}
-    opener = tokens[index].text
-    closer = pairs[opener]
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _partner(tokens: list[Token], index: int, here: str, there: str, step: int) -> int:
+    """Walk from `index` by `step` to the bracket `there` that balances the `here` at `index`, or -1."""
     depth = 0
-    for j in range(index, len(tokens)):
-        if tokens[j].is_op(opener):
+    for j in range(index, len(tokens) if step > 0 else -1, step):
+        if tokens[j].is_op(here):
             depth += 1
-        elif tokens[j].is_op(closer):
+        elif tokens[j].is_op(there):
             depth -= 1
             if depth == 0:
                 return j
     return -1
+
+
+def matching(tokens: list[Token], index: int) -> int:
+    """The index of the bracket that closes the one at `index`, or -1."""
+    opener = tokens[index].text
+    return _partner(tokens, index, opener, _PAIRS[opener], 1)
 
 
 def opening(tokens: list[Token], index: int) -> int:
     """The index of the bracket that opens the one closing at `index`, or -1."""
-    pairs = {")": "(", "]": "[", "}": "{"}
     closer = tokens[index].text
-    opener = pairs[closer]
-    depth = 0
-    for j in range(index, -1, -1):
-        if tokens[j].is_op(closer):
-            depth += 1
-        elif tokens[j].is_op(opener):
-            depth -= 1
-            if depth == 0:
-                return j
-    return -1
+    opener = next(o for o, c in _PAIRS.items() if c == closer)
+    return _partner(tokens, index, closer, opener, -1)
 
 
 def is_keyword(token: Token, modifiers: bool = True) -> bool:
