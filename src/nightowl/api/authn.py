@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nightowl.api.openapi_errors import document_error_answers
 from nightowl.api.problems import problem_response
 from nightowl.auth.gate import ALWAYS_PUBLIC, HEALTH_PATHS, METRICS_PATH, Credential
 from nightowl.auth.principal import ANONYMOUS, Principal
@@ -169,6 +170,7 @@ def install_openapi_security(app: FastAPI, nightowl: Nightowl) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = original()
+        document_error_answers(schema)
         schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
         schema["security"] = [{name: []} for name in SECURITY_SCHEMES]
         for path, operations in schema.get("paths", {}).items():
