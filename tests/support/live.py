@@ -51,7 +51,7 @@ def live_server(data_dir: Path, *args: str, env: dict[str, str] | None = None) -
     )
     admin_key = created.stdout.strip().splitlines()[-1]
     port = free_port()
-    log = open(data_dir.parent / f"serve-{port}.log", "w")  # noqa: SIM115 - closed below
+    log = open(data_dir.parent / f"serve-{port}.log", "w")
     process = subprocess.Popen(
         [*NIGHTOWL, "serve", "--data-dir", str(data_dir), "--port", str(port), *args],
         env=environment,
