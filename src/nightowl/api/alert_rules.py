@@ -55,7 +55,12 @@ def list_groups(nightowl: Nightowl = Depends(get_nightowl)) -> dict[str, Any]:
     return {"items": items, "last_reload_error": nightowl.rules.last_error or None}
 
 
-@router.get("/groups/export", summary="Every rule group as a Prometheus rule file (YAML)", dependencies=READ)
+@router.get(
+    "/groups/export",
+    summary="Every rule group as a Prometheus rule file (YAML)",
+    dependencies=READ,
+    responses={200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}},
+)
 def export_groups(nightowl: Nightowl = Depends(get_nightowl)) -> Response:
     text = dump_groups(list(nightowl.rules.evaluator.groups.values()))
     return Response(text, media_type="application/yaml")
