@@ -19,7 +19,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, st
 
 from nightowl.app import create_app
 from nightowl.config import load_settings
-from tests.support.live import LiveServer, live_server
+from tests.support.served import LiveServer, live_server
 
 
 def _openapi() -> dict[str, Any]:
