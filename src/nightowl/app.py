@@ -31,6 +31,7 @@ from nightowl.api import (
     otlp,
     prometheus,
     prometheus_rules,
+    remote_read,
     routes,
     status,
     status_pages,
@@ -93,6 +94,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(prometheus.router)
     app.include_router(graph.router)
     app.include_router(prometheus_rules.router)
+    app.include_router(remote_read.router)
     app.include_router(alerts.router)
     app.include_router(alert_rules.router)
     app.include_router(otlp.router)
