@@ -68,7 +68,9 @@ def dataset() -> list[SampleBatch]:
             rows.append((labels, ts, i * factor))
     for i in range(50):
         value = float(rng.normal(20, 3)) if i not in (10, 30) else (math.nan if i == 10 else 1e308)
-        gauge.append((labels_from_dict({"__name__": "rr_temperature", "room": "lab"}), GAUGE_START_MS + i * 60_000, value))
+        gauge.append(
+            (labels_from_dict({"__name__": "rr_temperature", "room": "lab"}), GAUGE_START_MS + i * 60_000, value)
+        )
     return [SampleBatch.from_rows(gauge), SampleBatch.from_rows(rows)]
 
 
@@ -146,7 +148,10 @@ def post_read(base: str, body: bytes, key: str | None = None) -> httpx.Response:
 def as_plain(message: Any) -> list[list[tuple[Any, ...]]]:
     return [
         [
-            (tuple((lb.name, lb.value) for lb in ts.labels), [(s.timestamp, np.float64(s.value).view(np.uint64)) for s in ts.samples])
+            (
+                tuple((lb.name, lb.value) for lb in ts.labels),
+                [(s.timestamp, np.float64(s.value).view(np.uint64)) for s in ts.samples],
+            )
             for ts in result.timeseries
         ]
         for result in message.results
@@ -195,7 +200,9 @@ def test_streamed_xor_chunks_match_prometheus(setup: Setup) -> None:
             assert all(c.type == 1 for c in chunks)
             decoded = [xorchunk.decode(c.data) for c in chunks]
             assert [(c.min_time_ms, c.max_time_ms) for c in chunks] == [(int(t[0]), int(t[-1])) for t, _ in decoded]
-            samples.append([(int(t), int(b)) for ts, vs in decoded for t, b in zip(ts, vs.view(np.uint64), strict=True)])
+            samples.append(
+                [(int(t), int(b)) for ts, vs in decoded for t, b in zip(ts, vs.view(np.uint64), strict=True)]
+            )
         assert samples[0] == samples[1], labels
         if len(their_chunks) == 1:  # the same samples in one chunk: the same bytes
             assert [c.data for c in our_chunks] == [c.data for c in their_chunks]

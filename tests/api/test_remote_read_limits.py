@@ -65,9 +65,9 @@ async def test_within_the_limits_the_answer_holds_every_sample(make_settings: An
         response = await read(client, body())
     assert response.status_code == 200
     payload = bytes(cramjam.snappy.decompress_raw(response.content))
-    assert payload == readproto.encode_read_response([app.state.nightowl.storage.select(
-        [Matcher("job", "=", "api")], T0_MS - 3_600_000, T0_MS
-    )])
+    assert payload == readproto.encode_read_response(
+        [app.state.nightowl.storage.select([Matcher("job", "=", "api")], T0_MS - 3_600_000, T0_MS)]
+    )
 
 
 async def test_bad_requests_are_4xx_problems(client: httpx.AsyncClient) -> None:

@@ -80,9 +80,7 @@ def _select(nightowl: Nightowl, request: readproto.ReadRequest) -> list[list[Ser
     for i, query in enumerate(request.queries):
         matchers = _matchers(query, external, i)
         found: list[Series] = []
-        for batch in select_in_batches(
-            nightowl.storage, matchers, query.start_ms, query.end_ms, None, _BATCH_SERIES
-        ):
+        for batch in select_in_batches(nightowl.storage, matchers, query.start_ms, query.end_ms, None, _BATCH_SERIES):
             series_left -= len(batch)
             samples_left -= sum(len(s.timestamps) for s in batch)
             if series_left < 0:

@@ -148,7 +148,8 @@ def _chunk(min_ms: int, max_ms: int, data: bytes) -> bytes:
 
 def frame(message: bytes) -> bytes:
     """One frame of a streamed answer: uvarint size, big-endian CRC-32C, the message."""
-    return varint(len(message)) + google_crc32c.value(message).to_bytes(4, "big") + message
+    checksum: int = google_crc32c.value(message)
+    return varint(len(message)) + checksum.to_bytes(4, "big") + message
 
 
 def chunked_frames(series: Sequence[Series], query_index: int, max_bytes_in_frame: int) -> Iterator[bytes]:
