@@ -8,7 +8,6 @@ a limit is a 413 problem naming it, never a broken stream.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import cramjam
@@ -24,6 +23,8 @@ from nightowl.ingest.encoding import snappy_block
 from nightowl.ingest.errors import MalformedPayload, UnsupportedMediaType
 from nightowl.metrics.api import select_in_batches
 from nightowl.metrics.model import Labels, Matcher, Series
+from nightowl.promql.errors import QueryParseError
+from nightowl.promql.regex import compile_anchored, to_python
 from nightowl.runtime import Nightowl
 
 router = APIRouter(prefix="/prometheus/api/v1", tags=["prometheus"])
@@ -44,14 +45,14 @@ def _matchers(query: readproto.Query, external: dict[str, str], index: int) -> l
     for j, m in enumerate(query.matchers):
         if m.op == "=" and m.name in external and external[m.name] == m.value:
             continue
-        if m.op in ("=~", "!~"):
+        if m.op in ("=~", "!~"):  # RE2, as Prometheus sends it, rewritten to Python's dialect
             try:
-                re.compile(m.value)
-            except re.error as exc:
+                compile_anchored(m.value)
+            except QueryParseError as exc:
                 raise MalformedPayload(
-                    f"queries[{index}].matchers[{j}]: invalid regular expression {m.value!r}: {exc}",
-                    field=f"queries[{index}].matchers[{j}].value",
+                    f"queries[{index}].matchers[{j}]: {exc.message}", field=f"queries[{index}].matchers[{j}].value"
                 ) from None
+            m = Matcher(m.name, m.op, to_python(m.value))
         kept.append(m)
     return kept
 
