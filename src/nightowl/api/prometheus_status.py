@@ -207,8 +207,8 @@ async def status_tsdb(request: Request, nightowl: NightowlDep) -> Response:
                 "numSeries": stats.num_series,
                 "numLabelPairs": stats.num_label_pairs,
                 "chunkCount": stats.num_series,
-                "minTime": start_ms if stats.num_series else MAX_TIME_MS,
-                "maxTime": now_ms if stats.num_series else -MAX_TIME_MS,
+                "minTime": start_ms if stats.num_series else 2**63 - 1,  # an empty head's, as Prometheus
+                "maxTime": now_ms if stats.num_series else -(2**63),
             },
             "seriesCountByMetricName": items(stats.series_count_by_metric_name),
             "labelValueCountByLabelName": items(stats.label_value_count_by_label_name),
