@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from nightowl.app import create_app
 from nightowl.config import load_settings
@@ -46,7 +47,7 @@ fed_untyped 42
 
 
 class _Exporter(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
         self.end_headers()
@@ -177,7 +178,6 @@ def test_probes_answer_as_prometheus(pair: Pair) -> None:
 def test_config_and_flags_have_prometheus_shape(pair: Pair) -> None:
     ours = pair.ours("/api/v1/status/config").json()["data"]["yaml"]
     theirs = pair.theirs("/api/v1/status/config").json()["data"]["yaml"]
-    import yaml
 
     ours_doc, theirs_doc = yaml.safe_load(ours), yaml.safe_load(theirs)
     assert ours_doc["global"]["external_labels"] == theirs_doc["global"]["external_labels"] == {"region": "eu"}
