@@ -146,7 +146,6 @@ def flags(settings: Settings) -> dict[str, str]:
         "query.lookback-delta": prom_duration(round(settings.lookback_delta * 1000)),
         "query.max-samples": str(settings.query_max_samples),
         "query.timeout": prom_duration(round(settings.query_timeout * 1000)),
-        "rules.alert.resend-delay": "1m",
         "storage.remote.read-max-bytes-in-frame": str(settings.remote_read_max_bytes_in_frame),
         "storage.remote.read-sample-limit": str(settings.remote_read_max_samples),
         "storage.tsdb.min-block-duration": prom_duration(parse_duration_ms(settings.tsdb_block_duration)),
