@@ -61,3 +61,28 @@ def test_a_truncated_chunk_is_an_error() -> None:
     chunk = xorchunk.encode(np.arange(10, dtype=np.int64), np.arange(10, dtype=np.float64) * 1.5)
     with pytest.raises(ValueError, match="ends early"):
         xorchunk.decode(chunk[:-3])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_short_chunks_round_trip(n: int) -> None:
+    ts = [1_000 * (i + 1) ** 2 for i in range(n)]
+    vs = [0.5 * i for i in range(n)]
+    assert roundtrip(ts, vs) == (ts, bits(vs))
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 120])
+def test_every_chunk_of_a_long_series_round_trips(size: int) -> None:
+    """Chunks are encoded many at a time; each must still stand alone (its own first sample, window)."""
+    rng = np.random.default_rng(size)
+    ts = np.cumsum(rng.integers(1, 60_000, 1500)).astype(np.int64)
+    vs = np.where(rng.random(1500) < 0.5, rng.normal(0, 1e3, 1500), np.round(rng.normal(50, 5, 1500)))
+    got_ts, got_bits = [], []
+    for lo, hi, data in xorchunk.chunks(ts, vs, size):
+        t, v = xorchunk.decode(data)
+        assert (lo, hi) == (int(t[0]), int(t[-1])) and len(t) <= size
+        got_ts.extend(t.tolist())
+        got_bits.extend(v.view(np.uint64).tolist())
+    assert got_ts == ts.tolist() and got_bits == vs.view(np.uint64).tolist()
+    assert [xorchunk.encode(ts[i : i + size], vs[i : i + size]) for i in range(0, 1500, size)] == [
+        data for _, _, data in xorchunk.chunks(ts, vs, size)
+    ]
