@@ -11,6 +11,12 @@ from nightowl.core.clock import ManualClock
 from tests.support.apps import admin_client, running_app
 
 
+@pytest.fixture
+def database_url() -> None:
+    """Nothing here depends on the state database: SQLite only (the PostgreSQL run adds nothing)."""
+    return None
+
+
 @pytest.mark.parametrize(
     ("settings", "expected"),
     [

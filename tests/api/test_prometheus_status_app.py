@@ -6,9 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from nightowl.metrics.model import SampleBatch, labels_from_dict
+
+
+@pytest.fixture
+def database_url() -> None:
+    """Nothing here depends on the state database: SQLite only (the PostgreSQL run adds nothing)."""
+    return None
+
 
 T0_MS = 1_700_000_000_000  # the manual clock's start
 

@@ -6,11 +6,19 @@ from typing import Any
 
 import cramjam
 import httpx
+import pytest
 
 from nightowl.core.clock import ManualClock
 from nightowl.federation import readproto
 from nightowl.metrics.model import Matcher, SampleBatch, labels_from_dict
 from tests.support.apps import admin_client, running_app
+
+
+@pytest.fixture
+def database_url() -> None:
+    """Nothing here depends on the state database: SQLite only (the PostgreSQL run adds nothing)."""
+    return None
+
 
 T0_MS = 1_700_000_000_000
 HEADERS = {"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf"}
