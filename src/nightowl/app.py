@@ -19,6 +19,7 @@ from nightowl.api import (
     checks,
     demo,
     escalations,
+    federate,
     graph,
     health_services,
     heartbeats,
@@ -31,6 +32,8 @@ from nightowl.api import (
     otlp,
     prometheus,
     prometheus_rules,
+    prometheus_status,
+    remote_read,
     routes,
     status,
     status_pages,
@@ -93,6 +96,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.include_router(prometheus.router)
     app.include_router(graph.router)
     app.include_router(prometheus_rules.router)
+    app.include_router(remote_read.router)
+    app.include_router(prometheus_status.router)
+    app.include_router(federate.router)
     app.include_router(alerts.router)
     app.include_router(alert_rules.router)
     app.include_router(otlp.router)

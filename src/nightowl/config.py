@@ -236,6 +236,24 @@ class Settings(BaseSettings):
     query_max_length: int = Field(
         16_384, ge=256, le=1_048_576, description="Longest PromQL query accepted, in characters."
     )
+    remote_read_max_queries: int = Field(
+        100, ge=1, description="Most queries one remote read request (`/prometheus/api/v1/read`) may carry; more: 413."
+    )
+    remote_read_max_series: int = Field(
+        100_000, ge=1, description="Most series one remote read answer may hold, over all its queries; more: 413."
+    )
+    remote_read_max_samples: int = Field(
+        10_000_000,
+        ge=1,
+        description="Most samples one remote read answer may hold, over all its queries (~16 bytes each in "
+        "memory while it is built); more: 413.",
+    )
+    remote_read_max_bytes_in_frame: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Size a frame of a streamed remote read answer (STREAMED_XOR_CHUNKS) aims at; a series with "
+        "more chunks continues in the next frame (Prometheus's `--storage.remote.read-max-bytes-in-frame`).",
+    )
     query_page_cache_bytes: int = Field(
         128 * 2**20,
         ge=0,

@@ -18,6 +18,8 @@ PUBLIC = {
     "/health",
     "/ready",
     "/status",
+    "/prometheus/-/healthy",
+    "/prometheus/-/ready",
     "/docs",
     "/redoc",
     "/openapi.json",

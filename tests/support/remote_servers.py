@@ -52,11 +52,11 @@ def available(kind: str) -> bool:
     return os.access(PROMETHEUS if kind == "prometheus" else VICTORIA_METRICS, os.X_OK)
 
 
-def _command(kind: str, root: str, port: int) -> list[str]:
+def _command(kind: str, root: str, port: int, config_text: str | None = None) -> list[str]:
     if kind == "prometheus":
         config = os.path.join(root, "prometheus.yml")
         with open(config, "w") as f:
-            f.write("global:\n  scrape_interval: 1h\n")
+            f.write(config_text or "global:\n  scrape_interval: 1h\n")
         return [
             PROMETHEUS,
             f"--config.file={config}",
@@ -77,11 +77,12 @@ def _command(kind: str, root: str, port: int) -> list[str]:
     ]
 
 
-def start(kind: str) -> MetricsServer:
+def start(kind: str, config: str | None = None) -> MetricsServer:
+    """`config`: the prometheus.yml text (Prometheus only); by default no scrape jobs."""
     root = tempfile.mkdtemp(prefix=f"nightowl-{kind}-")
     port = free_port()
     log = open(os.path.join(root, "log"), "wb")
-    process = subprocess.Popen(_command(kind, root, port), stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(_command(kind, root, port, config), stdout=log, stderr=subprocess.STDOUT)
     server = MetricsServer(kind, f"http://127.0.0.1:{port}", process, root)
     ready = f"{server.url}/-/ready" if kind == "prometheus" else f"{server.url}/health"
     deadline = time.monotonic() + 60

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nightowl import __version__
 from nightowl.api.deps import get_nightowl, requires
 from nightowl.api.problems import error_response
+from nightowl.api.prometheus_status import storage_retention
 from nightowl.core.errors import NightowlError
 from nightowl.metrics.api import QueryResult
 from nightowl.metrics.model import Matcher
@@ -458,7 +459,7 @@ async def runtimeinfo(nightowl: NightowlDep) -> Response:
             "GOMAXPROCS": 0,
             "GOGC": "",
             "GODEBUG": "",
-            "storageRetention": "",
+            "storageRetention": storage_retention(nightowl.settings),
             "lookbackDelta": f"{nightowl.settings.lookback_delta:g}s",
         }
     )

@@ -25,7 +25,7 @@ ALWAYS_PUBLIC = frozenset({"/docs", "/redoc", "/openapi.json", "/api/v1/auth/log
 # Heartbeat pings (the uuid is the secret), status pages (private ones check `read` themselves) and the
 # simulated demo services (their /metrics are scraped like any exporter's) need no credentials.
 PUBLIC_PREFIXES = ("/docs-assets/", "/ping/", "/status-pages/", "/demo/")
-HEALTH_PATHS = frozenset({"/health", "/ready", "/status"})
+HEALTH_PATHS = frozenset({"/health", "/ready", "/status", "/prometheus/-/healthy", "/prometheus/-/ready"})
 METRICS_PATH = "/metrics"
 
 CredentialSource = Literal["bearer", "basic", "api-key-header", "cookie"]

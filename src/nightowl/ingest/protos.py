@@ -19,7 +19,7 @@ Field = tuple[str, int, int, int, str]
 ONE, MANY = F.LABEL_OPTIONAL, F.LABEL_REPEATED
 
 
-def _build(package: str, messages: dict[str, list[Field]]) -> dict[str, Any]:
+def build(package: str, messages: dict[str, list[Field]]) -> dict[str, Any]:
     file = descriptor_pb2.FileDescriptorProto(name=f"nightowl/{package}.proto", package=package, syntax="proto3")
     for message_name, fields in messages.items():
         message = file.message_type.add(name=message_name)
@@ -32,7 +32,7 @@ def _build(package: str, messages: dict[str, list[Field]]) -> dict[str, Any]:
     return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{package}.{name}")) for name in messages}
 
 
-_V1 = _build(
+_V1 = build(
     "nightowl.rw1",
     {
         "Label": [("name", 1, F.TYPE_STRING, ONE, ""), ("value", 2, F.TYPE_STRING, ONE, "")],
@@ -59,7 +59,7 @@ _V1 = _build(
     },
 )
 
-_V2 = _build(
+_V2 = build(
     "nightowl.rw2",
     {
         "Metadata": [

@@ -60,6 +60,8 @@ class TargetState:
     last_duration: float = 0.0
     last_samples: int = 0
     shape: Shape | None = None
+    metadata: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """TYPE, HELP and UNIT by metric family, as the last scrape exposed them (`/targets/metadata`)."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     """One scrape of a target at a time, even when `scrape_once` meets a scheduled scrape."""
 
@@ -271,6 +273,7 @@ class Scraper:
         scraped = 0
         try:
             parsed = self._parse(state, body, openmetrics, ts_ms)
+            state.metadata = parsed.metadata
             scraped = len(parsed)
             batch, kept, added = process_scrape(parsed, target.labels, pool.options, state.cache, ts_ms)
         except (MalformedPayload, ScrapeFailure) as exc:
