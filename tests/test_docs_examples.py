@@ -37,8 +37,6 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import requires
-
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CHECKED_LANGUAGES = ("sh", "bash", "yaml", "yml")
@@ -235,7 +233,8 @@ def run_bash(live: Live, script: str, workdir: Path, timeout: float = 120) -> su
 @pytest.mark.parametrize("example", examples_of("run"))
 def test_shell_example_runs(example: Example, live: Live, tmp_path: Path) -> None:
     done = run_bash(live, live.localize(example.text, tmp_path), tmp_path)
-    assert done.returncode == 0, f"{example.id} failed ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    output = f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"{example.id} failed ({done.returncode}):\n{output}"
 
 
 OTLP_PROGRAM = """
@@ -337,4 +336,3 @@ def test_config_example_is_accepted_by_check_config(example: Example, live: Live
         timeout=60,
     )
     assert checked.returncode == 0, f"{example.id}:\n{checked.stdout}{checked.stderr}"
-
