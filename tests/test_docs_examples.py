@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CHECKED_LANGUAGES = ("sh", "bash", "yaml", "yml")
 KINDS = ("run", "otlp", "prometheus", "config", "skip")
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
+FENCE = re.compile(r"^([ \t]*)```(\w*)\n(.*?)^\1```", re.S | re.M)
 MARKER = re.compile(r"<!--\s*example:\s*([\w-]+)\s*(?::\s*(.*?))?\s*-->")
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
@@ -67,7 +67,7 @@ class Example:
 def fenced_blocks(path: Path) -> Iterator[Example]:
     source = path.read_text(encoding="utf-8")
     for match in FENCE.finditer(source):
-        language, text = match.group(1), match.group(2)
+        language, text = match.group(2), textwrap.dedent(match.group(3))
         line = source.count("\n", 0, match.start()) + 1
         before = source[: match.start()].rstrip().rsplit("\n", 1)[-1]
         marker = MARKER.fullmatch(before.strip())
