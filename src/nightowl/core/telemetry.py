@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
-    GC_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -95,8 +94,7 @@ class Telemetry:
         # dashboards and alerts for memory, CPU, file descriptors and GC work on Nightowl too.
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
-        if GC_COLLECTOR is not None:
-            GCCollector(registry=self.registry)
+        GCCollector(registry=self.registry)  # registers nothing where the interpreter has no gc.get_stats
         self.http_requests = Counter(
             "nightowl_http_requests_total",
             "HTTP requests answered, by method, route template and status code.",
