@@ -43,7 +43,7 @@ from nightowl.api import (
 )
 from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
-from nightowl.api.middleware import BodyLimit, RequestMetrics
+from nightowl.api.middleware import AccessLog, BodyLimit, Cors, RequestMetrics
 from nightowl.api.problems import install_problem_handlers
 from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
@@ -112,5 +112,15 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)
+    if settings.cors_allowed_origins:
+        app.add_middleware(
+            Cors,
+            allow_origins=settings.cors_allowed_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
+        )
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
+    if settings.access_log:
+        app.add_middleware(AccessLog)
     return app

@@ -84,6 +84,24 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="`text` for people, `json` for one JSON object per line (log shippers)."
     )
+    access_log: bool = Field(
+        False,
+        description="Log one line per HTTP request (method, path, status, duration, client IP) on the "
+        "`nightowl.access` logger; the query string and credentials are never logged.",
+    )
+    self_scrape_interval: float = Field(
+        15.0,
+        ge=0,
+        le=86400,
+        description='Seconds between scrapes of Nightowl\'s own metrics into its storage as `job="nightowl"` '
+        '(as Prometheus scrapes itself), so `up{job="nightowl"}` and `process_resident_memory_bytes` are '
+        "queryable; 0: off.",
+    )
+    cors_allowed_origins: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Origins (`https://grafana.example.com`, comma-separated; `*` for any) whose browser pages "
+        "may call the API (CORS). Empty: no CORS headers, browsers allow only same-origin calls.",
+    )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, ge=1024, le=1024**3, description="Largest request body accepted; larger gets 413."
     )
@@ -149,6 +167,22 @@ class Settings(BaseSettings):
     def _split_permissions(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                text = str(origin)
+                scheme, _, host = text.partition("://")
+                if text != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+                    raise ValueError(
+                        f"{text!r} is not an origin: write scheme://host[:port] without a path "
+                        "(e.g. https://grafana.example.com), or * for any"
+                    )
         return value
 
     @field_validator("metrics_allow", mode="before")

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from nightowl import __version__
 from nightowl.alerting.evaluator import Evaluator
+from nightowl.alerting.manager import JOB_PREFIX as RULE_JOB_PREFIX
 from nightowl.alerting.manager import RuleManager
 from nightowl.auth.gate import Gate
 from nightowl.auth.secrets import SecretBox
@@ -20,6 +21,7 @@ from nightowl.config import Settings
 from nightowl.core import selfcheck
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.core.errors import ConfigError
+from nightowl.core.logging import FailureLog
 from nightowl.core.scheduler import Job, Scheduler
 from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
@@ -41,9 +43,11 @@ from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStora
 from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.routing.alert import Alert
 from nightowl.routing.dispatcher import put_silence
 from nightowl.routing.matchers import Matcher
 from nightowl.routing.silences import Silence
+from nightowl.scrape.own import SelfScrape, self_scrape_job
 from nightowl.scrape.scraper import Scraper
 from nightowl.scrape.wiring import build_scraper, load_managed_targets, register_telemetry, scrape_jobs
 
@@ -53,6 +57,13 @@ log = logging.getLogger(__name__)
 NO_SIGNAL_HANDLING = (NotImplementedError, RuntimeError, AttributeError, ValueError)
 """What asyncio raises where a loop cannot take signal handlers: Windows loops, a loop outside the main
 thread (tests, embedding), platforms without SIGHUP."""
+
+
+def log_alert(status: str, alert: Alert) -> None:
+    """One line when an alert starts or stops firing, with its name and labels, as people grep for them."""
+    labels = ", ".join(f'{name}="{value}"' for name, value in sorted(alert.labels.items()) if name != "alertname")
+    log.info("alert %s: %s{%s}", status, alert.labels.get("alertname", ""), labels)
+
 
 @dataclass
 class Nightowl:
@@ -73,12 +84,14 @@ class Nightowl:
     demo: Platform | None = None
     integrations: Hub = field(init=False)
     rules: RuleManager = field(init=False)
+    auth_failures: FailureLog = field(init=False)
     migrated: bool = False
     started_monotonic: float = 0.0
 
     def __post_init__(self) -> None:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
+        self.auth_failures = FailureLog(self.clock, logging.getLogger("nightowl.auth"))
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
         self.query_engine = PromQLEngine(
             LiveQuerier(lambda: self.storage),
@@ -108,6 +121,15 @@ class Nightowl:
         if self.settings.demo:
             self.demo = Platform(self.clock.now(), seed=self.settings.demo_seed)
         self.scheduler.listeners.append(self._record_job_run)
+        self.telemetry.add_scheduler(self.scheduler.statuses, RULE_JOB_PREFIX)
+        if self.settings.self_scrape_interval > 0:
+            own = SelfScrape(
+                self.telemetry.registry,
+                lambda batch: self.ingestor.append(batch, "scrape", allow_partial=True),
+                self.clock,
+                f"{self.settings.host}:{self.settings.port}",
+            )
+            self.scheduler.add(self_scrape_job(own, self.settings.self_scrape_interval))
         self.checks = CheckRunner(
             self.engine,
             ProtocolAppender(self.ingestor, "checks"),
@@ -238,6 +260,7 @@ class Nightowl:
         self.ingestor.listeners.append(self.integrations.on_samples)
         self.checks.events.subscribe(self.integrations.on_check_event)
         self.pipeline.outbox.graphs = AlertGraphs(lambda: self.query_engine, self.clock).render
+        self.pipeline.dispatcher.listeners.append(log_alert)
         self.pipeline.dispatcher.listeners.append(self.integrations.on_alert)
         self.pipeline.escalations.ack_listeners.append(self.integrations.on_acknowledged)
         for job in self.integrations.jobs():
@@ -305,6 +328,10 @@ class Nightowl:
             self.pipeline.reload()
         except ConfigError as exc:
             errors.append(str(exc))
+        if errors:
+            log.error("configuration reload failed; the previous configuration stays: %s", "; ".join(errors))
+        else:
+            log.info("configuration reloaded", extra={"rule_groups": len(self.rules.evaluator.groups)})
         return errors
 
     def _watch_sighup(self) -> None:

@@ -29,6 +29,14 @@ async def test_import_text_with_millisecond_timestamps_from_1970(app: FastAPI, c
     ]
 
 
+async def test_import_labelled_as_a_form_as_curl_data_binary_sends_it(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """`curl --data-binary @file` says application/x-www-form-urlencoded; the body is still the payload (was a 500)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = await client.post(IMPORT, content='form_labelled{job="a"} 7 60000\n', headers=headers)
+    assert response.status_code == 204, response.text
+    assert stored(app, "form_labelled") == [({"__name__": "form_labelled", "job": "a"}, [60000], [7.0])]
+
+
 async def test_import_without_timestamps_stamps_the_clock_and_keeps_metadata(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -82,6 +82,7 @@ async def login(body: Login, request: Request, response: Response, nightowl: Nig
     user = await run_in_threadpool(users.check_credentials, nightowl.engine, body.username, body.password)
     if user is None:
         gate.login_failed(body.username, ip)
+        nightowl.auth_failures.record(ip, "wrong username or password at login")
         await run_in_threadpool(
             audit.record,
             nightowl.engine,

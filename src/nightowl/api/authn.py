@@ -149,6 +149,8 @@ class Authentication:
         headers: dict[str, Any] = decision.headers() if decision is not None else {}
         if admission.status == 401:
             headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+            client = scope.get("client")
+            self.nightowl.auth_failures.record(client[0] if client else None, admission.detail)
         title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}[admission.status]
         extra = {"limit": decision.limit} if decision is not None else None
         response = problem_response(admission.status, title, admission.detail, headers=headers, extra=extra)

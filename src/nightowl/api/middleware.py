@@ -1,14 +1,24 @@
-"""ASGI middleware: the request-body bound and the request metrics. Plain ASGI, so no body is buffered."""
+"""ASGI middleware: the request-body bound, the request metrics, the access log and CORS.
+
+Plain ASGI, so no body is buffered.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Any
 
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from nightowl.api.problems import problem_response
 from nightowl.core.telemetry import Telemetry
+
+access_log = logging.getLogger("nightowl.access")
 
 
 class _BodyTooLarge(Exception):
@@ -112,3 +122,61 @@ class RequestMetrics:
             method = scope.get("method", "GET")
             self.telemetry.http_requests.labels(method, template, str(status)).inc()
             self.telemetry.http_duration.labels(method, template).observe(time.perf_counter() - started)
+
+
+class AccessLog:
+    """One line per HTTP request (`access_log: true`): method, path, status, duration, client address.
+
+    The query string is left out: PromQL there can be long, and a token in a URL must not reach the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        finally:
+            client = scope.get("client")
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_log.info(
+                '%s "%s %s" %d %.1fms',
+                client[0] if client else "-",
+                scope.get("method", "GET"),
+                scope.get("path", ""),
+                status,
+                elapsed_ms,
+            )
+
+
+class Cors(CORSMiddleware):
+    """Starlette's CORS, answering an accepted preflight 204 (no body) and a refused one with problem JSON.
+
+    It sits outside authentication: a browser sends preflights without credentials.
+    """
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        answer = super().preflight_response(request_headers)
+        headers = {k: v for k, v in answer.headers.items() if k not in ("content-length", "content-type")}
+        if answer.status_code < 400:
+            return Response(status_code=204, headers=headers)
+        refused = bytes(answer.body).decode().removeprefix("Disallowed CORS ")
+        return problem_response(
+            400,
+            "CORS preflight refused",
+            f"this cross-origin request is not allowed ({refused}); allowed origins are set by cors_allowed_origins",
+            field=refused.split(",")[0],
+            headers=headers,
+        )

@@ -63,7 +63,9 @@ class JobState:
     runs: int = 0
     failures: int = 0
     skipped_overlaps: int = 0
+    missed_slots: int = 0
     last_run: float | None = None
+    last_lag: float | None = None
     last_duration: float | None = None
     last_error: str | None = None
     last_success: float | None = None
@@ -82,7 +84,11 @@ class JobStatus:
     runs: int
     failures: int
     skipped_overlaps: int
+    missed_slots: int
+    """Fixed-rate slots that passed while the scheduler was busy or the process stalled (never run)."""
     last_run: float | None
+    last_lag: float | None
+    """Seconds between the slot the last run was due at and its start (how late it started)."""
     last_duration: float | None
     last_error: str | None
     last_success: float | None
@@ -176,9 +182,11 @@ class Scheduler:
                 continue
             slot = now  # a triggered run (new work arrived) is due when it starts
             if due:
+                interval = state.job.interval if self._fixed_rate(state.job) else None
+                if interval is not None:
+                    state.missed_slots += max(0, math.floor((now - state.next_run) / interval))
                 state.next_run = self._following(state.job, state.next_run, now)
-                interval = state.job.interval
-                if interval is not None and self._fixed_rate(state.job):
+                if interval is not None:
                     slot = state.next_run - interval
             if state.running:
                 state.skipped_overlaps += 1
@@ -233,6 +241,7 @@ class Scheduler:
                 self._wake.set()
             state.runs += 1
             state.last_run = started_wall
+            state.last_lag = 0.0 if due is None else max(0.0, started_wall - due)
             state.last_duration = duration
             state.last_error = error
             if error is None:
@@ -254,7 +263,9 @@ class Scheduler:
             runs=state.runs,
             failures=state.failures,
             skipped_overlaps=state.skipped_overlaps,
+            missed_slots=state.missed_slots,
             last_run=state.last_run,
+            last_lag=state.last_lag,
             last_duration=state.last_duration,
             last_error=state.last_error,
             last_success=state.last_success,

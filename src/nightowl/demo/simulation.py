@@ -8,6 +8,7 @@ comes within the first minute, so a newcomer sees a health change and an alert q
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from collections import defaultdict
@@ -25,6 +26,8 @@ from nightowl.demo.catalog import (
     SOLANA_BUCKETS,
     ServiceSpec,
 )
+
+log = logging.getLogger(__name__)
 
 IncidentKind = Literal["latency_spike", "failure_burst", "down"]
 STEP_SECONDS = 5.0
@@ -127,6 +130,7 @@ class Platform:
         self.incidents = [i for i in self.incidents if not (i.service == service and i.start <= now < i.end)]
         incident = Incident(service, kind, now, now + duration)
         self.incidents.append(incident)
+        _log_started(incident, "on request")
         return incident
 
     def advance(self, now: float) -> None:
@@ -150,7 +154,9 @@ class Platform:
             "down" if self._first_incident else self.rng.choice(["latency_spike", "failure_burst", "down"])
         )
         duration = self.rng.uniform(60, 120) if kind == "down" else self.rng.uniform(90, 150)
-        self.incidents.append(Incident(service, kind, now, now + duration))
+        incident = Incident(service, kind, now, now + duration)
+        self.incidents.append(incident)
+        _log_started(incident, "at random")
         self._first_incident = False
         self.next_incident = now + self.rng.uniform(90, 240)
 
@@ -248,3 +254,13 @@ class Platform:
         gauges["queue_size"][()] = max(0.0, round(queue + (target - queue) * 0.5 + self.rng.gauss(0, 1)))
         base_hit = 0.93 if pressure == 1.0 else 0.71
         gauges["cache_hit_rate"][()] = min(1.0, max(0.0, self.rng.gauss(base_hit, 0.015)))
+
+
+def _log_started(incident: Incident, why: str) -> None:
+    log.info(
+        "demo incident started %s: %s on %s for %.0fs",
+        why,
+        incident.kind,
+        incident.service,
+        incident.end - incident.start,
+    )

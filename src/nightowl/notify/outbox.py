@@ -310,6 +310,13 @@ class Outbox:
         counts.update({status: float(n) for status, n in rows})
         return counts
 
+    def oldest_pending_age(self) -> float:
+        """Seconds the oldest undelivered notification has waited (0 when none waits): a stuck channel shows."""
+        t = tables.outbox
+        with self.engine.connect() as conn:
+            oldest = conn.execute(select(func.min(t.c.created_at)).where(t.c.status == "pending")).scalar()
+        return 0.0 if oldest is None else max(0.0, self.clock.now() - float(oldest))
+
     def prune(self) -> int:
         """Forget delivered and dead notifications older than the log retention; returns how many."""
         t = tables.outbox

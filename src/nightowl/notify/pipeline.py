@@ -200,4 +200,9 @@ def build_pipeline(
         telemetry.add_callback_gauges(
             "nightowl_outbox_notifications", "Notifications in the outbox, by status.", "status", outbox.counts
         )
+        telemetry.add_callback_gauge(
+            "nightowl_outbox_oldest_pending_age_seconds",
+            "Age of the oldest notification still waiting for delivery (0: none waits).",
+            outbox.oldest_pending_age,
+        )
     return Pipeline(config, dispatcher, outbox, escalations, clock, box, config_path=path)
