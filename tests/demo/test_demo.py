@@ -3,11 +3,14 @@ and `--demo` scrapes every service through Nightowl's own server."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from importlib import resources
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from nightowl.app import create_app
@@ -39,7 +42,7 @@ def test_about_twenty_services_expose_the_promised_families() -> None:
         exposed |= set(families(render(state)))
     for name in (
         "tickets_sold_total",
-        "revenue_total_cents",
+        "revenue_cents_total",
         "refunds_processed_total",
         "active_listings",
         "http_request_duration_seconds_bucket",
@@ -56,6 +59,32 @@ def test_about_twenty_services_expose_the_promised_families() -> None:
         "http_requests_total",
     ):
         assert name in exposed, name
+
+
+def test_every_counter_is_named_as_a_counter_so_rate_does_not_warn() -> None:
+    from nightowl.demo.exposition import FAMILIES
+
+    counters = [name for name, (kind, _, _) in FAMILIES.items() if kind == "counter"]
+    assert counters and all(name.endswith("_total") for name in counters), counters
+    pack = (resources.files("nightowl.demo") / "rules.yml").read_text()
+    rated = set(re.findall(r"(?:rate|increase)\((\w+)", pack))
+    assert rated and all(name.endswith(("_total", "_bucket", "_count", "_sum")) for name in rated), rated
+
+
+def test_the_rule_pack_uses_the_seed_platforms_severities() -> None:
+    pack = yaml.safe_load((resources.files("nightowl.demo") / "rules.yml").read_text())
+    severities = {rule["alert"]: rule["labels"]["severity"] for rule in pack["groups"][0]["rules"]}
+    assert severities == {
+        "DemoServiceDown": "critical",
+        "HighRefundRate": "warning",
+        "PaymentFailureSpike": "error",
+        "DatabaseSlow": "warning",
+        "ApiErrorRate": "error",
+        "SolanaFailureRate": "critical",
+        "QueueBackup": "warning",
+        "RevenueDrop": "info",
+        "ConcurrentUsersHigh": "info",
+    }
 
 
 def test_counters_only_grow_and_histograms_stay_cumulative() -> None:
