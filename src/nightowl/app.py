@@ -41,7 +41,7 @@ from nightowl.api import (
 from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import BodyLimit, RequestMetrics
-from nightowl.api.problems import install_problem_handlers
+from nightowl.api.problems import AlertmanagerErrors, install_problem_handlers
 from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.demo.app import demo_app
@@ -105,6 +105,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(prometheus.QueryFastPath, nightowl=nightowl)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
+    app.add_middleware(AlertmanagerErrors)
     install_openapi_security(app, nightowl)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app
