@@ -15,10 +15,11 @@ COLORS = {
 }
 MINOR_OUTAGE = 99.0
 """A day with some downtime but at least this much uptime shows amber, not red."""
-HEADLINES = {
-    "healthy": "All systems operational",
-    "degraded": "Some systems are degraded",
-    "unhealthy": "Major outage",
+BANNER_COLORS = {
+    "operational": COLORS["up"],
+    "degraded": COLORS["degraded"],
+    "incident": COLORS["degraded"],
+    "outage": COLORS["down"],
 }
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#212529}
@@ -70,15 +71,15 @@ def _incident(incident: dict[str, Any]) -> str:
 
 
 def render(view: dict[str, Any]) -> str:
-    status = view["status"]
-    color = {"healthy": COLORS["up"], "degraded": COLORS["degraded"]}.get(status, COLORS["down"])
+    banner = view["banner"]
+    color = BANNER_COLORS.get(banner["level"], COLORS["down"])
     incidents = "".join(_incident(i) for i in view["incidents"]) or '<p class="muted">No incidents reported.</p>'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(view['title'])}</title><style>{STYLE}</style></head><body>"
         f'<h1>{escape(view["title"])}</h1><div class="muted">{escape(view["description"])}</div>'
-        f'<div class="banner" style="background:{color}">{escape(HEADLINES[status])}</div>'
+        f'<div class="banner" style="background:{color}">{escape(banner["text"])}</div>'
         f"{''.join(_service(s) for s in view['services'])}"
         f"<h2>Incidents</h2>{incidents}"
         f'<p class="muted">Updated {_when(view["generated_at"])}</p></body></html>'
