@@ -90,3 +90,17 @@ async def test_the_banner_shows_an_open_incident_while_every_check_is_green(clie
     for opened in (incident, second):
         await client.patch(f"/api/v1/status-pages/api/incidents/{opened.json()['id']}", json={"status": "resolved"})
     assert (await client.get("/status-pages/api/json")).json()["banner"]["level"] == "operational"
+
+
+async def test_uptime_says_how_long_it_was_observed(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    """Issue #14: "1y: 19.51 %" two minutes after start read as a year's figure."""
+    check = await setup_group(client)
+    await client.post(f"/api/v1/checks/{check}/run")
+    clock.advance(120)
+    page = {"slug": "shop", "title": "Shop status", "group": "public", "public": True}
+    assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+    report = (await client.get("/api/v1/health/services")).json()
+    [website] = [s for s in report["services"] if s["name"] == "website"]
+    assert website["uptime_observed"] == {"24h": 120.0, "7d": 120.0, "30d": 120.0, "1y": 120.0}
+    html = (await client.get("/status-pages/shop")).text
+    assert "0.00% uptime over the 2 minutes observed" in html and "over 30 days" not in html

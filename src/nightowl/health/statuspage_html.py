@@ -31,6 +31,17 @@ h1{margin-bottom:.2rem}.banner{padding:1rem;border-radius:.4rem;color:#fff;font-
 """
 
 
+MONTH, DAY = 30 * 86400.0, 86400.0
+
+
+def _span(seconds: float) -> str:
+    for size, unit in ((DAY, "day"), (3600.0, "hour"), (60.0, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} seconds"
+
+
 def _day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d")
 
@@ -51,7 +62,9 @@ def _bar(bar: dict[str, Any]) -> str:
 def _service(service: dict[str, Any]) -> str:
     state = service["state"]
     month = service["uptime"].get("30d")
-    uptime = "no data" if month is None else f"{month:.2f}% uptime over 30 days"
+    seen = service.get("uptime_observed", {}).get("30d", MONTH)
+    over = "over 30 days" if seen >= MONTH - DAY else f"over the {_span(seen)} observed"
+    uptime = "no data" if month is None else f"{month:.2f}% uptime {over}"
     description = f'<div class="muted">{escape(service["description"])}</div>' if service["description"] else ""
     return (
         f'<div class="service"><div class="head"><span>{escape(service["name"])}</span>'

@@ -204,6 +204,7 @@ def public_view(page: StatusPageSpec, report: dict[str, Any], notes: list[Incide
                 "description": s["description"],
                 "state": "maintenance" if s["in_maintenance"] else s["state"],
                 "uptime": s["uptime"],
+                "uptime_observed": s["uptime_observed"],
                 "bars": s.get("bars", []),
             }
             for s in report["services"]
