@@ -44,7 +44,7 @@ from nightowl.api import (
 from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
 from nightowl.api.middleware import AccessLog, BodyLimit, Cors, RequestMetrics
-from nightowl.api.problems import install_problem_handlers
+from nightowl.api.problems import AlertmanagerErrors, install_problem_handlers
 from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.demo.app import demo_app
@@ -111,6 +111,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
     app.add_middleware(prometheus.QueryFastPath, nightowl=nightowl)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
+    app.add_middleware(AlertmanagerErrors)
     install_openapi_security(app, nightowl)
     if settings.cors_allowed_origins:
         app.add_middleware(

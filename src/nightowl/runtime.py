@@ -27,7 +27,7 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.db import migrate
 from nightowl.db.engine import check_connection, create_state_engine, pool_stats, run_maintenance
 from nightowl.demo.catalog import RULE_FILE as DEMO_RULE_FILE
-from nightowl.demo.checks import demo_checks, demo_services
+from nightowl.demo.checks import DEMO_SOURCE, demo_checks, demo_groups, demo_services
 from nightowl.demo.simulation import Platform
 from nightowl.health import manage, topology_store
 from nightowl.health import store as health_store
@@ -228,11 +228,13 @@ class Nightowl:
             self.scheduler.add(job)
         ensure_first_admin(self.engine, self.clock, self.settings)
         self.checks.secrets = self.secrets
-        services, checks = list(self.settings.services), list(self.settings.checks)
+        checks = list(self.settings.checks)
+        topology_store.sync_config(self.engine, self.settings.groups, list(self.settings.services))
         if self.settings.demo:
-            services += demo_services()
             checks += demo_checks(self.settings)
-        topology_store.sync_config(self.engine, self.settings.groups, services)
+            topology_store.add_missing(self.engine, demo_groups(), demo_services(), DEMO_SOURCE)
+        else:
+            topology_store.forget(self.engine, DEMO_SOURCE)
         manage.sync_config(self.checks, checks)
         self.checks.load()
         self.overview.load()

@@ -3,11 +3,14 @@ and `--demo` scrapes every service through Nightowl's own server."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from importlib import resources
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from fastapi import FastAPI
 
 from nightowl.app import create_app
@@ -15,10 +18,17 @@ from nightowl.core.clock import ManualClock
 from nightowl.demo.catalog import SERVICES
 from nightowl.demo.exposition import render
 from nightowl.demo.simulation import Platform
+from nightowl.health.topology import ServiceSpec
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.metrics.model import Matcher, metric_name
 
 START = 1_700_000_000.0
+
+
+def running_demo(make_settings: Any, clock: ManualClock, **overrides: Any) -> Any:
+    from tests.support.apps import running_app
+
+    return running_app(make_settings, clock, port=3999, **overrides)
 
 
 def families(text: str) -> dict[str, float]:
@@ -39,7 +49,7 @@ def test_about_twenty_services_expose_the_promised_families() -> None:
         exposed |= set(families(render(state)))
     for name in (
         "tickets_sold_total",
-        "revenue_total_cents",
+        "revenue_cents_total",
         "refunds_processed_total",
         "active_listings",
         "http_request_duration_seconds_bucket",
@@ -56,6 +66,32 @@ def test_about_twenty_services_expose_the_promised_families() -> None:
         "http_requests_total",
     ):
         assert name in exposed, name
+
+
+def test_every_counter_is_named_as_a_counter_so_rate_does_not_warn() -> None:
+    from nightowl.demo.exposition import FAMILIES
+
+    counters = [name for name, (kind, _, _) in FAMILIES.items() if kind == "counter"]
+    assert counters and all(name.endswith("_total") for name in counters), counters
+    pack = (resources.files("nightowl.demo") / "rules.yml").read_text()
+    rated = set(re.findall(r"(?:rate|increase)\((\w+)", pack))
+    assert rated and all(name.endswith(("_total", "_bucket", "_count", "_sum")) for name in rated), rated
+
+
+def test_the_rule_pack_uses_the_seed_platforms_severities() -> None:
+    pack = yaml.safe_load((resources.files("nightowl.demo") / "rules.yml").read_text())
+    severities = {rule["alert"]: rule["labels"]["severity"] for rule in pack["groups"][0]["rules"]}
+    assert severities == {
+        "DemoServiceDown": "critical",
+        "HighRefundRate": "warning",
+        "PaymentFailureSpike": "error",
+        "DatabaseSlow": "warning",
+        "ApiErrorRate": "error",
+        "SolanaFailureRate": "critical",
+        "QueueBackup": "warning",
+        "RevenueDrop": "info",
+        "ConcurrentUsersHigh": "info",
+    }
 
 
 def test_counters_only_grow_and_histograms_stay_cumulative() -> None:
@@ -243,3 +279,37 @@ async def test_the_demo_adds_a_health_check_per_service(demo_app: FastAPI) -> No
     assert len(demo) == len(SERVICES)
     assert {c["spec"]["target"] for c in demo} >= {"http://127.0.0.1:3999/demo/payment/health"}
     assert {s["name"] for s in report["services"]} >= {s.name for s in SERVICES}
+
+
+async def test_demo_services_go_on_a_status_page_and_can_be_regrouped(demo_app: FastAPI) -> None:
+    """Issue #14: putting a demo service on a status page answered 409 "defined in the config file"."""
+    from tests.support.apps import admin_client
+
+    async with admin_client(demo_app) as client:
+        page = {"slug": "platform", "title": "Platform", "group": "demo", "public": True}
+        assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+        shown = (await client.get("/status-pages/platform/json")).json()
+        assert {s["name"] for s in shown["services"]} == {s.name for s in SERVICES}
+
+        assert (await client.put("/api/v1/health/groups/payments", json={"name": "payments"})).status_code == 200
+        moved = await client.put("/api/v1/health/services/payment", json={"name": "payment", "group": "payments"})
+        assert moved.status_code == 200, moved.text
+        page = {"slug": "payments", "title": "Payments", "group": "payments", "public": True}
+        assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+        shown = (await client.get("/status-pages/payments/json")).json()
+    assert [s["name"] for s in shown["services"]] == ["payment"]
+
+
+async def test_demo_services_stay_as_changed_across_restarts_and_go_when_the_demo_is_off(
+    make_settings: Any, clock: ManualClock
+) -> None:
+    from nightowl.health import topology_store
+
+    async with running_demo(make_settings, clock, demo=True) as app:
+        app.state.nightowl.overview.put_service(ServiceSpec(name="payment", group=None, critical=True))
+    async with running_demo(make_settings, clock, demo=True) as app:
+        services = topology_store.load(app.state.nightowl.engine).services
+        assert services["payment"].critical and services["auth"].group == "demo"
+    async with running_demo(make_settings, clock, demo=False) as app:
+        topology = topology_store.load(app.state.nightowl.engine)
+    assert set(topology.services) == {"payment"} and "demo" not in topology.groups

@@ -132,11 +132,11 @@ async def test_a_payment_failure_burst_reaches_email_slack_pagerduty_and_a_signe
         # Every channel got the same incident in the same delivery round.
         [fired] = hook_payloads("firing")
         [alert] = fired["alerts"]
-        assert alert["labels"]["service"] == "payment" and alert["labels"]["severity"] == "critical"
+        assert alert["labels"]["service"] == "payment" and alert["labels"]["severity"] == "error"
         assert "of payments fail on payment (over 20 %)" in alert["annotations"]["summary"]
         assert about(ALERT, slack_api.posted), "Slack message"
         [trigger] = [b for b in pd_events("trigger") if "payments fail on payment" in b["payload"]["summary"]]
-        assert trigger["payload"]["severity"] == "critical" and trigger["routing_key"] == "R0UT1NGKEY"
+        assert trigger["payload"]["severity"] == "error" and trigger["routing_key"] == "R0UT1NGKEY"
         mails = [mail for _, mail in inbox.mails if ALERT in mail["Subject"]]
         assert len(mails) == 1 and "[FIRING:1]" in mails[0]["Subject"]
         # with a graph of the failure ratio over the last hour, inline

@@ -66,3 +66,41 @@ async def test_status_page_validation(client: httpx.AsyncClient) -> None:
     assert missing_group.status_code == 422 and missing_group.json()["field"] == "group"
     assert (await client.get("/status-pages/none")).status_code == 404
     assert (await client.post("/api/v1/status-pages/none/incidents", json={"title": "x"})).status_code == 404
+
+
+async def test_the_banner_shows_an_open_incident_while_every_check_is_green(client: httpx.AsyncClient) -> None:
+    """Issue #14: "All systems operational" stood beside an open "investigating" incident."""
+    assert (await client.put("/api/v1/health/groups/api", json={"name": "api"})).status_code == 200
+    assert (
+        await client.put("/api/v1/health/services/gateway", json={"name": "gateway", "group": "api"})
+    ).status_code == 200
+    page = {"slug": "api", "title": "API", "group": "api", "public": True}
+    assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+    assert (await client.get("/status-pages/api/json")).json()["banner"]["text"] == "All systems operational"
+
+    incident = await client.post("/api/v1/status-pages/api/incidents", json={"title": "Slow checkouts"})
+    view = (await client.get("/status-pages/api/json")).json()
+    assert view["status"] == "healthy"  # the checks' verdict is unchanged
+    assert view["banner"] == {"level": "incident", "text": "Investigating: Slow checkouts"}
+    html = (await client.get("/status-pages/api")).text
+    assert "Investigating: Slow checkouts" in html and "All systems operational" not in html
+
+    second = await client.post("/api/v1/status-pages/api/incidents", json={"title": "Login", "status": "identified"})
+    assert (await client.get("/status-pages/api/json")).json()["banner"]["text"] == "2 open incidents"
+    for opened in (incident, second):
+        await client.patch(f"/api/v1/status-pages/api/incidents/{opened.json()['id']}", json={"status": "resolved"})
+    assert (await client.get("/status-pages/api/json")).json()["banner"]["level"] == "operational"
+
+
+async def test_uptime_says_how_long_it_was_observed(client: httpx.AsyncClient, clock: ManualClock) -> None:
+    """Issue #14: "1y: 19.51 %" two minutes after start read as a year's figure."""
+    check = await setup_group(client)
+    await client.post(f"/api/v1/checks/{check}/run")
+    clock.advance(120)
+    page = {"slug": "shop", "title": "Shop status", "group": "public", "public": True}
+    assert (await client.post("/api/v1/status-pages", json=page)).status_code == 201
+    report = (await client.get("/api/v1/health/services")).json()
+    [website] = [s for s in report["services"] if s["name"] == "website"]
+    assert website["uptime_observed"] == {"24h": 120.0, "7d": 120.0, "30d": 120.0, "1y": 120.0}
+    html = (await client.get("/status-pages/shop")).text
+    assert "0.00% uptime over the 2 minutes observed" in html and "over 30 days" not in html

@@ -107,3 +107,39 @@ def test_worst_timeline_matches_a_point_by_point_reading() -> None:
         for x in [10 + i * 0.5 + 0.25 for i in range(160)]:
             expected = worst([next(s.state for s in t if s.start <= x < s.end) for t in timelines])
             assert next(s.state for s in merged if s.start <= x < s.end) == expected
+
+
+async def test_uptime_counts_only_the_time_a_check_was_observed(make_settings, clock) -> None:
+    """Issue #14: a check down when Nightowl stopped counted as down for all the time it was stopped."""
+    from nightowl.health.model import CheckResult
+    from tests.support.apps import admin_client, running_app
+
+    async def result(app, check_id: str, outcome: str) -> None:
+        runner = app.state.nightowl.checks
+        runner.apply(runner.checks[check_id], CheckResult(check_id, clock.now(), outcome, 0.01, None))
+        await runner.flush()
+
+    async with running_app(make_settings, clock) as app:
+        app.state.nightowl.scheduler.remove("health-checks")
+        async with admin_client(app) as client:
+            body = {"name": "web", "type": "tcp", "target": "127.0.0.1:1", "interval": 60}
+            body |= {"failures_to_down": 1, "successes_to_recover": 1}
+            check = (await client.post("/api/v1/checks", json=body)).json()["id"]
+        await result(app, check, "up")
+        clock.advance(60)
+        await result(app, check, "down")  # down when it stopped, observed for one interval
+    clock.advance(30 * DAY)  # stopped for a month
+    async with running_app(make_settings, clock) as app:
+        app.state.nightowl.scheduler.remove("health-checks")
+        for _ in range(3):  # still down, then up for the rest of the day
+            await result(app, check, "down")
+            clock.advance(60)
+        await result(app, check, "up")
+        clock.advance(DAY - 180)
+        await result(app, check, "up")
+        async with admin_client(app) as client:
+            figures = (await client.get(f"/api/v1/checks/{check}/uptime")).json()
+    # observed: 60 s up + 60 s down before the stop, 180 s down + ~a day up after it
+    observed_down, observed_up = 240, 60 + DAY - 180
+    assert figures["uptime"]["1y"] == pytest.approx(100 * observed_up / (observed_up + observed_down), abs=1e-3)
+    assert figures["uptime"]["7d"] == pytest.approx(100 * (DAY - 180) / DAY, abs=1e-3)

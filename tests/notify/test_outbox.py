@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,56 @@ async def test_prune_forgets_old_delivery_log_entries(
     clock.advance(2 * 86400)
     pipeline.prune()
     assert (await client.get("/api/v1/notifications")).json() == []
+
+
+async def test_a_channel_added_after_an_alert_fired_hears_only_of_what_it_was_told_fired(
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    """Issue #14: a [RESOLVED] notice reached a channel that never got the [FIRING] one."""
+
+    def alert(name: str, resolved: bool = False) -> dict[str, Any]:
+        ends = datetime.fromtimestamp(clock.now(), UTC).isoformat() if resolved else "2099-01-01T00:00:00Z"
+        return {"labels": {"alertname": "Disk", "instance": name}, "endsAt": ends}
+
+    def seen(requests: list[Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+        return [
+            (r.json()["status"], [(a["labels"]["instance"], a["status"]) for a in r.json()["alerts"]]) for r in requests
+        ]
+
+    async with receiver() as old, receiver() as new:
+        await hook(client, old.url)
+        await client.post("/api/v2/alerts", json=[alert("db-1")])
+        clock.advance(30)
+        await settle(app)
+        await hook(client, new.url)
+        # db-1 resolves and db-2 fires in the same group: the new channel hears of db-2 only
+        await client.post("/api/v2/alerts", json=[alert("db-1", resolved=True), alert("db-2")])
+        clock.advance(300)
+        await settle(app)
+        # db-2 resolves: the new channel was told it fired, so it hears it resolved
+        await client.post("/api/v2/alerts", json=[alert("db-2", resolved=True)])
+        clock.advance(300)
+        await settle(app)
+    assert seen(old.requests) == [
+        ("firing", [("db-1", "firing")]),
+        ("firing", [("db-2", "firing"), ("db-1", "resolved")]),
+        ("resolved", [("db-2", "resolved")]),
+    ]
+    assert seen(new.requests) == [("firing", [("db-2", "firing")]), ("resolved", [("db-2", "resolved")])]
+
+
+async def test_a_channel_added_after_the_only_alert_fired_gets_no_resolved_notice(
+    app: FastAPI, client: httpx.AsyncClient, clock: ManualClock
+) -> None:
+    async with receiver() as old, receiver() as new:
+        await hook(client, old.url)
+        await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "Down"}, "endsAt": "2099-01-01T00:00:00Z"}])
+        clock.advance(30)
+        await settle(app)
+        await hook(client, new.url)
+        ended = datetime.fromtimestamp(clock.now(), UTC).isoformat()
+        await client.post("/api/v2/alerts", json=[{"labels": {"alertname": "Down"}, "endsAt": ended}])
+        clock.advance(300)
+        await settle(app)
+    assert [r.json()["status"] for r in old.requests] == ["firing", "resolved"]
+    assert new.requests == []

@@ -152,10 +152,11 @@ async def test_channel_test_endpoint_sends_a_test_message(client: httpx.AsyncCli
 
 
 async def test_invalid_alerts_and_channels_get_problem_answers(client: httpx.AsyncClient) -> None:
+    # the Alertmanager API answers bad input as Alertmanager does: 400 and a JSON string
     bad = await client.post("/api/v2/alerts", json=[{"labels": {"1bad": "x"}}])
-    assert bad.status_code == 422 and "1bad" in bad.json()["detail"]
+    assert bad.status_code == 400 and "1bad" in bad.json()
     bad = await client.post("/api/v2/alerts", json=[{"labels": {"a": "b"}, "startsAt": "yesterday"}])
-    assert bad.status_code == 422
+    assert bad.status_code == 400 and "startsAt" in bad.json()
     bad = await client.post("/api/v1/channels", json={"name": "x", "kind": "pigeon", "receiver": "r"})
     assert bad.status_code == 422 and bad.json()["field"] == "kind"
     bad = await client.post("/api/v1/channels", json={"name": "x", "kind": "webhook", "receiver": "r", "config": {}})

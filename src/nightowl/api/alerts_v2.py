@@ -206,6 +206,8 @@ async def post_silence(body: PostableSilence, nightowl: Runtime) -> dict[str, st
     # a start in the past means "from now", as in Alertmanager
     silence = Silence(body.id or "", matchers, max(starts, now), ends, body.createdBy, body.comment)
     saved = await run_in_threadpool(ops.put_silence, nightowl.engine, silence, now)
+    # at once, not at the next dispatch tick: `amtool silence add` then `amtool alert query` shows it silenced
+    await run_in_threadpool(nightowl.pipeline.dispatcher.reload_silences)
     return {"silenceID": saved.id}
 
 
@@ -218,6 +220,7 @@ async def get_silence(silence_id: str, nightowl: Runtime) -> dict[str, Any]:
 @router.delete("/silence/{silence_id}", summary="Expire a silence", dependencies=[Depends(requires("write"))])
 async def delete_silence(silence_id: str, nightowl: Runtime) -> dict[str, Any]:
     await run_in_threadpool(ops.expire_silence, nightowl.engine, silence_id, nightowl.clock.now())
+    await run_in_threadpool(nightowl.pipeline.dispatcher.reload_silences)
     return {}
 
 

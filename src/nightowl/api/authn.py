@@ -11,9 +11,11 @@ import binascii
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightowl.api.openapi_errors import document_error_answers
@@ -28,8 +30,10 @@ SESSION_COOKIE = "nightowl_session"
 REFRESH_COOKIE = "nightowl_refresh"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 METRICS_READER = Principal("anonymous", "metrics-allowlist", frozenset({"read"}))
-WWW_AUTHENTICATE = 'Bearer realm="nightowl", Basic realm="nightowl"'
-"""Basic too, so a browser following a link (an alert's graph) asks for a user name and an API key."""
+CHALLENGES = ('Basic realm="nightowl"', 'Bearer realm="nightowl"')
+"""One WWW-Authenticate header per scheme, Basic first: Chromium acts on neither scheme of a combined
+`Bearer ..., Basic ...` header, so a link with `http://user:key@host/...` credentials was answered 401."""
+LOGIN_PATH = "/login"
 
 
 def cookies_of(headers: dict[str, str]) -> dict[str, str]:
@@ -70,6 +74,26 @@ def _same_origin(headers: dict[str, str]) -> bool:
     return origin.partition("://")[2].rstrip("/") == host
 
 
+def wants_page(scope: Scope, headers: dict[str, str]) -> bool:
+    """A browser navigating (GET and an Accept naming text/html), not an API client (`*/*`, JSON)."""
+    return scope.get("method") in ("GET", "HEAD") and "text/html" in headers.get("accept", "")
+
+
+def serves_login(scope: Scope) -> bool:
+    """Whether the app has a login page (the web UI's) to send a browser to."""
+    routes = getattr(scope.get("app"), "routes", ())
+    return any(getattr(route, "path", None) == LOGIN_PATH for route in routes)
+
+
+def login_redirect(scope: Scope) -> RedirectResponse:
+    """303 to the login page, which returns to `next` (a path on this server) once logged in."""
+    target = scope.get("path", "/")
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    login = scope.get("root_path", "") + LOGIN_PATH + "?" + urlencode({"next": target})
+    return RedirectResponse(login, status_code=303)
+
+
 @dataclass(frozen=True)
 class Admission:
     """The gate's verdict on one request: who it is (or the error status and why) and its rate-limit bucket."""
@@ -83,6 +107,7 @@ class Admission:
 class Authentication:
     def __init__(self, app: ASGIApp, nightowl: Nightowl) -> None:
         self.app, self.nightowl = app, nightowl
+        self._login_page: bool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -148,13 +173,31 @@ class Authentication:
         decision = admission.decision
         headers: dict[str, Any] = decision.headers() if decision is not None else {}
         if admission.status == 401:
-            headers["WWW-Authenticate"] = WWW_AUTHENTICATE
             client = scope.get("client")
             self.nightowl.auth_failures.record(client[0] if client else None, admission.detail)
+        if admission.status == 401 and self._to_login(scope):
+            await login_redirect(scope)(scope, receive, send)
+            return
         title = {401: "Unauthorized", 403: "Forbidden", 429: "Too many requests"}[admission.status]
         extra = {"limit": decision.limit} if decision is not None else None
         response = problem_response(admission.status, title, admission.detail, headers=headers, extra=extra)
+        if admission.status == 401:
+            response.raw_headers.extend((b"www-authenticate", challenge.encode()) for challenge in CHALLENGES)
         await response(scope, receive, send)
+
+    def _to_login(self, scope: Scope) -> bool:
+        """A browser without credentials (or with an expired session) goes to the login page, if there is one.
+
+        A wrong Authorization header is challenged instead, so the browser asks again; without a login page
+        the Basic challenge lets a browser prompt, or use the credentials of a `http://user:key@host/` link.
+        """
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", ())}
+        credential = credential_from(headers)
+        if credential is not None and credential.source != "cookie":
+            return False
+        if self._login_page is None:
+            self._login_page = serves_login(scope)
+        return self._login_page and wants_page(scope, headers)
 
 
 SECURITY_SCHEMES: dict[str, dict[str, str]] = {

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from nightowl.api.authn import PRINCIPAL_SCOPE_KEY, WWW_AUTHENTICATE
+from nightowl.api.authn import CHALLENGES, PRINCIPAL_SCOPE_KEY
 from nightowl.auth.principal import Permission, Principal
 from nightowl.core.errors import Forbidden, Unauthorized
 from nightowl.runtime import Nightowl
@@ -31,7 +31,7 @@ def requires(permission: Permission) -> Callable[[HTTPConnection], Principal]:
         principal = connection.scope.get(PRINCIPAL_SCOPE_KEY)
         if not isinstance(principal, Principal) or (principal.kind == "anonymous" and not principal.permissions):
             raise Unauthorized(
-                "authentication required: send an API key or log in", headers={"WWW-Authenticate": WWW_AUTHENTICATE}
+                "authentication required: send an API key or log in", headers={"WWW-Authenticate": CHALLENGES[0]}
             )
         if permission not in principal.permissions:
             held = ", ".join(sorted(principal.permissions)) or "none"

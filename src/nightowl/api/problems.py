@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -9,12 +10,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nightowl.core.errors import NightowlError
 
 log = logging.getLogger(__name__)
 PROBLEM_BASE = "https://nightowl.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+ALERTMANAGER_PREFIX = "/api/v2/"
 
 
 def problem_response(
@@ -104,3 +107,55 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)
+
+
+def alertmanager_message(problem: bytes) -> str:
+    """The one line an Alertmanager client shows: the problem's detail (which names the field), else its title."""
+    try:
+        body = json.loads(problem)
+    except ValueError:
+        return problem.decode("utf-8", "replace")
+    if not isinstance(body, dict):
+        return str(body)
+    return str(body.get("detail") or body.get("title") or "error")
+
+
+class AlertmanagerErrors:
+    """Under /api/v2/, answer errors as Alertmanager does: a JSON string, `application/json`, bad input 400.
+
+    amtool's go-openapi client picks a decoder by Content-Type and has none for
+    `application/problem+json` ("no consumer"); Alertmanager's OpenAPI gives 400 (not 422) for bad input.
+    Everything else (status, WWW-Authenticate, rate-limit headers) passes through.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(ALERTMANAGER_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                content_type = dict(message.get("headers", ())).get(b"content-type", b"")
+                if content_type.startswith(PROBLEM_MEDIA_TYPE.encode()):
+                    start = message
+                    return
+            if start is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            body = json.dumps(alertmanager_message(b"".join(chunks))).encode()
+            headers = [(k, v) for k, v in start.get("headers", ()) if k not in (b"content-type", b"content-length")]
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            status = 400 if start["status"] == 422 else start["status"]
+            await send({**start, "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, rewrite)

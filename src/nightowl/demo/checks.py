@@ -1,4 +1,4 @@
-"""The health checks that `--demo` adds: one HTTP check of each demo service's /health endpoint."""
+"""What `--demo` adds to health: its services in a group `demo`, one HTTP check of each one's /health."""
 
 from __future__ import annotations
 
@@ -6,13 +6,22 @@ from nightowl.config import Settings
 from nightowl.demo.catalog import SERVICES
 from nightowl.demo.targets import own_address
 from nightowl.health.spec import CheckSpec
-from nightowl.health.topology import ServiceSpec
+from nightowl.health.topology import GroupSpec, ServiceSpec
 
 DEMO_CHECK_INTERVAL = 10.0
+DEMO_GROUP = "demo"
+DEMO_SOURCE = "demo"
+"""Not the config file's: the API may move a demo service to another group or put it on a status page."""
+
+
+def demo_groups() -> list[GroupSpec]:
+    return [GroupSpec(name=DEMO_GROUP, description="The simulated platform of --demo.")]
 
 
 def demo_services() -> list[ServiceSpec]:
-    return [ServiceSpec(name=spec.name, description=f"demo: {spec.name} service") for spec in SERVICES]
+    return [
+        ServiceSpec(name=spec.name, group=DEMO_GROUP, description=f"demo: {spec.name} service") for spec in SERVICES
+    ]
 
 
 def demo_checks(settings: Settings) -> list[CheckSpec]:

@@ -13,7 +13,7 @@ FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "http_request_duration_seconds": ("histogram", "HTTP request latency.", ("method", "route")),
     "db_query_duration_seconds": ("histogram", "Database query latency, by operation.", ("operation",)),
     "tickets_sold_total": ("counter", "Tickets sold, by event type.", ("event_type",)),
-    "revenue_total_cents": ("counter", "Gross ticket revenue in cents.", ("currency",)),
+    "revenue_cents_total": ("counter", "Gross ticket revenue in cents.", ("currency",)),
     "refunds_processed_total": ("counter", "Refunds processed.", ()),
     "active_listings": ("gauge", "Resale listings currently open.", ()),
     "payment_success_total": ("counter", "Successful payments, by provider.", ("provider",)),

@@ -208,7 +208,7 @@ class Platform:
                 for event_type in EVENT_TYPES:
                     sold = requests * 0.4 * rng.uniform(0.1, 0.5)
                     counters["tickets_sold_total"][(event_type,)] += sold
-                    counters["revenue_total_cents"][("USD",)] += sold * rng.uniform(3500, 9500)
+                    counters["revenue_cents_total"][("USD",)] += sold * rng.uniform(3500, 9500)
             elif domain == "payments":
                 for provider in PAYMENT_PROVIDERS:
                     attempts = requests / len(PAYMENT_PROVIDERS)

@@ -29,7 +29,17 @@ from nightowl.health.topology import (
     overall,
     service_states,
 )
-from nightowl.health.uptime import WINDOWS, Segment, clip, daily, timeline, uptime, worst_timeline
+from nightowl.health.uptime import (
+    WINDOWS,
+    Segment,
+    Uptime,
+    clip,
+    daily,
+    observed_seconds,
+    timeline,
+    uptime,
+    worst_timeline,
+)
 
 REPORT_TTL = 10.0
 
@@ -82,10 +92,13 @@ class HealthOverview:
         return {cid: timeline(found, start, end) for cid, found in changes.items()}
 
     def uptimes(self, segments: list[Segment], checks: list[Check], now: float) -> dict[str, float | None]:
-        result: dict[str, float | None] = {}
+        return {label: figure.percent for label, figure in self._uptimes(segments, checks, now).items()}
+
+    def _uptimes(self, segments: list[Segment], checks: list[Check], now: float) -> dict[str, Uptime]:
+        result: dict[str, Uptime] = {}
         for label, span in WINDOWS.items():
             start = now - span
-            result[label] = uptime(clip(segments, start, now), self.maintenance_for(checks, start, now)).percent
+            result[label] = uptime(clip(segments, start, now), self.maintenance_for(checks, start, now))
         return result
 
     def check_uptime(self, check: Check, now: float) -> dict[str, float | None]:
@@ -152,6 +165,7 @@ class HealthOverview:
             key=lambda s: -(s.last_run_at or 0),
         )
         segments = worst_timeline([check_timelines[c.id] for c in checks], now - WINDOWS["1y"], now)
+        figures = self._uptimes(segments, checks, now)
         report: dict[str, Any] = {
             "name": name,
             "group": spec.group if spec else None,
@@ -163,7 +177,8 @@ class HealthOverview:
             "last_error": failing[0].last_error if failing else None,
             "depends_on_down": down_dependency(self.topology, name, states),
             "in_maintenance": self.in_maintenance(checks, now),
-            "uptime": self.uptimes(segments, checks, now),
+            "uptime": {label: figure.percent for label, figure in figures.items()},
+            "uptime_observed": {label: observed_seconds(figure) for label, figure in figures.items()},
             "checks": [
                 {
                     "id": c.id,

@@ -34,6 +34,10 @@ Suppression = Callable[[Check, float], str | None]
 """Why a check's alerts are suppressed at a time (parent down, maintenance), or None."""
 
 
+UNOBSERVED = "not observed: Nightowl was not running"
+OBSERVED_AGAIN = "observed again after Nightowl was not running"
+
+
 def _no_suppression(_check: Check, _at: float) -> str | None:
     return None
 
@@ -65,6 +69,7 @@ class CheckRunner:
     _dirty: set[str] = field(default_factory=set)
     _transitions: list[Transition] = field(default_factory=list)
     _rows: list[samples.Row] = field(default_factory=list)
+    _resuming: set[str] = field(default_factory=set)
     _semaphore: asyncio.Semaphore | None = None
     _flush_lock: asyncio.Lock | None = None
 
@@ -78,6 +83,31 @@ class CheckRunner:
         self.pings = store.last_pings(self.engine)
         now = self.clock.now()
         self._next_due = {cid: next_slot(cid, c.spec.interval, now) for cid, c in self.checks.items()}
+        store.save(self.engine, {}, self._unobserved_since_last_run(now))
+
+    def _unobserved_since_last_run(self, now: float) -> list[Transition]:
+        """While Nightowl was stopped nobody watched: from the run that was due after the last one until
+        the next result, a check's state is `unknown`, which uptime counts on neither side."""
+        gaps: list[Transition] = []
+        for cid, check in self.checks.items():
+            state = self.states.get(cid)
+            if state is None or state.last_run_at is None or state.state == "unknown" or check.spec.type == "heartbeat":
+                continue  # a heartbeat's judge follows its schedule, run or not
+            seen_until = state.last_run_at + check.spec.interval
+            if seen_until < now:
+                gaps.append(Transition(cid, seen_until, state.state, "unknown", UNOBSERVED, suppressed=True))
+                self._resuming.add(cid)
+        return gaps
+
+    def _observed_again(self, check: Check, at: float, transition: Transition | None) -> None:
+        """The first result after a gap ends it: with the state unchanged no transition says so, so one is
+        recorded here (suppressed, never an event: nothing changed for alerting)."""
+        if check.id not in self._resuming:
+            return
+        self._resuming.discard(check.id)
+        if transition is None:
+            state = self.state_of(check.id).state
+            self._transitions.append(Transition(check.id, at, "unknown", state, OBSERVED_AGAIN, suppressed=True))
 
     def put(self, check: Check) -> None:
         """Start running a new or changed check (its state is kept across edits)."""
@@ -194,6 +224,7 @@ class CheckRunner:
         self._rows.extend(samples.result_rows(check, result, updated.state))
         if transition is not None:
             self._transition(check, transition)
+        self._observed_again(check, result.at, transition)
 
     def _transition(self, check: Check, transition: Transition) -> None:
         kind = transition.event

@@ -15,10 +15,11 @@ COLORS = {
 }
 MINOR_OUTAGE = 99.0
 """A day with some downtime but at least this much uptime shows amber, not red."""
-HEADLINES = {
-    "healthy": "All systems operational",
-    "degraded": "Some systems are degraded",
-    "unhealthy": "Major outage",
+BANNER_COLORS = {
+    "operational": COLORS["up"],
+    "degraded": COLORS["degraded"],
+    "incident": COLORS["degraded"],
+    "outage": COLORS["down"],
 }
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#212529}
@@ -28,6 +29,17 @@ h1{margin-bottom:.2rem}.banner{padding:1rem;border-radius:.4rem;color:#fff;font-
 .bars{display:flex;gap:1px;margin:.5rem 0 .2rem;height:1.8rem}.bars span{flex:1;border-radius:1px}
 .muted{color:#868e96;font-size:.85rem}.incident{border-left:4px solid #868e96;padding:.2rem .8rem;margin:.8rem 0}
 """
+
+
+MONTH, DAY = 30 * 86400.0, 86400.0
+
+
+def _span(seconds: float) -> str:
+    for size, unit in ((DAY, "day"), (3600.0, "hour"), (60.0, "minute")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(seconds)} seconds"
 
 
 def _day(timestamp: float) -> str:
@@ -50,7 +62,9 @@ def _bar(bar: dict[str, Any]) -> str:
 def _service(service: dict[str, Any]) -> str:
     state = service["state"]
     month = service["uptime"].get("30d")
-    uptime = "no data" if month is None else f"{month:.2f}% uptime over 30 days"
+    seen = service.get("uptime_observed", {}).get("30d", MONTH)
+    over = "over 30 days" if seen >= MONTH - DAY else f"over the {_span(seen)} observed"
+    uptime = "no data" if month is None else f"{month:.2f}% uptime {over}"
     description = f'<div class="muted">{escape(service["description"])}</div>' if service["description"] else ""
     return (
         f'<div class="service"><div class="head"><span>{escape(service["name"])}</span>'
@@ -70,15 +84,15 @@ def _incident(incident: dict[str, Any]) -> str:
 
 
 def render(view: dict[str, Any]) -> str:
-    status = view["status"]
-    color = {"healthy": COLORS["up"], "degraded": COLORS["degraded"]}.get(status, COLORS["down"])
+    banner = view["banner"]
+    color = BANNER_COLORS.get(banner["level"], COLORS["down"])
     incidents = "".join(_incident(i) for i in view["incidents"]) or '<p class="muted">No incidents reported.</p>'
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(view['title'])}</title><style>{STYLE}</style></head><body>"
         f'<h1>{escape(view["title"])}</h1><div class="muted">{escape(view["description"])}</div>'
-        f'<div class="banner" style="background:{color}">{escape(HEADLINES[status])}</div>'
+        f'<div class="banner" style="background:{color}">{escape(banner["text"])}</div>'
         f"{''.join(_service(s) for s in view['services'])}"
         f"<h2>Incidents</h2>{incidents}"
         f'<p class="muted">Updated {_when(view["generated_at"])}</p></body></html>'

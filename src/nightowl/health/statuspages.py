@@ -169,6 +169,26 @@ def incidents(engine: Engine, slug: str, limit: int = INCIDENTS_SHOWN) -> list[I
         ]
 
 
+OPEN_WORDS = {"investigating": "Investigating", "identified": "Identified", "monitoring": "Monitoring"}
+
+
+def banner(status: str, notes: list[Incident]) -> dict[str, str]:
+    """What the page's banner says: an open incident is news even while every check is green.
+
+    `level` is `operational`, `degraded`, `incident` (an incident open, nothing down) or `outage`.
+    """
+    open_ = [i for i in notes if i.status in OPEN_WORDS]
+    if status == "unhealthy":
+        return {"level": "outage", "text": "Major outage"}
+    if len(open_) == 1:
+        return {"level": "incident", "text": f"{OPEN_WORDS[open_[0].status]}: {open_[0].title}"}
+    if open_:
+        return {"level": "incident", "text": f"{len(open_)} open incidents"}
+    if status == "degraded":
+        return {"level": "degraded", "text": "Some systems are degraded"}
+    return {"level": "operational", "text": "All systems operational"}
+
+
 def public_view(page: StatusPageSpec, report: dict[str, Any], notes: list[Incident]) -> dict[str, Any]:
     """The page as the public sees it: states, uptime and bars, without targets or error texts."""
     return {
@@ -176,6 +196,7 @@ def public_view(page: StatusPageSpec, report: dict[str, Any], notes: list[Incide
         "title": page.title,
         "description": page.description,
         "status": report["status"],
+        "banner": banner(report["status"], notes),
         "generated_at": report["generated_at"],
         "services": [
             {
@@ -183,6 +204,7 @@ def public_view(page: StatusPageSpec, report: dict[str, Any], notes: list[Incide
                 "description": s["description"],
                 "state": "maintenance" if s["in_maintenance"] else s["state"],
                 "uptime": s["uptime"],
+                "uptime_observed": s["uptime_observed"],
                 "bars": s.get("bars", []),
             }
             for s in report["services"]

@@ -1,4 +1,5 @@
-"""Services and groups in the state database; config-file ones are synced at start and read-only."""
+"""Services and groups in the state database; config-file ones are synced at start and read-only,
+the demo's are added at start and the API may change them."""
 
 from __future__ import annotations
 
@@ -93,6 +94,29 @@ def sync_config(engine: Engine, groups: list[GroupSpec], services: list[ServiceS
         save_group(engine, group, "config")
     for service in services:
         save_service(engine, service, "config")
+
+
+def add_missing(engine: Engine, groups: list[GroupSpec], services: list[ServiceSpec], source: str) -> None:
+    """Store the groups and services not stored yet (the demo's), as `source`: the API may change them,
+    and a changed one is kept as changed (it becomes the API's)."""
+    current = load(engine)
+    for group in groups:
+        if group.name not in current.groups:
+            save_group(engine, group, source)
+    for service in services:
+        if service.name not in current.services:
+            save_service(engine, service, source)
+
+
+def forget(engine: Engine, source: str) -> None:
+    """Drop the unchanged services of `source` (the demo's, once `--demo` is off), then its empty groups."""
+    with engine.begin() as conn:
+        conn.execute(delete(health_services).where(health_services.c.source == source))
+        used = {row[0] for row in conn.execute(select(health_services.c.group_name))}
+        used |= {row[0] for row in conn.execute(select(health_groups.c.parent))}
+        for (name,) in conn.execute(select(health_groups.c.name).where(health_groups.c.source == source)).all():
+            if name not in used:
+                conn.execute(delete(health_groups).where(health_groups.c.name == name))
 
 
 def _parents_first(groups: list[GroupSpec]) -> list[GroupSpec]:

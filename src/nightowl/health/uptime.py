@@ -121,6 +121,10 @@ def uptime(segments: list[Segment], maintenance: list[Interval]) -> Uptime:
     return Uptime(percent, seconds)
 
 
+def observed_seconds(figure: Uptime) -> float:
+    return sum(figure.seconds.get(state, 0.0) for state in ("up", "degraded", "down"))
+
+
 def clip(segments: list[Segment], start: float, end: float) -> list[Segment]:
     return [Segment(max(s.start, start), min(s.end, end), s.state) for s in segments if s.end > start and s.start < end]
 

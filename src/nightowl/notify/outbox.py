@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 from jinja2 import TemplateError
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, delete, func, insert, select, update
 
 from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
@@ -83,8 +83,15 @@ class Outbox:
         """The dispatcher's sink: one outbox row per enabled channel of the receiver that wants it."""
         ids: list[str] = []
         for channel in store.list_channels(conn, notification.receiver):
+            if not channel.enabled:
+                continue
             message = from_notification(new_id(), notification, self.settings.external_url)
-            if not channel.enabled or not meets_severity(message, channel.min_severity):
+            if message.resolved:
+                told = only_told(message, told_firing(conn, channel.id, [notification.group_key]))
+                if told is None:
+                    continue
+                message = told
+            if not meets_severity(message, channel.min_severity):
                 continue
             if message.status == "resolved" and not channel.send_resolved:
                 continue
@@ -109,6 +116,10 @@ class Outbox:
                 external_url=self.settings.external_url,
                 note=notice.note,
             )
+            if notice.kind == "resolved" and channel.enabled:
+                told = told_firing(conn, channel.id, [message.group_key], notice.alert.fingerprint)
+                if notice.alert.fingerprint not in told:
+                    continue
             if channel.enabled and meets_severity(message, channel.min_severity):
                 ids.append(self.enqueue(conn, channel.id, message))
         return ids
@@ -372,6 +383,41 @@ class Outbox:
             query = query.where(t.c.channel_id == channel_id)
         with self.engine.connect() as conn:
             return [log_entry(r) for r in conn.execute(query).mappings()]
+
+
+def told_firing(conn: Connection, channel_id: str, group_keys: list[str], fingerprint: str = "") -> set[str]:
+    """Fingerprints of the alerts a channel was sent as firing, read back from its outbox rows.
+
+    Looked up in the rows of `group_keys`, or, with a `fingerprint`, in any of the channel's rows that
+    name it (an escalation's alert is first announced by its alert group). The outbox keeps rows
+    `log_retention` (7 days); a firing alert is re-sent every `repeat_interval`, so its rows stay.
+    """
+    where: ColumnElement[bool] = tables.outbox.c.group_key.in_(group_keys)
+    if fingerprint:
+        where = where | tables.outbox.c.payload.contains(fingerprint)
+    rows = conn.execute(
+        select(tables.outbox.c.payload).where(
+            tables.outbox.c.channel_id == channel_id, tables.outbox.c.kind != "test", where
+        )
+    )
+    told: set[str] = set()
+    for (payload,) in rows:
+        told.update(a["fingerprint"] for a in json.loads(payload)["alerts"] if a["status"] == "firing")
+    return told
+
+
+def only_told(message: Message, told: set[str]) -> Message | None:
+    """The message without the resolved alerts the channel never heard fire (None if nothing is left).
+
+    A channel created (or enabled) after an alert fired gets no RESOLVED notice for it (issue #14).
+    """
+    resolved = [a for a in message.resolved if a.fingerprint in told]
+    if len(resolved) == len(message.resolved):
+        return message
+    alerts = (*message.firing, *resolved)
+    if not alerts:
+        return None
+    return replace(message, alerts=alerts, status="firing" if message.firing else "resolved")
 
 
 def log_entry(row: Any) -> dict[str, Any]:

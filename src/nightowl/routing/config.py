@@ -51,10 +51,28 @@ class RoutingConfig:
     source: str = "default"
 
 
+DEFAULT_ALERTMANAGER_YML = f"""\
+# Nightowl's routing without an alertmanager_config file: one route to the receiver
+# {DEFAULT_RECEIVER!r}; channels added through /api/v1/channels join that receiver.
+global:
+  resolve_timeout: 5m
+route:
+  receiver: {DEFAULT_RECEIVER}
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers:
+  - name: {DEFAULT_RECEIVER}
+"""
+
+
 def default_config() -> RoutingConfig:
-    """Without alertmanager.yml: one root route to the `default` receiver, grouped by alertname."""
-    route = parse_route({"receiver": DEFAULT_RECEIVER, "group_by": ["alertname"]})
-    return RoutingConfig(route=route, receivers=[DEFAULT_RECEIVER])
+    """Without alertmanager.yml: one root route to the `default` receiver, grouped by alertname.
+
+    Built from its alertmanager.yml text, so `/api/v2/status` shows it and `amtool config routes` reads it.
+    """
+    return parse_alertmanager_config(DEFAULT_ALERTMANAGER_YML, source="default")
 
 
 _GLOBAL_KEYS = {
