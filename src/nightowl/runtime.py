@@ -27,6 +27,7 @@ from nightowl.db.engine import check_connection, create_state_engine, pool_stats
 from nightowl.demo.catalog import RULE_FILE as DEMO_RULE_FILE
 from nightowl.demo.checks import demo_checks, demo_services
 from nightowl.demo.simulation import Platform
+from nightowl.demo.targets import own_address
 from nightowl.health import manage, topology_store
 from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
@@ -40,6 +41,7 @@ from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
+from nightowl.outbound import OutboundPolicy
 from nightowl.promql.engine import EngineLimits, PromQLEngine
 from nightowl.routing.dispatcher import put_silence
 from nightowl.routing.matchers import Matcher
@@ -53,6 +55,13 @@ log = logging.getLogger(__name__)
 NO_SIGNAL_HANDLING = (NotImplementedError, RuntimeError, AttributeError, ValueError)
 """What asyncio raises where a loop cannot take signal handlers: Windows loops, a loop outside the main
 thread (tests, embedding), platforms without SIGHUP."""
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The `outbound_*` settings; `--demo` also allows its own address, which its checks and scrapes use."""
+    own = [own_address(settings).rsplit(":", 1)[0].strip("[]")] if settings.demo else []
+    return OutboundPolicy.from_settings(settings, own)
+
 
 @dataclass
 class Nightowl:
@@ -71,6 +80,7 @@ class Nightowl:
     pipeline: Pipeline = field(init=False)
     scraper: Scraper = field(init=False)
     demo: Platform | None = None
+    outbound: OutboundPolicy = field(init=False)
     integrations: Hub = field(init=False)
     rules: RuleManager = field(init=False)
     migrated: bool = False
@@ -108,11 +118,13 @@ class Nightowl:
         if self.settings.demo:
             self.demo = Platform(self.clock.now(), seed=self.settings.demo_seed)
         self.scheduler.listeners.append(self._record_job_run)
+        self.outbound = outbound_policy(self.settings)
         self.checks = CheckRunner(
             self.engine,
             ProtocolAppender(self.ingestor, "checks"),
             self.clock,
             max_concurrency=self.settings.health_max_concurrency,
+            policy=self.outbound,
         )
         self.overview = HealthOverview(self.checks, unhealthy_ratio=self.settings.health_unhealthy_ratio)
         self.checks.suppression = self.overview.suppression
@@ -221,7 +233,9 @@ class Nightowl:
             self.storage = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
-        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
+        self.pipeline = build_pipeline(
+            self.settings, self.engine, self.clock, self.secrets, self.telemetry, self.outbound
+        )
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
         self.pipeline.wake_with(self.scheduler)

@@ -36,10 +36,12 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
                     break
             latency = ctx.clock.monotonic() - started
             expiry = _peer_cert_expiry(response)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
     except httpx.TimeoutException:
         return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=f"timed out after {spec.timeout:g}s")
     except httpx.HTTPError as exc:
-        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc))
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
     detail: dict[str, str | int | float | None] = {"status_code": response.status_code}
     if not status_matches(response.status_code, spec.expected_status):
         expected = ", ".join(spec.expected_status)
