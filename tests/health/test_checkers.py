@@ -11,13 +11,14 @@ from nightowl.health.checkers import CHECKERS, ProbeContext
 from nightowl.health.judge import classify
 from nightowl.health.model import Outcome, Probe
 from nightowl.health.spec import CheckSpec
+from nightowl.outbound import OutboundPolicy
 from tests.health.servers import Certificate, closed_port, self_signed, tcp_listener
 from tests.support.postgres import PostgresServer
 
 
 async def probe(**fields: Any) -> tuple[Outcome, str | None, Probe]:
     spec = CheckSpec(name="probe", **fields)
-    context = ProbeContext(clock=SystemClock())
+    context = ProbeContext(clock=SystemClock(), policy=OutboundPolicy(allow_loopback=True))
     try:
         result = await CHECKERS[spec.type](spec, context)
     finally:
@@ -106,9 +107,9 @@ async def test_https_self_signed_is_down_unless_trusted(secure_web: str, certifi
 async def test_closed_port_is_down_for_http_and_tcp() -> None:
     port = closed_port()
     outcome, reason, _ = await probe(type="http", target=f"http://127.0.0.1:{port}/")
-    assert (outcome, reason) == ("down", "connection refused")
+    assert (outcome, reason) == ("down", "connection failed")
     outcome, reason, _ = await probe(type="tcp", target=f"127.0.0.1:{port}")
-    assert (outcome, reason) == ("down", "connection refused")
+    assert (outcome, reason) == ("down", "connection failed")
 
 
 async def test_tcp_listener_is_up() -> None:
