@@ -109,16 +109,17 @@ class Nightowl:
         if self.settings.metrics_url:
             remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
             self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
+        self.outbound = outbound_policy(self.settings)
         self.scraper = build_scraper(
             self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape", allow_partial=True)
         )
+        self.scraper.policy = self.outbound
         for job in scrape_jobs(self.scraper):
             self.scheduler.add(job)
         register_telemetry(self.scraper, self.telemetry)
         if self.settings.demo:
             self.demo = Platform(self.clock.now(), seed=self.settings.demo_seed)
         self.scheduler.listeners.append(self._record_job_run)
-        self.outbound = outbound_policy(self.settings)
         self.checks = CheckRunner(
             self.engine,
             ProtocolAppender(self.ingestor, "checks"),

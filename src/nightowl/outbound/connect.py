@@ -29,6 +29,7 @@ async def open_connection(
     *,
     ssl_context: ssl.SSLContext | None = None,
     server_hostname: str | None = None,
+    limit: int = 2**16,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """`asyncio.open_connection` to an allowed address of `host`, pinned: resolved once, checked, used.
 
@@ -39,9 +40,9 @@ async def open_connection(
     for address in addresses:
         try:
             if ssl_context is None:
-                return await asyncio.open_connection(address, port)
+                return await asyncio.open_connection(address, port, limit=limit)
             return await asyncio.open_connection(
-                address, port, ssl=ssl_context, server_hostname=server_hostname or host.strip("[]")
+                address, port, ssl=ssl_context, server_hostname=server_hostname or host.strip("[]"), limit=limit
             )
         except ssl.SSLError:
             raise
