@@ -30,7 +30,7 @@ from nightowl.notify.channels import channel_class
 from nightowl.notify.channels.base import DeliveryResult, SendContext
 from nightowl.notify.message import AlertView, Message, from_notification, meets_severity
 from nightowl.notify.metrics import DeliveryMetrics
-from nightowl.outbound import OutboundPolicy, public_error
+from nightowl.outbound import OutboundDenied, OutboundPolicy, public_error
 from nightowl.outbound.http import policy_client
 from nightowl.routing.escalations import EscalationNotice
 from nightowl.routing.grouping import Notification
@@ -275,6 +275,8 @@ class Outbox:
             sender = channel_class(channel.kind)()
             config = channel.plain_config(self.box)
             return await asyncio.wait_for(sender.send(message, config, ctx), timeout=timeout)
+        except OutboundDenied as exc:  # only a new configuration helps
+            return DeliveryResult(False, error=str(exc), retryable=False)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             return DeliveryResult(False, error=public_error(exc, where=f"channel {channel.id}"))
         except (TimeoutError, httpx.TimeoutException):

@@ -74,7 +74,9 @@ class Email(Channel):
         host = str(config["host"])
         try:
             sock = await connected_socket(ctx.policy, host, int(config.get("port", 587)), ctx.timeout)
-        except (OSError, OutboundDenied) as exc:
+        except OutboundDenied as exc:  # only a new configuration helps
+            return DeliveryResult(False, None, f"SMTP: {exc}", retryable=False)
+        except OSError as exc:
             return DeliveryResult(False, None, f"SMTP: {public_error(exc, where=f'smtp {host}')}")
         try:
             await aiosmtplib.send(
