@@ -16,9 +16,9 @@ from tests.health.servers import Certificate, closed_port, self_signed, tcp_list
 from tests.support.postgres import PostgresServer
 
 
-async def probe(**fields: Any) -> tuple[Outcome, str | None, Probe]:
+async def probe(policy: OutboundPolicy | None = None, **fields: Any) -> tuple[Outcome, str | None, Probe]:
     spec = CheckSpec(name="probe", **fields)
-    context = ProbeContext(clock=SystemClock(), policy=OutboundPolicy(allow_loopback=True))
+    context = ProbeContext(clock=SystemClock(), policy=policy or OutboundPolicy(allow_loopback=True))
     try:
         result = await CHECKERS[spec.type](spec, context)
     finally:
@@ -164,3 +164,41 @@ def test_an_expired_certificate_is_down(tmp_path) -> None:
     cert = self_signed(tmp_path, days=1)
     result = judge_expiry(cert.not_after.timestamp(), cert.not_after.timestamp() + 10, 14, 0, 0.01)
     assert not result.ok and result.error == "certificate expired"
+
+
+async def test_every_check_type_keeps_to_the_outbound_policy(
+    web: str, secure_web: str, redis_url: str, postgres_server: PostgresServer | str
+) -> None:
+    """The default policy refuses loopback for each kind of check, naming the setting that would allow it."""
+    strict = OutboundPolicy()
+    host_port = web.removeprefix("http://")
+    targets = [
+        ("http", f"{web}/ok"),
+        ("http", web.replace("127.0.0.1", "localhost") + "/ok"),
+        ("tcp", host_port),
+        ("tls", secure_web.removeprefix("https://")),
+        ("redis", redis_url),
+        ("redis", redis_url.replace("127.0.0.1", "localhost")),
+        ("postgres", f"postgresql://postgres@{host_port}/postgres"),
+        ("postgres", "postgresql:///postgres?host=/var/run/postgresql"),
+        ("postgres", f"postgresql://db.example:{host_port.rsplit(':')[1]}/postgres?hostaddr=127.0.0.1"),
+    ]
+    for kind, target in targets:
+        outcome, reason, _ = await probe(strict, type=kind, target=target)
+        assert outcome == "down" and reason is not None, (kind, target)
+        assert "not allowed by the outbound policy" in reason and "outbound_allow_loopback" in reason, (kind, reason)
+    metadata = await probe(OutboundPolicy.allowing_all_local(), type="tcp", target="169.254.169.254:80")
+    assert metadata[1] is not None and "never allowed" in metadata[1]
+
+
+async def test_pinned_redis_and_postgres_still_connect(
+    redis_url: str, postgres_server: PostgresServer | str
+) -> None:
+    """They connect to the judged address; the host name is kept for TLS and the server's answers are shown."""
+    assert (await probe(type="redis", target=redis_url.replace("127.0.0.1", "localhost")))[:2] == ("up", None)
+    if isinstance(postgres_server, str):
+        pytest.skip(f"requires component: postgresql: {postgres_server}")
+    url = postgres_server.admin_url.replace("127.0.0.1", "localhost")
+    assert (await probe(type="postgres", target=url))[:2] == ("up", None)
+    outcome, reason, _ = await probe(type="postgres", target=url.replace("/postgres", "/no_such_database"))
+    assert outcome == "down" and reason is not None and reason.startswith("PostgreSQL: ") and "no_such_database" in reason
