@@ -556,6 +556,13 @@ metrics_public: false
 rate_limit_per_ip: 36000
 rate_limit_per_key: 0
 
+# Where checks, channels, webhooks and API-added scrape targets may connect (docs/security.md,
+# "Outbound requests"). Link-local and cloud metadata addresses never; loopback and private
+# networks only when allowed here. Monitoring an internal network: allow it.
+outbound_allow_loopback: false
+outbound_allow_private: false
+# outbound_allow_cidrs: [10.20.0.0/16, db.internal]
+
 # Metrics in a Prometheus-compatible store (VictoriaMetrics, Prometheus, Mimir...) instead of the
 # embedded TSDB: remote write out, PromQL through its HTTP API. See docs/remote-backend.md.
 # metrics_url: http://victoria-metrics:8428
