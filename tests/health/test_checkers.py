@@ -201,4 +201,5 @@ async def test_pinned_redis_and_postgres_still_connect(
     url = postgres_server.admin_url.replace("127.0.0.1", "localhost")
     assert (await probe(type="postgres", target=url))[:2] == ("up", None)
     outcome, reason, _ = await probe(type="postgres", target=url.replace("/postgres", "/no_such_database"))
-    assert outcome == "down" and reason is not None and reason.startswith("PostgreSQL: ") and "no_such_database" in reason
+    assert outcome == "down" and reason is not None
+    assert reason.startswith("PostgreSQL: ") and "no_such_database" in reason
