@@ -191,9 +191,7 @@ async def test_every_check_type_keeps_to_the_outbound_policy(
     assert metadata[1] is not None and "never allowed" in metadata[1]
 
 
-async def test_pinned_redis_and_postgres_still_connect(
-    redis_url: str, postgres_server: PostgresServer | str
-) -> None:
+async def test_pinned_redis_and_postgres_still_connect(redis_url: str, postgres_server: PostgresServer | str) -> None:
     """They connect to the judged address; the host name is kept for TLS and the server's answers are shown."""
     assert (await probe(type="redis", target=redis_url.replace("127.0.0.1", "localhost")))[:2] == ("up", None)
     if isinstance(postgres_server, str):
