@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from nightowl.core.clock import ManualClock
+from nightowl.outbound import OutboundDenied
 from tests.conftest import credential_for
 from tests.health.servers import closed_port
 from tests.notify.receiver import receiver
@@ -119,3 +122,21 @@ async def test_a_scrape_target_added_through_the_api_keeps_to_the_policy(
         state = await nightowl.scraper.scrape_once("inside", key)
         assert state.health == "down" and REFUSED in state.last_error
         assert server.requests == []
+
+
+async def test_the_demo_reaches_its_own_address_and_nothing_else_on_loopback(
+    make_settings: Callable[..., Any], clock: ManualClock
+) -> None:
+    """`--demo` checks its services over its own HTTP server: that address is allowed, the rest of 127/8 not."""
+    async with receiver() as own:
+        settings = {"demo": True, "port": own.port, "outbound_allow_loopback": False}
+        async with running_app(make_settings, clock, **settings) as app:
+            nightowl = app.state.nightowl
+            nightowl.scheduler.remove("health-checks")
+            check = next(c for c in nightowl.checks.checks.values() if c.spec.name == "demo-payment")
+            result = await nightowl.checks.run_now(check.id)
+            assert (result.outcome, result.error) == ("up", None)
+            assert own.requests[0].path == "/demo/payment/health"
+            assert await nightowl.outbound.resolve("127.0.0.1", own.port) == ["127.0.0.1"]
+            with pytest.raises(OutboundDenied):
+                await nightowl.outbound.resolve("127.0.0.2", own.port)
