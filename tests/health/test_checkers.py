@@ -11,7 +11,7 @@ from nightowl.health.checkers import CHECKERS, ProbeContext
 from nightowl.health.judge import classify
 from nightowl.health.model import Outcome, Probe
 from nightowl.health.spec import CheckSpec
-from nightowl.outbound import OutboundPolicy
+from nightowl.outbound import OutboundDenied, OutboundPolicy
 from tests.health.servers import Certificate, closed_port, self_signed, tcp_listener
 from tests.support.postgres import PostgresServer
 
@@ -201,3 +201,18 @@ async def test_pinned_redis_and_postgres_still_connect(redis_url: str, postgres_
     outcome, reason, _ = await probe(type="postgres", target=url.replace("/postgres", "/no_such_database"))
     assert outcome == "down" and reason is not None
     assert reason.startswith("PostgreSQL: ") and "no_such_database" in reason
+
+
+async def test_rediss_connects_to_the_judged_address_and_names_the_host_for_tls() -> None:
+    from nightowl.health.checkers.redis import pinned_options
+
+    async def cache(host: str, port: int) -> list[str]:
+        return {"cache.internal": ["10.0.0.9"]}[host]
+
+    policy = OutboundPolicy(allow_private=True, resolver=cache)
+    options = await pinned_options(policy, "rediss://:pw@cache.internal:6380/2")
+    assert (options["host"], options["port"], options["db"], options["password"]) == ("10.0.0.9", 6380, 2, "pw")
+    connection = options["connection_class"](host=options["host"], port=6380)
+    assert connection._connection_arguments()["server_hostname"] == "cache.internal"
+    with pytest.raises(OutboundDenied, match="Unix socket"):
+        await pinned_options(OutboundPolicy(), "unix:///run/redis.sock")

@@ -7,7 +7,6 @@ checks the certificate against the URL's host), so a second lookup cannot send i
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from nightowl.health.checkers.base import ProbeContext, describe_error
 from nightowl.health.model import Probe
@@ -15,25 +14,26 @@ from nightowl.health.spec import CheckSpec
 from nightowl.outbound import OutboundDenied, OutboundPolicy
 
 
-async def pinned_url(policy: OutboundPolicy, url: str) -> tuple[str, str]:
-    """(the URL with its host replaced by an allowed address, the original host name)."""
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
+async def pinned_options(policy: OutboundPolicy, url: str) -> dict[str, Any]:
+    """redis-py's connection options of the URL, its host replaced by an allowed address of it."""
+    from redis.asyncio.connection import SSLConnection, parse_url
+
+    options: dict[str, Any] = dict(parse_url(url))
+    if "path" in options:  # unix://: the local machine
         if not policy.allow_loopback:
             raise OutboundDenied(
                 "destination not allowed by the outbound policy: a Unix socket is a loopback destination "
                 "(set outbound_allow_loopback)"
             )
-        return url, ""
-    host = parts.hostname or "localhost"
-    address = (await policy.resolve(host, parts.port or 6379))[0]
-    literal = f"[{address}]" if ":" in address else address
-    userinfo = parts.netloc.rpartition("@")[0]
-    netloc = (f"{userinfo}@" if userinfo else "") + literal + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), host
+        return options
+    host = str(options.get("host") or "localhost")
+    options["host"] = (await policy.resolve(host, int(options.get("port") or 6379)))[0]
+    if options.get("connection_class") is SSLConnection:
+        options["connection_class"] = _pinned_tls(host)
+    return options
 
 
-def _connection_class(server_hostname: str) -> Any:
+def _pinned_tls(server_hostname: str) -> Any:
     """redis-py's TLS connection, naming the original host for SNI and the certificate check."""
     from redis.asyncio.connection import SSLConnection
 
@@ -50,13 +50,13 @@ async def check_redis(spec: CheckSpec, ctx: ProbeContext) -> Probe:
 
     started = ctx.clock.monotonic()
     try:
-        url, host = await pinned_url(ctx.policy, spec.target)
-    except (OSError, OutboundDenied) as exc:
+        options = await pinned_options(ctx.policy, spec.target)
+    except (OSError, OutboundDenied, ValueError) as exc:
         return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, "redis"))
-    extra: dict[str, Any] = {"connection_class": _connection_class(host)} if url.startswith("rediss:") else {}
-    client = aioredis.Redis.from_url(
-        url, socket_timeout=spec.timeout, socket_connect_timeout=spec.timeout, retry_on_timeout=False, **extra
+    pool = aioredis.ConnectionPool(
+        **options, socket_timeout=spec.timeout, socket_connect_timeout=spec.timeout, retry_on_timeout=False
     )
+    client = aioredis.Redis.from_pool(pool)
     try:
         answer = await client.ping()  # type: ignore[misc]  # redis-py types ping() for sync and async
         latency = ctx.clock.monotonic() - started
