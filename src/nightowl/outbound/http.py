@@ -74,7 +74,7 @@ class PolicyTransport(httpx.AsyncHTTPTransport):
         verify: ssl.SSLContext | bool = True,
         limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
     ) -> None:
-        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify, trust_env=False)
+        context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
         super().__init__(verify=context, limits=limits, trust_env=False)
         # httpx has no argument for the network backend: the pool is rebuilt with the same limits around it
         self._pool = httpcore.AsyncConnectionPool(

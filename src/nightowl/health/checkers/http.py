@@ -37,11 +37,11 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
             latency = ctx.clock.monotonic() - started
             expiry = _peer_cert_expiry(response)
     except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, _host(spec.target)))
     except httpx.TimeoutException:
         return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=f"timed out after {spec.timeout:g}s")
     except httpx.HTTPError as exc:
-        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, _host(spec.target)))
     detail: dict[str, str | int | float | None] = {"status_code": response.status_code}
     if not status_matches(response.status_code, spec.expected_status):
         expected = ", ".join(spec.expected_status)
@@ -56,6 +56,14 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
     if hard:
         return Probe(ok=False, latency=latency, error="; ".join(hard), tls_expiry=expiry, detail=detail)
     return Probe(ok=True, latency=latency, soft_failures=tuple(soft), tls_expiry=expiry, detail=detail)
+
+
+def _host(url: str) -> str:
+    """The URL's host for the server log, without credentials a URL may carry."""
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL:
+        return ""
 
 
 def _peer_cert_expiry(response: httpx.Response) -> float | None:
