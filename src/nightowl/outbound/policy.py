@@ -30,8 +30,13 @@ Category = Literal["link-local", "cloud metadata", "loopback", "private", "speci
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 
-def _nets(*cidrs: str) -> tuple[Network, ...]:
-    return tuple(ipaddress.ip_network(c) for c in cidrs)
+Ranges = tuple[tuple[int, int, int], ...]
+"""(IP version, first address, last address) as integers: membership is two comparisons."""
+
+
+def _nets(*cidrs: str) -> Ranges:
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    return tuple((n.version, int(n.network_address), int(n.broadcast_address)) for n in networks)
 
 
 METADATA = _nets(
@@ -57,6 +62,9 @@ SPECIAL = _nets(
     "2001:db8::/32",
     "ff00::/8",
 )
+
+_NAT64_PREFIX = ipaddress.IPv6Address("64:ff9b::").packed[:12]
+_COMPATIBLE_PREFIX = bytes(12)  # ::a.b.c.d, the deprecated IPv4-compatible form
 
 HINTS: dict[Category, str] = {
     "link-local": "never allowed",
@@ -85,13 +93,18 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     if address.sixtofour is not None:
         return address.sixtofour
     packed = address.packed
-    if address in ipaddress.IPv6Network("64:ff9b::/96") or (packed[:12] == bytes(12) and packed[12:] != bytes(4)):
+    if packed[:12] in (_NAT64_PREFIX, _COMPATIBLE_PREFIX) and packed[12:] != bytes(4):
         return ipaddress.IPv4Address(packed[12:])
     return None
 
 
 def _in(address: IPAddress, networks: Iterable[Network]) -> bool:
     return any(address.version == n.version and address in n for n in networks)
+
+
+def _within(address: IPAddress, ranges: Ranges) -> bool:
+    version, value = address.version, int(address)
+    return any(v == version and first <= value <= last for v, first, last in ranges)
 
 
 def classify(address: IPAddress) -> Category:
@@ -106,15 +119,15 @@ def classify(address: IPAddress) -> Category:
 
 
 def _category(address: IPAddress) -> Category:
-    if _in(address, METADATA):
+    if _within(address, METADATA):
         return "cloud metadata"
-    if _in(address, LINK_LOCAL):
+    if _within(address, LINK_LOCAL):
         return "link-local"
-    if _in(address, LOOPBACK):
+    if _within(address, LOOPBACK):
         return "loopback"
-    if _in(address, SPECIAL):
+    if _within(address, SPECIAL):
         return "special-purpose"
-    if _in(address, PRIVATE):
+    if _within(address, PRIVATE):
         return "private"
     return "public"
 
