@@ -23,12 +23,12 @@ async def pinned_params(policy: OutboundPolicy, params: dict[str, Any]) -> dict[
         raise OutboundDenied("destination not allowed by the outbound policy: a service file entry hides the host")
     hosts = str(params.get("host") or "").split(",")
     ports = str(params.get("port") or DEFAULT_PORT).split(",")
-    given = [a for a in str(params.get("hostaddr") or "").split(",")]
+    given = str(params.get("hostaddr") or "").split(",")
     addresses: list[str] = []
     for index, host in enumerate(hosts):
         port = int(ports[index] if index < len(ports) else ports[-1] or DEFAULT_PORT)
         address = given[index] if index < len(given) else ""
-        if address:
+        if address:  # judged as itself: an allowed host name must not vouch for an address given beside it
             addresses.append((await policy.resolve(address, port))[0])
         elif not host or host.startswith(("/", "@")):
             if not policy.allow_loopback:  # a Unix socket is the local machine
