@@ -216,3 +216,24 @@ async def test_rediss_connects_to_the_judged_address_and_names_the_host_for_tls(
     assert connection._connection_arguments()["server_hostname"] == "cache.internal"
     with pytest.raises(OutboundDenied, match="Unix socket"):
         await pinned_options(OutboundPolicy(), "unix:///run/redis.sock")
+
+
+async def test_a_port_that_never_answers_reads_like_a_refused_one() -> None:
+    """A full listen queue drops the SYN, as a firewall would: "connection failed", not "timed out"."""
+    import socket
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        try:
+            for kind, target in (("tcp", f"127.0.0.1:{port}"), ("http", f"http://127.0.0.1:{port}/")):
+                outcome, reason, _ = await probe(type=kind, target=target, timeout=0.5, interval=5)
+                assert (outcome, reason) == ("down", "connection failed"), kind
+        finally:
+            for filler in fillers:
+                filler.close()

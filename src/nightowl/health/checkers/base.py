@@ -22,6 +22,15 @@ class ProbeContext:
         self.http = HttpClients(self.policy)
 
 
+CONNECT_SHARE = 0.9
+"""Share of a check's timeout a connect may take: a port that never answers then fails as a connect
+("connection failed", like a refused one) before the run's timeout would say "timed out"."""
+
+
+def connect_timeout(timeout: float) -> float:
+    return timeout * CONNECT_SHARE
+
+
 def describe_error(exc: BaseException, target: str = "") -> str:
     """A short, stable sentence for a failed probe (shown as `last_error`); no port-scanner detail."""
     return public_error(exc, where=target)

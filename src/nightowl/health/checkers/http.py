@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from nightowl.health.checkers.base import ProbeContext, cert_expiry, describe_error
+from nightowl.health.checkers.base import ProbeContext, cert_expiry, connect_timeout, describe_error
 from nightowl.health.jsonpath import lookup, values_equal
 from nightowl.health.model import Probe
 from nightowl.health.spec import Assertion, CheckSpec, status_matches
@@ -27,7 +27,7 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
             headers=spec.headers,
             content=spec.body.encode() if spec.body is not None else None,
             follow_redirects=spec.follow_redirects,
-            timeout=httpx.Timeout(spec.timeout),
+            timeout=httpx.Timeout(spec.timeout, connect=connect_timeout(spec.timeout)),
         ) as response:
             body = bytearray()
             async for chunk in response.aiter_bytes():

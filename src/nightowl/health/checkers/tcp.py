@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from nightowl.health.checkers.base import ProbeContext, describe_error
+import asyncio
+
+from nightowl.health.checkers.base import ProbeContext, connect_timeout, describe_error
 from nightowl.health.model import Probe
 from nightowl.health.spec import CheckSpec, split_host_port
 from nightowl.outbound import OutboundDenied, open_connection
@@ -12,7 +14,8 @@ async def check_tcp(spec: CheckSpec, ctx: ProbeContext) -> Probe:
     host, port = split_host_port(spec.target)
     started = ctx.clock.monotonic()
     try:
-        _reader, writer = await open_connection(ctx.policy, host, port)
+        async with asyncio.timeout(connect_timeout(spec.timeout)):
+            _reader, writer = await open_connection(ctx.policy, host, port)
     except (OSError, OutboundDenied) as exc:
         return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
     latency = ctx.clock.monotonic() - started
