@@ -13,8 +13,6 @@ import logging
 import socket
 import ssl
 
-import httpx
-
 from nightowl.outbound.policy import OutboundDenied, OutboundPolicy
 
 log = logging.getLogger("nightowl.outbound")
@@ -112,5 +110,4 @@ def public_error(exc: BaseException, *, where: str = "") -> str:
 
 def _detail(exc: BaseException, cause: BaseException) -> str:
     text = str(cause).strip() or str(exc).strip()
-    name = type(cause).__name__ if cause is not exc or not isinstance(exc, httpx.HTTPError) else type(exc).__name__
-    return f"{name}: {text}" if text else name
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
