@@ -30,6 +30,7 @@ from nightowl.health import manage
 from nightowl.health.runner import CheckRunner
 from nightowl.health.spec import CheckSpec
 from nightowl.metrics.memory import MemoryStorage
+from nightowl.outbound import OutboundPolicy
 
 
 async def _serve(port: int) -> None:
@@ -95,7 +96,8 @@ def _percentile(values: list[float], q: float) -> float:
 async def run(checks: int, interval: float, rounds: int, port: int, data_dir: Path) -> dict[str, object]:
     engine = create_state_engine(f"sqlite:///{data_dir / 'bench.db'}")
     migrate.upgrade(engine)
-    runner = CheckRunner(engine, MemoryStorage(), SystemClock(), max_concurrency=1000)
+    loopback = OutboundPolicy(allow_loopback=True)  # the bench server listens on 127.0.0.1
+    runner = CheckRunner(engine, MemoryStorage(), SystemClock(), max_concurrency=1000, policy=loopback)
     delays: dict[str, float] = {}
     for i in range(checks):
         delay_ms = (i * 7) % 200  # 0..199 ms, spread evenly

@@ -79,7 +79,12 @@ def clock() -> ManualClock:
 @pytest.fixture
 def make_settings(tmp_path: Path, database_url: str | None) -> Any:
     def factory(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"data_dir": tmp_path / "data", "database_url": database_url}
+        # the servers tests talk to (receivers, SMTP, PostgreSQL, Redis) listen on loopback
+        values: dict[str, Any] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "outbound_allow_loopback": True,
+        }
         values.update(overrides)
         return load_settings(None, **values)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
 from contextvars import ContextVar
 from pathlib import Path
@@ -23,6 +24,9 @@ from nightowl.health.topology import GroupSpec, ServiceSpec
 from nightowl.scrape.config import GlobalConfig, ScrapeConfig, check_scrape_configs
 
 ENV_PREFIX = "NIGHTOWL_"
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?"
+)
 _yaml_values: ContextVar[dict[str, Any] | None] = ContextVar("nightowl_yaml_values", default=None)
 
 
@@ -374,6 +378,21 @@ class Settings(BaseSettings):
         description="Overall health is unhealthy when this fraction of services is down (or any critical one).",
     )
     health_max_concurrency: int = Field(200, ge=1, le=10000, description="Most health checks running at the same time.")
+    outbound_allow_loopback: bool = Field(
+        False,
+        description="Let checks, channels, webhooks, forwarders and API-added scrape targets connect to loopback "
+        "addresses (127.0.0.0/8, ::1); `--demo` allows its own address (docs/security.md).",
+    )
+    outbound_allow_private: bool = Field(
+        False,
+        description="Let them connect to private addresses (10/8, 172.16/12, 192.168/16, 100.64/10 CGNAT, "
+        "fc00::/7): turn on to monitor an internal network. Link-local and cloud metadata are never allowed.",
+    )
+    outbound_allow_cidrs: Annotated[list[str], NoDecode] = Field(
+        [],
+        description="Networks and host names they may connect to although loopback, private or special-purpose, "
+        "comma-separated (`10.1.0.0/16,192.0.2.7,db.internal`); never link-local or cloud metadata.",
+    )
     alertmanager_config: Path | None = Field(
         None,
         description="An existing alertmanager.yml (route, receivers, inhibit_rules, time_intervals) that Nightowl "
@@ -471,6 +490,22 @@ class Settings(BaseSettings):
     @classmethod
     def _scrape_jobs(cls, configs: list[ScrapeConfig], info: ValidationInfo) -> list[ScrapeConfig]:
         return check_scrape_configs(configs, info.data.get("global_config") or GlobalConfig())
+
+    @field_validator("outbound_allow_cidrs", mode="before")
+    @classmethod
+    def _outbound_allow_cidrs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if not isinstance(value, list):
+            return value
+        entries = [str(entry).strip() for entry in value]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                if not _HOST_NAME.fullmatch(entry):
+                    raise ValueError(f"{entry!r} is neither a network (10.1.0.0/16) nor a host name") from None
+        return entries
 
     @property
     def state_database_url(self) -> str:
@@ -572,6 +607,13 @@ metrics_public: false
 # Requests per hour per client IP (requests without an API key) and the default per API key (0: unlimited).
 rate_limit_per_ip: 36000
 rate_limit_per_key: 0
+
+# Where checks, channels, webhooks and API-added scrape targets may connect (docs/security.md,
+# "Outbound requests"). Link-local and cloud metadata addresses never; loopback and private
+# networks only when allowed here. Monitoring an internal network: allow it.
+outbound_allow_loopback: false
+outbound_allow_private: false
+# outbound_allow_cidrs: [10.20.0.0/16, db.internal]
 
 # Metrics in a Prometheus-compatible store (VictoriaMetrics, Prometheus, Mimir...) instead of the
 # embedded TSDB: remote write out, PromQL through its HTTP API. See docs/remote-backend.md.

@@ -29,6 +29,7 @@ from nightowl.db.engine import check_connection, create_state_engine, pool_stats
 from nightowl.demo.catalog import RULE_FILE as DEMO_RULE_FILE
 from nightowl.demo.checks import DEMO_SOURCE, demo_checks, demo_groups, demo_services
 from nightowl.demo.simulation import Platform
+from nightowl.demo.targets import own_address
 from nightowl.health import manage, topology_store
 from nightowl.health import store as health_store
 from nightowl.health.overview import HealthOverview
@@ -42,6 +43,7 @@ from nightowl.metrics.memory import MemoryStorage
 from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStorage
 from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
+from nightowl.outbound import OutboundPolicy
 from nightowl.promql.engine import EngineLimits, PromQLEngine
 from nightowl.routing.alert import Alert
 from nightowl.routing.dispatcher import put_silence
@@ -65,6 +67,12 @@ def log_alert(status: str, alert: Alert) -> None:
     log.info("alert %s: %s{%s}", status, alert.labels.get("alertname", ""), labels)
 
 
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The `outbound_*` settings; `--demo` also allows its own address, which its checks and scrapes use."""
+    own = [own_address(settings).rsplit(":", 1)[0].strip("[]")] if settings.demo else []
+    return OutboundPolicy.from_settings(settings, own)
+
+
 @dataclass
 class Nightowl:
     settings: Settings
@@ -82,6 +90,7 @@ class Nightowl:
     pipeline: Pipeline = field(init=False)
     scraper: Scraper = field(init=False)
     demo: Platform | None = None
+    outbound: OutboundPolicy = field(init=False)
     integrations: Hub = field(init=False)
     rules: RuleManager = field(init=False)
     auth_failures: FailureLog = field(init=False)
@@ -112,9 +121,11 @@ class Nightowl:
         if self.settings.metrics_url:
             remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)
             self.storage, self.query_engine = remote, RemoteQueryEngine(remote.api)
+        self.outbound = outbound_policy(self.settings)
         self.scraper = build_scraper(
             self.settings, self.clock, lambda batch: self.ingestor.append(batch, "scrape", allow_partial=True)
         )
+        self.scraper.policy = self.outbound
         for job in scrape_jobs(self.scraper):
             self.scheduler.add(job)
         register_telemetry(self.scraper, self.telemetry)
@@ -135,6 +146,7 @@ class Nightowl:
             ProtocolAppender(self.ingestor, "checks"),
             self.clock,
             max_concurrency=self.settings.health_max_concurrency,
+            policy=self.outbound,
         )
         self.overview = HealthOverview(self.checks, unhealthy_ratio=self.settings.health_unhealthy_ratio)
         self.checks.suppression = self.overview.suppression
@@ -245,7 +257,9 @@ class Nightowl:
             self.storage = tsdb
             for job in tsdb_jobs(tsdb, self.clock):
                 self.scheduler.add(job)
-        self.pipeline = build_pipeline(self.settings, self.engine, self.clock, self.secrets, self.telemetry)
+        self.pipeline = build_pipeline(
+            self.settings, self.engine, self.clock, self.secrets, self.telemetry, self.outbound
+        )
         for job in self.pipeline.jobs():
             self.scheduler.add(job)
         self.pipeline.wake_with(self.scheduler)

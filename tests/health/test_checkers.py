@@ -11,13 +11,14 @@ from nightowl.health.checkers import CHECKERS, ProbeContext
 from nightowl.health.judge import classify
 from nightowl.health.model import Outcome, Probe
 from nightowl.health.spec import CheckSpec
+from nightowl.outbound import OutboundDenied, OutboundPolicy
 from tests.health.servers import Certificate, closed_port, self_signed, tcp_listener
 from tests.support.postgres import PostgresServer
 
 
-async def probe(**fields: Any) -> tuple[Outcome, str | None, Probe]:
+async def probe(policy: OutboundPolicy | None = None, **fields: Any) -> tuple[Outcome, str | None, Probe]:
     spec = CheckSpec(name="probe", **fields)
-    context = ProbeContext(clock=SystemClock())
+    context = ProbeContext(clock=SystemClock(), policy=policy or OutboundPolicy(allow_loopback=True))
     try:
         result = await CHECKERS[spec.type](spec, context)
     finally:
@@ -106,9 +107,9 @@ async def test_https_self_signed_is_down_unless_trusted(secure_web: str, certifi
 async def test_closed_port_is_down_for_http_and_tcp() -> None:
     port = closed_port()
     outcome, reason, _ = await probe(type="http", target=f"http://127.0.0.1:{port}/")
-    assert (outcome, reason) == ("down", "connection refused")
+    assert (outcome, reason) == ("down", "connection failed")
     outcome, reason, _ = await probe(type="tcp", target=f"127.0.0.1:{port}")
-    assert (outcome, reason) == ("down", "connection refused")
+    assert (outcome, reason) == ("down", "connection failed")
 
 
 async def test_tcp_listener_is_up() -> None:
@@ -163,3 +164,76 @@ def test_an_expired_certificate_is_down(tmp_path) -> None:
     cert = self_signed(tmp_path, days=1)
     result = judge_expiry(cert.not_after.timestamp(), cert.not_after.timestamp() + 10, 14, 0, 0.01)
     assert not result.ok and result.error == "certificate expired"
+
+
+async def test_every_check_type_keeps_to_the_outbound_policy(
+    web: str, secure_web: str, redis_url: str, postgres_server: PostgresServer | str
+) -> None:
+    """The default policy refuses loopback for each kind of check, naming the setting that would allow it."""
+    strict = OutboundPolicy()
+    host_port = web.removeprefix("http://")
+    targets = [
+        ("http", f"{web}/ok"),
+        ("http", web.replace("127.0.0.1", "localhost") + "/ok"),
+        ("tcp", host_port),
+        ("tls", secure_web.removeprefix("https://")),
+        ("redis", redis_url),
+        ("redis", redis_url.replace("127.0.0.1", "localhost")),
+        ("postgres", f"postgresql://postgres@{host_port}/postgres"),
+        ("postgres", "postgresql:///postgres?host=/var/run/postgresql"),
+        ("postgres", f"postgresql://db.example:{host_port.rsplit(':')[1]}/postgres?hostaddr=127.0.0.1"),
+    ]
+    for kind, target in targets:
+        outcome, reason, _ = await probe(strict, type=kind, target=target)
+        assert outcome == "down" and reason is not None, (kind, target)
+        assert "not allowed by the outbound policy" in reason and "outbound_allow_loopback" in reason, (kind, reason)
+    metadata = await probe(OutboundPolicy.allowing_all_local(), type="tcp", target="169.254.169.254:80")
+    assert metadata[1] is not None and "never allowed" in metadata[1]
+
+
+async def test_pinned_redis_and_postgres_still_connect(redis_url: str, postgres_server: PostgresServer | str) -> None:
+    """They connect to the judged address; the host name is kept for TLS and the server's answers are shown."""
+    assert (await probe(type="redis", target=redis_url.replace("127.0.0.1", "localhost")))[:2] == ("up", None)
+    if isinstance(postgres_server, str):
+        pytest.skip(f"requires component: postgresql: {postgres_server}")
+    url = postgres_server.admin_url.replace("127.0.0.1", "localhost")
+    assert (await probe(type="postgres", target=url))[:2] == ("up", None)
+    outcome, reason, _ = await probe(type="postgres", target=url.replace("/postgres", "/no_such_database"))
+    assert outcome == "down" and reason is not None
+    assert reason.startswith("PostgreSQL: ") and "no_such_database" in reason
+
+
+async def test_rediss_connects_to_the_judged_address_and_names_the_host_for_tls() -> None:
+    from nightowl.health.checkers.redis import pinned_options
+
+    async def cache(host: str, port: int) -> list[str]:
+        return {"cache.internal": ["10.0.0.9"]}[host]
+
+    policy = OutboundPolicy(allow_private=True, resolver=cache)
+    options = await pinned_options(policy, "rediss://:pw@cache.internal:6380/2")
+    assert (options["host"], options["port"], options["db"], options["password"]) == ("10.0.0.9", 6380, 2, "pw")
+    connection = options["connection_class"](host=options["host"], port=6380)
+    assert connection._connection_arguments()["server_hostname"] == "cache.internal"
+    with pytest.raises(OutboundDenied, match="Unix socket"):
+        await pinned_options(OutboundPolicy(), "unix:///run/redis.sock")
+
+
+async def test_a_port_that_never_answers_reads_like_a_refused_one() -> None:
+    """A full listen queue drops the SYN, as a firewall would: "connection failed", not "timed out"."""
+    import socket
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        for filler in fillers:
+            filler.setblocking(False)
+            filler.connect_ex(("127.0.0.1", port))
+        try:
+            for kind, target in (("tcp", f"127.0.0.1:{port}"), ("http", f"http://127.0.0.1:{port}/")):
+                outcome, reason, _ = await probe(type=kind, target=target, timeout=0.5, interval=5)
+                assert (outcome, reason) == ("down", "connection failed"), kind
+        finally:
+            for filler in fillers:
+                filler.close()

@@ -88,7 +88,7 @@ async def test_state_changes_are_published_to_listeners(manual_runs: FastAPI, cl
     await client.post(f"/api/v1/checks/{check['id']}/run")
     assert events == []
     run = (await client.post(f"/api/v1/checks/{check['id']}/run")).json()
-    assert run["state"]["state"] == "down" and run["state"]["last_error"] == "connection refused"
+    assert run["state"]["state"] == "down" and run["state"]["last_error"] == "connection failed"
     assert [(e.kind, e.check_name, e.suppressed) for e in events] == [("check.down", "db", False)]
 
 

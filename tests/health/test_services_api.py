@@ -111,7 +111,7 @@ async def test_services_report_state_latency_error_uptime_and_overall(
     report = (await client.get("/api/v1/health/services")).json()
     web = report["services"][0]
     assert report["status"] == "unhealthy"
-    assert (web["name"], web["state"], web["last_error"]) == ("web", "down", "connection refused")
+    assert (web["name"], web["state"], web["last_error"]) == ("web", "down", "connection failed")
     assert web["latency"] is not None and web["checks"][0]["name"] == "web-tcp"
     assert web["uptime"] == {"24h": 75.0, "7d": 75.0, "30d": 75.0, "1y": 75.0}
     uptime = (await client.get(f"/api/v1/checks/{check}/uptime")).json()["uptime"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
-
 from nightowl.notify.channels.base import SendContext
 from nightowl.notify.message import AlertView, Message
+from nightowl.outbound import OutboundPolicy
+from nightowl.outbound.http import policy_client
 
 T0 = 1_700_000_000.0
 
@@ -41,5 +41,7 @@ def message(status: str = "firing", kind: str = "alert", *alerts: AlertView) -> 
 
 @asynccontextmanager
 async def context(previous: dict[str, str] | None = None) -> AsyncIterator[SendContext]:
-    async with httpx.AsyncClient() as client:
-        yield SendContext(http=client, now=T0 + 5, timeout=5.0, previous=previous)
+    """What the outbox gives a channel, under a policy that allows the loopback servers of the tests."""
+    policy = OutboundPolicy(allow_loopback=True)
+    async with policy_client(policy) as client:
+        yield SendContext(http=client, now=T0 + 5, timeout=5.0, previous=previous, policy=policy)

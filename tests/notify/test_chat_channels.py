@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
-from nightowl.notify.channels.apprise import Apprise
+from nightowl.notify.channels.apprise import Apprise, _refused
 from nightowl.notify.channels.discord import Discord
 from nightowl.notify.channels.teams import Teams
 from nightowl.notify.channels.telegram import Telegram
+from nightowl.outbound import OutboundPolicy
 from tests.notify.factories import context, message
 from tests.notify.receiver import receiver
 
@@ -76,6 +78,20 @@ async def test_apprise_reaches_any_url_it_knows() -> None:
     body = target.requests[0].json()
     assert body["title"] == "[FIRING:1] HighLatency" and "instance: api-1" in body["message"]
     assert body["type"] == "failure"
+
+
+async def test_apprise_services_on_a_denied_host_are_refused_before_sending() -> None:
+    """Apprise connects by itself: each service's host is judged first (tokens in a fixed service's URL are not)."""
+    import apprise
+
+    async with receiver() as target, context() as ctx:
+        strict = replace(ctx, policy=OutboundPolicy())
+        for url in (f"json://127.0.0.1:{target.port}/notify", f"json://localhost:{target.port}/", "json://2852039166/"):
+            result = await Apprise().send(message(), Apprise.validate({"urls": [url]}), strict)
+            assert not result.ok and not result.retryable
+            assert result.error is not None and "not allowed by the outbound policy" in result.error
+    assert target.requests == []
+    assert await _refused(OutboundPolicy(), apprise.Apprise.instantiate("tgram://123456:abcdef/12345")) is None
 
 
 async def test_secrets_are_masked_and_kept_when_sent_back_masked(client: httpx.AsyncClient) -> None:

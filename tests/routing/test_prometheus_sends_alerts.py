@@ -48,7 +48,10 @@ async def test_prometheus_alert_reaches_a_webhook_through_nightowl(tmp_path: Pat
             "route: {receiver: hook, group_by: [alertname], group_wait: 1s, group_interval: 1m}\n"
             f"receivers: [{{name: hook, webhook_configs: [{{url: '{hook.url}/am'}}]}}]\n"
         )
-        app = create_app(load_settings(None, data_dir=tmp_path / "data", alertmanager_config=am))  # SQLite is enough
+        settings = load_settings(
+            None, data_dir=tmp_path / "data", alertmanager_config=am, outbound_allow_loopback=True
+        )  # SQLite is enough; the webhook listens on loopback
+        app = create_app(settings)
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         serving = asyncio.create_task(server.serve())
         await wait_for(lambda: asyncio.sleep(0, result=server.started))

@@ -1,4 +1,5 @@
-"""Outbound HTTP for checks: shared httpx clients with explicit timeouts, one per TLS trust setting.
+"""Outbound HTTP for checks: shared httpx clients with explicit timeouts, one per TLS trust setting,
+all under the outbound policy (`nightowl.outbound`).
 
 Clients are kept because 1,000 checks every 30 s cannot afford a new client (and TLS context) per run.
 Connections are not: every run opens its own, so the latency includes connect and TLS handshake as a
@@ -13,6 +14,8 @@ import ssl
 import httpx
 
 from nightowl import __version__
+from nightowl.outbound.http import PolicyTransport
+from nightowl.outbound.policy import OutboundPolicy
 
 USER_AGENT = f"Nightowl/{__version__} (health check)"
 
@@ -23,7 +26,8 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 class HttpClients:
     """One `httpx.AsyncClient` per (verify, ca_file); closed together on stop."""
 
-    def __init__(self, max_connections: int = 1000) -> None:
+    def __init__(self, policy: OutboundPolicy | None = None, max_connections: int = 1000) -> None:
+        self.policy = policy or OutboundPolicy()
         self._clients: dict[tuple[bool, str | None], httpx.AsyncClient] = {}
         self._limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=0)
 
@@ -32,8 +36,7 @@ class HttpClients:
         client = self._clients.get(key)
         if client is None:
             client = httpx.AsyncClient(
-                verify=self._ssl_context(verify, ca_file),
-                limits=self._limits,
+                transport=PolicyTransport(self.policy, self._ssl_context(verify, ca_file), self._limits),
                 timeout=httpx.Timeout(10.0),
                 headers={"User-Agent": USER_AGENT},
             )

@@ -24,6 +24,7 @@ from nightowl.health.judge import advance, classify, move
 from nightowl.health.model import Check, CheckResult, CheckState, Probe, Transition
 from nightowl.health.schedule import next_slot
 from nightowl.metrics.api import Appender
+from nightowl.outbound import OutboundPolicy
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class CheckRunner:
     max_concurrency: int = 200
     suppression: Suppression = _no_suppression
     secrets: SecretBox | None = None
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+    """Where checks may connect (the `outbound_*` settings)."""
     version: int = 0
     """Grows on every change of state or of the set of checks, so views computed from them can be cached."""
     """Encrypts check definitions at rest (set at start from the instance's SecretBox)."""
@@ -74,7 +77,7 @@ class CheckRunner:
     _flush_lock: asyncio.Lock | None = None
 
     def __post_init__(self) -> None:
-        self.context = ProbeContext(clock=self.clock)
+        self.context = ProbeContext(clock=self.clock, policy=self.policy)
 
     def load(self) -> None:
         """Read checks, states and last pings from the state database (at start)."""

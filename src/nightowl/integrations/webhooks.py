@@ -28,6 +28,7 @@ from nightowl.integrations.events import EVENT_TYPES, Event
 from nightowl.notify.channels.base import DeliveryResult, http_result
 from nightowl.notify.channels.webhook import sign
 from nightowl.notify.outbox import OutboxSettings, backoff
+from nightowl.outbound import OutboundDenied, public_error
 
 log = logging.getLogger(__name__)
 
@@ -304,10 +305,14 @@ class Webhooks:
             headers["X-Nightowl-Signature"] = sign(self.box.decrypt(sub.secret), timestamp, body)
         try:
             response = await self.http().post(sub.url, content=body, headers=headers, timeout=self.settings.timeout)
+        except OutboundDenied as exc:  # only a new configuration helps
+            return DeliveryResult(False, None, str(exc), retryable=False), None
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return DeliveryResult(False, None, public_error(exc, where=f"webhook {sub.id}")), None
         except httpx.TimeoutException:
             return DeliveryResult(False, None, f"timed out after {self.settings.timeout}s"), None
         except httpx.HTTPError as exc:
-            return DeliveryResult(False, None, f"{type(exc).__name__}: {exc}"), None
+            return DeliveryResult(False, None, public_error(exc, where=f"webhook {sub.id}")), None
         return http_result(response), retry_after(response)
 
     async def send_test(self, webhook_id: str) -> dict[str, Any]:

@@ -30,6 +30,8 @@ from nightowl.notify.channels import channel_class
 from nightowl.notify.channels.base import DeliveryResult, SendContext
 from nightowl.notify.message import AlertView, Message, from_notification, meets_severity
 from nightowl.notify.metrics import DeliveryMetrics
+from nightowl.outbound import OutboundDenied, OutboundPolicy, public_error
+from nightowl.outbound.http import policy_client
 from nightowl.routing.escalations import EscalationNotice
 from nightowl.routing.grouping import Notification
 
@@ -65,8 +67,10 @@ class Outbox:
         transport: httpx.AsyncBaseTransport | None = None,
         rng: random.Random | None = None,
         metrics: DeliveryMetrics | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.engine = engine
+        self.policy = policy or OutboundPolicy()
         self.clock = clock
         self.box = box
         self.settings = settings or OutboxSettings()
@@ -148,8 +152,8 @@ class Outbox:
 
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                transport=self.transport, timeout=self.settings.timeout, follow_redirects=False
+            self._client = policy_client(
+                self.policy, transport=self.transport, timeout=self.settings.timeout, follow_redirects=False
             )
         return self._client
 
@@ -261,6 +265,7 @@ class Outbox:
                 timeout=self.settings.timeout,
                 previous=row["previous"],
                 graphs=self._render_graphs if self.graphs is not None else None,
+                policy=self.policy,
             )
             result = await self._send(channel, message, ctx)
         latency_ms = (time.perf_counter() - started) * 1000
@@ -281,10 +286,14 @@ class Outbox:
             sender = channel_class(channel.kind)()
             config = channel.plain_config(self.box)
             return await asyncio.wait_for(sender.send(message, config, ctx), timeout=timeout)
+        except OutboundDenied as exc:  # only a new configuration helps
+            return DeliveryResult(False, error=str(exc), retryable=False)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            return DeliveryResult(False, error=public_error(exc, where=f"channel {channel.id}"))
         except (TimeoutError, httpx.TimeoutException):
             return DeliveryResult(False, error=f"timed out after {timeout:g}s")
         except httpx.HTTPError as exc:
-            return DeliveryResult(False, error=f"{type(exc).__name__}: {exc}")
+            return DeliveryResult(False, error=public_error(exc, where=f"channel {channel.id}"))
         except (TemplateError, InvalidInput) as exc:
             return DeliveryResult(False, error=f"cannot render: {exc}", retryable=False)
         except Exception as exc:  # a broken channel must not take the worker down

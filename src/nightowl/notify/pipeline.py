@@ -17,6 +17,7 @@ from nightowl.core.telemetry import Telemetry
 from nightowl.notify import store
 from nightowl.notify.metrics import DeliveryMetrics
 from nightowl.notify.outbox import Outbox, OutboxSettings
+from nightowl.outbound import OutboundPolicy
 from nightowl.routing.config import RoutingConfig, default_config, load_alertmanager_config
 from nightowl.routing.dispatcher import Dispatcher
 from nightowl.routing.escalations import Escalations
@@ -174,7 +175,12 @@ class Pipeline:
 
 
 def build_pipeline(
-    settings: Settings, engine: Engine, clock: Clock, box: SecretBox, telemetry: Telemetry | None = None
+    settings: Settings,
+    engine: Engine,
+    clock: Clock,
+    box: SecretBox,
+    telemetry: Telemetry | None = None,
+    policy: OutboundPolicy | None = None,
 ) -> Pipeline:
     path = settings.alertmanager_config
     config = load_alertmanager_config(path) if path else default_config()
@@ -188,6 +194,7 @@ def build_pipeline(
             external_url=settings.external_url,
         ),
         metrics=DeliveryMetrics(telemetry) if telemetry is not None else None,
+        policy=policy or OutboundPolicy.from_settings(settings),
     )
     dispatcher = Dispatcher(engine, clock, config)
     dispatcher.sinks.append(outbox.enqueue_notification)

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from nightowl import __version__
+from nightowl.outbound import OutboundPolicy
 from nightowl.scrape.config import Authorization, BasicAuth, TLSConfig
 from nightowl.scrape.process import ScrapeFailure
 from nightowl.scrape.transport import ScrapeTransport
@@ -68,12 +69,15 @@ def tls_verify(tls: TLSConfig | None) -> ssl.SSLContext | bool:
     return context
 
 
-def make_client(tls: TLSConfig | None, transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
-    """The job's client: httpx (redirects, proxies from the environment, gzip) over `ScrapeTransport`."""
+def make_client(
+    tls: TLSConfig | None, transport: httpx.AsyncBaseTransport | None = None, policy: OutboundPolicy | None = None
+) -> httpx.AsyncClient:
+    """The job's client: httpx (redirects, gzip) over `ScrapeTransport`; with a `policy`, every connection
+    (redirects too) goes only where it allows."""
     if transport is None:
         verify = tls_verify(tls)
         context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
-        transport = ScrapeTransport(context)
+        transport = ScrapeTransport(context, policy)
     return httpx.AsyncClient(follow_redirects=True, headers={"User-Agent": USER_AGENT}, transport=transport)
 
 

@@ -18,6 +18,9 @@ from nightowl.scrape.config import LABEL_NAME, format_duration, parse_duration
 from nightowl.scrape.tables import scrape_targets
 from nightowl.scrape.targets import ADDRESS, METRICS_PATH, SCHEME, SCRAPE_INTERVAL, TargetGroup
 
+API_SOURCE = "api/"
+"""The source of targets added through `/api/v1/targets`: editors chose them, so the outbound policy applies."""
+
 
 @dataclass(frozen=True)
 class ManagedTarget:
@@ -35,7 +38,7 @@ class ManagedTarget:
         labels = {**self.labels, SCHEME: self.scheme, METRICS_PATH: self.metrics_path}
         if self.scrape_interval is not None:
             labels[SCRAPE_INTERVAL] = format_duration(self.scrape_interval)
-        return TargetGroup(({ADDRESS: self.address},), labels, f"api/{self.id}")
+        return TargetGroup(({ADDRESS: self.address},), labels, f"{API_SOURCE}{self.id}")
 
 
 def validate(

@@ -23,9 +23,11 @@ from nightowl.core.errors import NightowlError
 from nightowl.ingest.errors import MalformedPayload
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.metrics.model import AppendResult, SampleBatch
+from nightowl.outbound import OutboundPolicy
 from nightowl.scrape.config import GlobalConfig, ScrapeConfig
 from nightowl.scrape.discovery import FileSource, HTTPSource
 from nightowl.scrape.fetch import auth_headers, fetch, make_client
+from nightowl.scrape.managed import API_SOURCE
 from nightowl.scrape.process import (
     ProcessOptions,
     Report,
@@ -78,6 +80,8 @@ class ScrapePool:
     targets: dict[str, TargetState] = field(default_factory=dict)
     dropped: list[DroppedTarget] = field(default_factory=list)
     client: httpx.AsyncClient | None = None
+    guarded_client: httpx.AsyncClient | None = None
+    """The client of targets added through the API, under the outbound policy (its own connections)."""
     reported_errors: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -125,8 +129,11 @@ class Scraper:
         max_body_bytes: int = 64 * 1024 * 1024,
         max_concurrent: int = 32,
         transport: httpx.AsyncBaseTransport | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.defaults = defaults
+        self.policy = policy or OutboundPolicy()
+        """Where targets added through `/api/v1/targets` may be scraped; the config file's are not judged."""
         self.clock = clock
         self.append = append
         self.max_body_bytes = max_body_bytes
@@ -206,7 +213,11 @@ class Scraper:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _client(self, pool: ScrapePool) -> httpx.AsyncClient:
+    def _client(self, pool: ScrapePool, guarded: bool = False) -> httpx.AsyncClient:
+        if guarded:
+            if pool.guarded_client is None:
+                pool.guarded_client = make_client(pool.config.tls_config, self.transport, self.policy)
+            return pool.guarded_client
         if pool.client is None:
             pool.client = make_client(pool.config.tls_config, self.transport)
         return pool.client
@@ -229,9 +240,8 @@ class Scraper:
                 try:
                     headers = auth_headers(config.basic_auth, config.authorization)
                     async with asyncio.timeout(target.timeout):
-                        fetched = await fetch(
-                            self._client(pool), target.url, target.timeout, headers, self.max_body_bytes
-                        )
+                        client = self._client(pool, guarded=target.source.startswith(API_SOURCE))
+                        fetched = await fetch(client, target.url, target.timeout, headers, self.max_body_bytes)
                     error = ""
                 except TimeoutError:
                     fetched, error = None, f"context deadline exceeded (timeout {target.timeout:g}s)"
@@ -317,6 +327,7 @@ class Scraper:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for pool in self.pools.values():
-            if pool.client is not None:
-                await pool.client.aclose()
-                pool.client = None
+            for client in (pool.client, pool.guarded_client):
+                if client is not None:
+                    await client.aclose()
+            pool.client = pool.guarded_client = None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from nightowl.outbound import OutboundDenied, OutboundPolicy, open_connection, public_error
+
 _PIECE = 64 * 1024
 _MAX_HEAD = 64 * 1024
 _MAX_IDLE_PER_HOST = 4
@@ -166,8 +168,9 @@ class _Body(httpx.AsyncByteStream):
 class ScrapeTransport(httpx.AsyncBaseTransport):
     """HTTP/1.1 over asyncio streams with a small keep-alive pool per host."""
 
-    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext, policy: OutboundPolicy | None = None) -> None:
         self.ssl_context = ssl_context
+        self.policy = policy
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
 
     def _checkout(self, key: tuple[str, str, int]) -> _Connection | None:
@@ -190,6 +193,8 @@ class ScrapeTransport(httpx.AsyncBaseTransport):
     async def _connect(self, request: httpx.Request, key: tuple[str, str, int]) -> _Connection:
         scheme, host, port = key
         tls = self.ssl_context if scheme == "https" else None
+        if self.policy is not None:
+            return await self._connect_judged(request, self.policy, host, port, tls)
         try:
             async with asyncio.timeout(_timeout(request, "connect")):
                 reader, writer = await asyncio.open_connection(
@@ -199,6 +204,19 @@ class ScrapeTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
         except OSError as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
+        return _Connection(reader, writer)
+
+    async def _connect_judged(
+        self, request: httpx.Request, policy: OutboundPolicy, host: str, port: int, tls: ssl.SSLContext | None
+    ) -> _Connection:
+        """Under the policy: a failure says no more than "connection failed" (the detail is logged)."""
+        try:
+            async with asyncio.timeout(_timeout(request, "connect")):
+                reader, writer = await open_connection(policy, host, port, ssl_context=tls, limit=_MAX_HEAD)
+        except OutboundDenied:
+            raise
+        except OSError as exc:
+            raise httpx.ConnectError(public_error(exc, where=f"scrape {host}:{port}")) from None
         return _Connection(reader, writer)
 
     async def _exchange(self, request: httpx.Request, conn: _Connection) -> _Head:

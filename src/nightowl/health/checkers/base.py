@@ -2,47 +2,38 @@
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from nightowl.core.clock import Clock
 from nightowl.health.outbound import HttpClients
+from nightowl.outbound import OutboundPolicy, public_error
 
 
 @dataclass
 class ProbeContext:
+    """The clock, and where checks may connect: `policy` judges every destination, `http` applies it."""
+
     clock: Clock
-    http: HttpClients = field(default_factory=HttpClients)
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+    http: HttpClients = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = HttpClients(self.policy)
 
 
-def root_cause(exc: BaseException) -> BaseException:
-    """The innermost OS-level error behind a wrapped one (httpx and anyio wrap the refused connection)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    found = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError | ssl.SSLError):
-            found = current
-        if isinstance(current, BaseExceptionGroup) and current.exceptions:
-            current = current.exceptions[0]
-        else:
-            current = current.__cause__ or current.__context__
-    return found
+CONNECT_SHARE = 0.9
+"""Share of a check's timeout a connect may take: a port that never answers then fails as a connect
+("connection failed", like a refused one) before the run's timeout would say "timed out"."""
 
 
-def describe_error(exc: BaseException) -> str:
-    """A short, stable sentence for a failed probe (shown as `last_error`)."""
-    exc = root_cause(exc)
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"TLS certificate not trusted: {exc.verify_message}"
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+def connect_timeout(timeout: float) -> float:
+    return timeout * CONNECT_SHARE
+
+
+def describe_error(exc: BaseException, target: str = "") -> str:
+    """A short, stable sentence for a failed probe (shown as `last_error`); no port-scanner detail."""
+    return public_error(exc, where=target)
 
 
 def cert_expiry(der: bytes | None) -> float | None:

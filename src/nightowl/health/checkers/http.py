@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from nightowl.health.checkers.base import ProbeContext, cert_expiry, describe_error
+from nightowl.health.checkers.base import ProbeContext, cert_expiry, connect_timeout, describe_error
 from nightowl.health.jsonpath import lookup, values_equal
 from nightowl.health.model import Probe
 from nightowl.health.spec import Assertion, CheckSpec, status_matches
@@ -27,7 +27,7 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
             headers=spec.headers,
             content=spec.body.encode() if spec.body is not None else None,
             follow_redirects=spec.follow_redirects,
-            timeout=httpx.Timeout(spec.timeout),
+            timeout=httpx.Timeout(spec.timeout, connect=connect_timeout(spec.timeout)),
         ) as response:
             body = bytearray()
             async for chunk in response.aiter_bytes():
@@ -36,10 +36,12 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
                     break
             latency = ctx.clock.monotonic() - started
             expiry = _peer_cert_expiry(response)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, _host(spec.target)))
     except httpx.TimeoutException:
         return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=f"timed out after {spec.timeout:g}s")
     except httpx.HTTPError as exc:
-        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc))
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, _host(spec.target)))
     detail: dict[str, str | int | float | None] = {"status_code": response.status_code}
     if not status_matches(response.status_code, spec.expected_status):
         expected = ", ".join(spec.expected_status)
@@ -54,6 +56,14 @@ async def check_http(spec: CheckSpec, ctx: ProbeContext) -> Probe:
     if hard:
         return Probe(ok=False, latency=latency, error="; ".join(hard), tls_expiry=expiry, detail=detail)
     return Probe(ok=True, latency=latency, soft_failures=tuple(soft), tls_expiry=expiry, detail=detail)
+
+
+def _host(url: str) -> str:
+    """The URL's host for the server log, without credentials a URL may carry."""
+    try:
+        return httpx.URL(url).host
+    except httpx.InvalidURL:
+        return ""
 
 
 def _peer_cert_expiry(response: httpx.Response) -> float | None:

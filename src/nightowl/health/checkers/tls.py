@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import ssl
 
-from nightowl.health.checkers.base import ProbeContext, cert_expiry, describe_error
+from nightowl.health.checkers.base import ProbeContext, cert_expiry, connect_timeout, describe_error
 from nightowl.health.model import Probe
 from nightowl.health.spec import CheckSpec, split_host_port
+from nightowl.outbound import OutboundDenied, open_connection
 
 DAY = 86400.0
 
@@ -26,11 +27,12 @@ async def check_tls(spec: CheckSpec, ctx: ProbeContext) -> Probe:
     host, port = split_host_port(spec.target)
     started = ctx.clock.monotonic()
     try:
-        _reader, writer = await asyncio.open_connection(
-            host, port, ssl=_CONTEXT, server_hostname=spec.server_name or host
-        )
-    except (OSError, ssl.SSLError) as exc:
-        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc))
+        async with asyncio.timeout(connect_timeout(spec.timeout)):
+            _reader, writer = await open_connection(
+                ctx.policy, host, port, ssl_context=_CONTEXT, server_hostname=spec.server_name or host
+            )
+    except (OSError, ssl.SSLError, OutboundDenied) as exc:
+        return Probe(ok=False, latency=ctx.clock.monotonic() - started, error=describe_error(exc, spec.target))
     latency = ctx.clock.monotonic() - started
     try:
         ssl_object = writer.get_extra_info("ssl_object")

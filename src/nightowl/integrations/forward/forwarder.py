@@ -24,6 +24,7 @@ from nightowl.integrations.forward.formats import KINDS
 from nightowl.integrations.webhooks import retry_after
 from nightowl.metrics.model import Matcher, SampleBatch
 from nightowl.metrics.remote.writer import RETRIED
+from nightowl.outbound import public_error
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Forwarder:
                     self.config.endpoint, content=payload.body, headers=headers, timeout=self.config.timeout
                 )
             except httpx.HTTPError as exc:
-                self._retry(f"{type(exc).__name__}: {exc}", None)
+                self._retry(public_error(exc, where=f"forwarder {self.name}"), None)
                 break
             if response.is_success:
                 self.buffer.commit(len(samples))
@@ -174,7 +175,7 @@ class Forwarder:
                 timeout=self.config.timeout,
             )
         except httpx.HTTPError as exc:
-            return {"ok": False, "status_code": None, "error": f"{type(exc).__name__}: {exc}"}
+            return {"ok": False, "status_code": None, "error": public_error(exc, where=f"forwarder {self.name}")}
         error = None if response.is_success else f"HTTP {response.status_code}: {response.text[:300]}"
         return {"ok": response.is_success, "status_code": response.status_code, "error": error}
 

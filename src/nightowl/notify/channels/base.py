@@ -16,6 +16,7 @@ import httpx
 from nightowl.core.errors import InvalidInput
 from nightowl.notify.message import Message
 from nightowl.notify.templates import check_template
+from nightowl.outbound import OutboundPolicy
 
 FieldKind = Literal["str", "int", "bool", "list", "dict", "choice"]
 
@@ -45,6 +46,8 @@ class SendContext:
     """What a send may use: the shared HTTP client, the time, the last answer to this group, and graphs.
 
     `graphs` renders a PNG per alert (by fingerprint) on demand, for channels that can show one.
+    `http` applies the outbound `policy`; a channel that connects by other means (SMTP, Apprise)
+    asks the policy itself.
     """
 
     http: httpx.AsyncClient
@@ -53,6 +56,7 @@ class SendContext:
     previous: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     graphs: Callable[[Message], Awaitable[dict[str, bytes]]] | None = None
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
 
 
 TEMPLATE_FIELDS = (

@@ -13,6 +13,8 @@ import aiosmtplib
 from nightowl.notify import templates
 from nightowl.notify.channels.base import TEMPLATE_FIELDS, Channel, DeliveryResult, Field, SendContext
 from nightowl.notify.message import Message
+from nightowl.outbound import OutboundDenied, public_error
+from nightowl.outbound.connect import connected_socket
 
 
 def build_email(
@@ -69,11 +71,18 @@ class Email(Channel):
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         mode = config.get("tls", "starttls")
+        host = str(config["host"])
+        try:
+            sock = await connected_socket(ctx.policy, host, int(config.get("port", 587)), ctx.timeout)
+        except OutboundDenied as exc:  # only a new configuration helps
+            return DeliveryResult(False, None, f"SMTP: {exc}", retryable=False)
+        except OSError as exc:
+            return DeliveryResult(False, None, f"SMTP: {public_error(exc, where=f'smtp {host}')}")
         try:
             await aiosmtplib.send(
                 mail,
-                hostname=str(config["host"]),
-                port=int(config.get("port", 587)),
+                hostname=host,
+                sock=sock,
                 username=config.get("username") or None,
                 password=config.get("password") or None,
                 use_tls=mode == "tls",
@@ -84,6 +93,10 @@ class Email(Channel):
         except aiosmtplib.SMTPResponseException as exc:
             # 5xx is permanent (bad recipient, auth refused); 4xx is worth another try
             return DeliveryResult(False, exc.code, f"SMTP {exc.code}: {exc.message}", retryable=exc.code < 500)
-        except (aiosmtplib.SMTPException, OSError) as exc:
+        except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            return DeliveryResult(False, None, f"SMTP: {public_error(exc, where=f'smtp {host}')}")
+        except aiosmtplib.SMTPException as exc:  # the server answered: what it said is no port scan
             return DeliveryResult(False, None, f"SMTP: {exc}")
+        finally:
+            sock.close()
         return DeliveryResult(True, 250)
