@@ -15,13 +15,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nightowl.auth.redact import MASK
 from nightowl.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
 
 KEY_FILE_NAME = "secret.key"
-MASK = "********"
+__all__ = ["KEY_FILE_NAME", "MASK", "SecretBox", "generate_key", "mask"]
 
 
 def generate_key() -> bytes:

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from nightowl.auth.secrets import MASK, SecretBox
+from nightowl.auth import redact
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.errors import InvalidInput
 from nightowl.notify import tables
 from nightowl.notify.channels import channel_class
@@ -35,9 +36,9 @@ class ChannelRecord:
     def plain_config(self, box: SecretBox) -> dict[str, Any]:
         return {k: _decrypt(box, v) for k, v in self.config.items()}
 
-    def masked(self) -> dict[str, Any]:
-        secrets = channel_class(self.kind).secret_fields()
-        config = {k: (MASK if k in secrets else v) for k, v in self.config.items()}
+    def masked(self, box: SecretBox) -> dict[str, Any]:
+        """What every caller sees: each declared secret masked (a URL or header map keeps its harmless parts)."""
+        config = redact.redact(self.plain_config(box), channel_class(self.kind).redactions())
         return {
             "id": self.id,
             "name": self.name,
@@ -65,11 +66,11 @@ def prepare_config(
     """Validate and encrypt; a secret left out or sent back masked keeps its stored value."""
     cls = channel_class(kind)
     secrets = cls.secret_fields()
-    previous = previous or {}
-    plain = dict(config)
+    stored = {k: _decrypt(box, v) for k, v in (previous or {}).items()}
+    plain = redact.restore(config, stored, cls.redactions(), prefix="config.")
     for name in secrets:
-        if plain.get(name) in (None, MASK) and name in previous:
-            plain[name] = _decrypt(box, previous[name])
+        if plain.get(name) is None and stored.get(name) is not None and cls.redactions()[name] == "secret":
+            plain[name] = stored[name]
     validated = cls.validate(plain)
     return {k: (_ENCRYPTED + box.encrypt(json.dumps(v)) if k in secrets else v) for k, v in validated.items()}
 
