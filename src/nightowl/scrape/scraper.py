@@ -76,6 +76,7 @@ class ScrapePool:
     targets: dict[str, TargetState] = field(default_factory=dict)
     dropped: list[DroppedTarget] = field(default_factory=list)
     client: httpx.AsyncClient | None = None
+    uncredentialed_client: httpx.AsyncClient | None = None
     reported_errors: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -104,6 +105,17 @@ class ScrapePool:
         errors = [e for source in self.file_sources for e in source.errors.values()]
         errors += [s.error for s in self.http_sources if s.error]
         return errors
+
+
+API_SOURCE_PREFIX = "api/"
+"""`source` of targets added through /api/v1/targets (scrape/managed.py)."""
+
+
+def carries_credentials(target: Target) -> bool:
+    """Only targets from the configuration get the job's basic_auth, authorization and TLS client
+    certificate: a target added through the API could name any host, and the job's credentials must
+    not follow it there (an editor could otherwise collect them)."""
+    return not target.source.startswith(API_SOURCE_PREFIX)
 
 
 def next_due(target: Target, now: float) -> float:
@@ -204,10 +216,17 @@ class Scraper:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _client(self, pool: ScrapePool) -> httpx.AsyncClient:
-        if pool.client is None:
-            pool.client = make_client(pool.config.tls_config, self.transport)
-        return pool.client
+    def _client(self, pool: ScrapePool, credentials: bool = True) -> httpx.AsyncClient:
+        """The job's client, with its TLS client certificate only when `credentials`."""
+        if credentials:
+            if pool.client is None:
+                pool.client = make_client(pool.config.tls_config, self.transport)
+            return pool.client
+        if pool.uncredentialed_client is None:
+            tls = pool.config.tls_config
+            plain = tls.model_copy(update={"cert_file": None, "key_file": None}) if tls is not None else None
+            pool.uncredentialed_client = make_client(plain, self.transport)
+        return pool.uncredentialed_client
 
     async def scrape_once(self, job: str, key: str) -> TargetState:
         """Scrape one target now and wait for it (tests and the API's "scrape now")."""
@@ -225,11 +244,11 @@ class Scraper:
                 started = self.clock.monotonic()
                 ts_ms = int(self.clock.now() * 1000)
                 try:
-                    headers = auth_headers(config.basic_auth, config.authorization)
+                    credentials = carries_credentials(target)
+                    headers = auth_headers(config.basic_auth, config.authorization) if credentials else {}
+                    client = self._client(pool, credentials)
                     async with asyncio.timeout(target.timeout):
-                        fetched = await fetch(
-                            self._client(pool), target.url, target.timeout, headers, self.max_body_bytes
-                        )
+                        fetched = await fetch(client, target.url, target.timeout, headers, self.max_body_bytes)
                     error = ""
                 except TimeoutError:
                     fetched, error = None, f"context deadline exceeded (timeout {target.timeout:g}s)"
@@ -314,6 +333,7 @@ class Scraper:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
         for pool in self.pools.values():
-            if pool.client is not None:
-                await pool.client.aclose()
-                pool.client = None
+            for client in (pool.client, pool.uncredentialed_client):
+                if client is not None:
+                    await client.aclose()
+            pool.client = pool.uncredentialed_client = None
