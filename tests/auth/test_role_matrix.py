@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -73,7 +74,10 @@ def concrete(path: str, ids: dict[str, str]) -> str:
 
 
 @pytest.fixture
-async def seeded(make_settings: Any, clock: ManualClock, tmp_path: Path) -> AsyncIterator[FastAPI]:
+async def seeded(
+    make_settings: Any, clock: ManualClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[FastAPI]:
+    caplog.set_level(logging.DEBUG)
     config = write_alertmanager_yml(tmp_path)
     async with running_app(make_settings, clock, alertmanager_config=config, rate_limit_per_ip=0) as app:
         async with admin_client(app) as admin:
@@ -89,7 +93,9 @@ def callers(app: FastAPI) -> list[Caller]:
     return out
 
 
-async def test_every_operation_refuses_exactly_the_callers_its_permission_excludes(seeded: FastAPI) -> None:
+async def test_every_operation_refuses_exactly_the_callers_its_permission_excludes(
+    seeded: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
     seeds = seeded.state.seed_ids
     read_ids = {
         "channel_id": seeds["channel"],
@@ -126,4 +132,6 @@ async def test_every_operation_refuses_exactly_the_callers_its_permission_exclud
                 if found:
                     leaks.append(f"{caller.name} {op.method} {url}: {found}")
     assert (wrong, leaks) == ([], [])
+    logged = [r.getMessage() + str(r.__dict__) for when in ("setup", "call") for r in caplog.get_records(when)]
+    assert leaked("".join(logged)) == []
     assert checked > 8 * 150
