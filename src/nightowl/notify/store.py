@@ -10,7 +10,7 @@ from sqlalchemy import Connection, delete, select
 
 from nightowl.auth import redact
 from nightowl.auth.secrets import SecretBox
-from nightowl.core.errors import InvalidInput
+from nightowl.core.errors import ConfigError, InvalidInput
 from nightowl.notify import tables
 from nightowl.notify.channels import channel_class
 from nightowl.notify.message import SEVERITY_RANK
@@ -38,7 +38,8 @@ class ChannelRecord:
 
     def masked(self, box: SecretBox) -> dict[str, Any]:
         """What every caller sees: each declared secret masked (a URL or header map keeps its harmless parts)."""
-        config = redact.redact(self.plain_config(box), channel_class(self.kind).redactions())
+        rules = channel_class(self.kind).redactions()
+        config = {k: (_shown(box, rules[k], v) if k in rules else v) for k, v in self.config.items()}
         return {
             "id": self.id,
             "name": self.name,
@@ -52,6 +53,17 @@ class ChannelRecord:
             "source": self.source,
             "updated_at": self.updated_at,
         }
+
+
+def _shown(box: SecretBox, rule: redact.Rule, value: Any) -> Any:
+    """A whole secret is masked without decrypting it; a URL or header map is decrypted to show its harmless
+    parts, or masked whole when it cannot be (the secret key changed): listing channels never fails."""
+    if rule == "secret":
+        return redact.redact_value(rule, value)
+    try:
+        return redact.redact_value(rule, _decrypt(box, value))
+    except ConfigError:
+        return redact.MASK
 
 
 def _decrypt(box: SecretBox, value: Any) -> Any:
