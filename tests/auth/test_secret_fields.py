@@ -15,6 +15,7 @@ from nightowl.auth.redact import MASK, mask_url, restore_value
 from nightowl.core.clock import ManualClock
 from nightowl.core.errors import InvalidInput
 from nightowl.notify import store
+from nightowl.routing.redacted import redacted_yaml
 from tests.auth.seeds import CHANNEL, HTTP_CHECK, INTEGRATION, PG_CHECK, SECRETS, leaked, seed, write_alertmanager_yml
 from tests.support.apps import admin_client, http_client, running_app
 
@@ -137,3 +138,30 @@ def test_a_header_map_keeps_masked_values_case_insensitively() -> None:
         "authorization": "B s",
         "X-New": "v",
     }
+
+
+def test_every_kind_of_alertmanager_secret_is_masked_and_file_references_are_not() -> None:
+    text = """
+global:
+  victorops_api_key: s-vo
+  wechat_api_secret: s-wc
+  http_config:
+    oauth2: {client_id: c, client_secret: s-oauth, token_url: 'https://t.example'}
+    tls_config: {cert_file: /etc/c.pem, key: s-tlskey}
+    bearer_token: s-bearer
+    proxy_connect_header: {Proxy-Authorization: [s-proxy]}
+route: {receiver: r}
+receivers:
+- name: r
+  pushover_configs: [{user_key: s-pu, token: s-pt}]
+  opsgenie_configs: [{api_key: s-og}]
+  victorops_configs: [{api_key: s-vo2, routing_key: s-vr}]
+  wechat_configs: [{api_secret: s-wc2}]
+  slack_configs: [{api_url: 'https://hooks.slack.com/services/s-slack'}]
+  webhook_configs: [{url_file: /etc/hook-url, http_config: {basic_auth: {username: u, password_file: /etc/p}}}]
+  email_configs: [{to: a@example.com, auth_password: s-mail}]
+"""
+    shown = redacted_yaml(text)
+    assert [line for line in shown.splitlines() if " s-" in line or "/s-" in line or "[s-" in line] == []
+    assert "/etc/hook-url" in shown and "/etc/p" in shown and "/etc/c.pem" in shown
+    assert "client_id: c" in shown and "username: u" in shown
