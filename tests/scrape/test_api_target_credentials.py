@@ -9,6 +9,9 @@ import httpx
 import pytest
 
 from nightowl.core.clock import ManualClock
+from nightowl.scrape.config import TLSConfig
+from nightowl.scrape.scraper import carries_credentials, without_client_certificate
+from nightowl.scrape.targets import Target
 from tests.support.apps import http_client, running_app
 
 
@@ -48,3 +51,12 @@ async def test_a_target_added_by_an_editor_does_not_receive_the_jobs_credentials
         for key in list(scraper.pools["node"].targets):
             await scraper.scrape_once("node", key)
     assert exporter.authorization == {"node-exporter": sent, "attacker.example": None}
+
+
+def test_targets_without_credentials_keep_the_jobs_ca_but_not_its_client_certificate() -> None:
+    tls = TLSConfig(ca_file="/etc/ca.pem", cert_file="/etc/client.pem", key_file="/etc/client.key")
+    plain = without_client_certificate(tls)
+    assert plain == TLSConfig(ca_file="/etc/ca.pem")
+    assert without_client_certificate(None) is None
+    assert carries_credentials(Target("node", "http://a:1/metrics", (), {}, 15, 10, {}, "api/123")) is False
+    assert carries_credentials(Target("node", "http://a:1/metrics", (), {}, 15, 10, {}, "static/0")) is True

@@ -23,7 +23,7 @@ from nightowl.core.errors import NightowlError
 from nightowl.ingest.errors import MalformedPayload
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.metrics.model import AppendResult, SampleBatch
-from nightowl.scrape.config import GlobalConfig, ScrapeConfig
+from nightowl.scrape.config import GlobalConfig, ScrapeConfig, TLSConfig
 from nightowl.scrape.discovery import FileSource, HTTPSource
 from nightowl.scrape.fetch import auth_headers, fetch, make_client
 from nightowl.scrape.process import (
@@ -116,6 +116,11 @@ def carries_credentials(target: Target) -> bool:
     certificate: a target added through the API could name any host, and the job's credentials must
     not follow it there (an editor could otherwise collect them)."""
     return not target.source.startswith(API_SOURCE_PREFIX)
+
+
+def without_client_certificate(tls: TLSConfig | None) -> TLSConfig | None:
+    """The job's TLS settings for targets that get no credentials: its CA and verification, no client certificate."""
+    return tls.model_copy(update={"cert_file": None, "key_file": None}) if tls is not None else None
 
 
 def next_due(target: Target, now: float) -> float:
@@ -223,9 +228,7 @@ class Scraper:
                 pool.client = make_client(pool.config.tls_config, self.transport)
             return pool.client
         if pool.uncredentialed_client is None:
-            tls = pool.config.tls_config
-            plain = tls.model_copy(update={"cert_file": None, "key_file": None}) if tls is not None else None
-            pool.uncredentialed_client = make_client(plain, self.transport)
+            pool.uncredentialed_client = make_client(without_client_certificate(pool.config.tls_config), self.transport)
         return pool.uncredentialed_client
 
     async def scrape_once(self, job: str, key: str) -> TargetState:
