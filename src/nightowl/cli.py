@@ -14,7 +14,7 @@ import typer
 
 from nightowl import __version__
 from nightowl.config import SAMPLE_CONFIG, Settings, load_settings
-from nightowl.core.errors import ConfigError, StartupError
+from nightowl.core.errors import ConfigError, NightowlError, StartupError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -58,6 +58,20 @@ def ensure_writable_dir(path: Path) -> None:
         raise StartupError(f"data dir {path} is not writable: {exc.strerror or exc}") from None
 
 
+def make_private(data_dir: Path) -> None:
+    """Files this process creates are its user's only (0600, directories 0700): the state database holds
+    password hashes and the data dir the secret key. An existing data dir and state database are tightened."""
+    os.umask(0o077)
+    try:
+        if data_dir.is_dir():
+            data_dir.chmod(0o700)
+            for name in ("nightowl.db", "nightowl.db-wal", "nightowl.db-shm", "secret.key"):
+                if (data_dir / name).is_file():
+                    (data_dir / name).chmod(0o600)
+    except OSError as exc:
+        raise StartupError(f"data dir {data_dir}: cannot restrict its permissions: {exc.strerror or exc}") from None
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -98,6 +112,7 @@ def serve(
     process.tune()
     try:
         ensure_writable_dir(settings.data_dir)
+        make_private(settings.data_dir)
         sock = bind_socket(settings.host, settings.port)
         application = create_app(settings)
         nightowl = application.state.nightowl
@@ -106,6 +121,8 @@ def serve(
         nightowl.prepare()
     except ConfigError as exc:
         raise fail(str(exc), exc.exit_code) from None
+    except NightowlError as exc:  # a configured check, service or channel that does not validate
+        raise fail(exc.detail, 2) from None
     typer.echo(f"nightowl {__version__} serving on http://{settings.host}:{settings.port}", err=True)
     server = uvicorn.Server(
         uvicorn.Config(application, log_config=None, access_log=False, proxy_headers=True, lifespan="on")
@@ -146,7 +163,6 @@ def check_config(config: ConfigOption = None, data_dir: DataDirOption = None) ->
             typer.echo(f"alertmanager_config: {note}", err=True)
     if settings.rule_files:
         from nightowl.alerting.rules import load_rule_files
-        from nightowl.core.errors import NightowlError
 
         try:
             load_rule_files(settings.rule_files)
@@ -172,6 +188,7 @@ def state_engine(config: Path | None, data_dir: Path | None) -> Engine:
     settings = settings_from_cli(config, data_dir=data_dir)
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(settings.data_dir)
         engine = create_state_engine(settings.state_database_url, 1)
         check_connection(engine)
         migrate.upgrade(engine)

@@ -30,4 +30,4 @@ def test_invalid_configured_key_is_a_config_error(tmp_path: Path) -> None:
 
 
 def test_mask_never_shows_any_of_the_secret() -> None:
-    assert mask("abcdef") == "********" and mask(None) is None and mask("") is None
+    assert mask("abcdef") == "<secret>" and mask(None) is None and mask("") is None

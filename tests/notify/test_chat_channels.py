@@ -101,7 +101,7 @@ async def test_secrets_are_masked_and_kept_when_sent_back_masked(client: httpx.A
             json={"name": "d", "kind": "discord", "receiver": "default", "config": {"webhook_url": discord.url}},
         )
         channel = created.json()
-        assert channel["config"]["webhook_url"] == "********"
+        assert channel["config"]["webhook_url"] == "<secret>"
         listed = (await client.get("/api/v1/channels")).text
         assert discord.url not in listed
         update = {**channel, "name": "renamed", "min_severity": "critical", "rate_limit": 10}

@@ -42,7 +42,7 @@ async def test_alert_posted_like_prometheus_reaches_a_signed_webhook(
 ) -> None:
     async with receiver() as hook:
         channel = await create_webhook(client, hook.url + "/hook", secret="s3cret", headers={"X-Team": "db"})
-        assert channel["config"]["secret"] == "********"
+        assert channel["config"]["secret"] == "<secret>"
         alert = {
             "labels": {"alertname": "DiskFull", "instance": "db-1", "severity": "critical"},
             "annotations": {"summary": "disk full"},

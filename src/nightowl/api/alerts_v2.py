@@ -20,6 +20,7 @@ from nightowl.notify.message import iso
 from nightowl.routing import dispatcher as ops
 from nightowl.routing.alert import Alert
 from nightowl.routing.matchers import Matcher, Op, matches_all, parse_matchers
+from nightowl.routing.redacted import redacted_yaml
 from nightowl.routing.router import AlertStatus
 from nightowl.routing.silences import Silence
 from nightowl.runtime import Nightowl
@@ -242,6 +243,6 @@ async def get_status(nightowl: Runtime) -> dict[str, Any]:
             "buildDate": "",
             "goVersion": "",
         },
-        "config": {"original": config.original},
+        "config": {"original": redacted_yaml(config.original)},
         "uptime": iso(nightowl.clock.now() - (nightowl.clock.monotonic() - nightowl.started_monotonic)),
     }

@@ -61,7 +61,7 @@ def _save(nightowl: Nightowl, body: ChannelIn, channel_id: str, previous: store.
     )
     with nightowl.engine.begin() as conn:
         store.save_channel(conn, record)
-    return record.masked()
+    return record.masked(nightowl.secrets)
 
 
 @router.get("/kinds", summary="Channel kinds and their fields", dependencies=[Depends(requires("read"))])
@@ -75,7 +75,8 @@ async def channel_kinds() -> list[dict[str, Any]]:
                     "name": f.name,
                     "type": f.kind,
                     "required": f.required,
-                    "secret": f.secret,
+                    "secret": f.rule is not None,
+                    "redact": f.rule,
                     "default": f.default,
                     "choices": list(f.choices),
                     "help": f.help,
@@ -91,7 +92,7 @@ async def channel_kinds() -> list[dict[str, Any]]:
 async def list_channels(nightowl: Runtime) -> list[dict[str, Any]]:
     def read() -> list[dict[str, Any]]:
         with nightowl.engine.connect() as conn:
-            return [c.masked() for c in store.list_channels(conn)]
+            return [c.masked(nightowl.secrets) for c in store.list_channels(conn)]
 
     return await run_in_threadpool(read)
 
@@ -103,7 +104,7 @@ async def create_channel(body: ChannelIn, nightowl: Runtime) -> dict[str, Any]:
 
 @router.get("/{channel_id}", summary="One channel (secrets masked)", dependencies=[Depends(requires("read"))])
 async def get_channel(channel_id: str, nightowl: Runtime) -> dict[str, Any]:
-    return (await run_in_threadpool(_get, nightowl, channel_id)).masked()
+    return (await run_in_threadpool(_get, nightowl, channel_id)).masked(nightowl.secrets)
 
 
 @router.put(

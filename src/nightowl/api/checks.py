@@ -12,7 +12,7 @@ from nightowl.core.errors import InvalidInput, NotFound
 from nightowl.health import manage, store
 from nightowl.health.heartbeat import LastPings, judge
 from nightowl.health.model import Check
-from nightowl.health.redact import masked
+from nightowl.health.redact import masked, restore
 from nightowl.health.runner import CheckRunner, schedule_of
 from nightowl.health.spec import CheckSpec
 from nightowl.runtime import Nightowl
@@ -57,7 +57,7 @@ async def list_checks(nightowl: NightowlDep, request: Request) -> dict[str, Any]
 
 @router.post("", status_code=201, summary="Create a check", dependencies=WRITE)
 async def create_check(spec: CheckSpec, nightowl: NightowlDep, request: Request) -> dict[str, Any]:
-    check = manage.create_check(nightowl.checks, spec)
+    check = manage.create_check(nightowl.checks, restore(spec, None))
     return check_view(nightowl.checks, check, str(request.base_url))
 
 

@@ -64,7 +64,18 @@ def _out(nightowl: Nightowl, target: managed.ManagedTarget) -> dict[str, Any]:
         "created_at": target.created_at,
         "updated_at": target.updated_at,
         "status": _status(nightowl, target),
+        "credentials_withheld": _job_has_credentials(nightowl, target.job),
     }
+
+
+def _job_has_credentials(nightowl: Nightowl, job: str) -> bool:
+    """API targets are never sent the job's basic_auth, authorization or TLS client certificate."""
+    pool = nightowl.scraper.pools.get(job)
+    if pool is None:
+        return False
+    config = pool.config
+    tls = config.tls_config
+    return bool(config.basic_auth or config.authorization or (tls is not None and tls.cert_file))
 
 
 def _build(nightowl: Nightowl, body: TargetIn, target_id: str, created_at: float | None) -> managed.ManagedTarget:

@@ -15,13 +15,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nightowl.auth.redact import MASK
 from nightowl.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from cryptography.fernet import Fernet
 
 KEY_FILE_NAME = "secret.key"
-MASK = "********"
+__all__ = ["KEY_FILE_NAME", "MASK", "SecretBox", "generate_key", "mask"]
 
 
 def generate_key() -> bytes:
@@ -58,7 +59,7 @@ class SecretBox:
             return cls(configured_key)
         path = data_dir / KEY_FILE_NAME
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(generate_key())

@@ -110,13 +110,17 @@ def start_session(engine: Engine, clock: Clock, signer: TokenSigner, user: User)
 
 
 def refresh_session(engine: Engine, clock: Clock, signer: TokenSigner, refresh_token: str) -> TokenPair:
-    """Trade a refresh token for a new pair. Presenting a superseded token ends the session: it was stolen."""
+    """Trade a refresh token for a new pair. Presenting a superseded token ends the session: it was stolen.
+
+    The rotation is a compare-and-set on the stored hash: of two requests racing with the same token, one
+    rotates it and the other finds it already superseded, so it is reuse and the session ends for both.
+    """
     session_id, _, secret = refresh_token.partition(".")
     now = clock.now()
     invalid = Unauthorized("the refresh token is invalid, expired or revoked; log in again")
     if not session_id or not secret or len(refresh_token) > 200:
         raise invalid
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         row = (
             conn.execute(
                 select(
@@ -131,21 +135,34 @@ def refresh_session(engine: Engine, clock: Clock, signer: TokenSigner, refresh_t
             .mappings()
             .first()
         )
-        if row is None or row["revoked_at"] is not None or row["session_expires_at"] <= now or row["disabled"]:
-            raise invalid
-        reused = not hmac.compare_digest(row["refresh_hash"], _hash(secret))
-        if reused:
-            # Committed before answering 401: rolling the revocation back would let the thief go on.
-            conn.execute(update(auth_sessions).where(auth_sessions.c.id == session_id).values(revoked_at=now))
-            audit.record(conn, f"user:{row['username']}", "session.refresh_reused", "session", session_id, clock=clock)
-        else:
-            new_secret = secrets.token_urlsafe(32)
-            conn.execute(
+    if row is None or row["revoked_at"] is not None or row["session_expires_at"] <= now or row["disabled"]:
+        raise invalid
+    presented = _hash(secret)
+    new_secret = secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        rotated = False
+        if hmac.compare_digest(row["refresh_hash"], presented):
+            # The first statement of its transaction takes the write lock (SQLite) or the row lock
+            # (PostgreSQL) and sees the latest row: only one request can match the old hash.
+            result = conn.execute(
                 update(auth_sessions)
-                .where(auth_sessions.c.id == session_id)
+                .where(
+                    auth_sessions.c.id == session_id,
+                    auth_sessions.c.refresh_hash == presented,
+                    auth_sessions.c.revoked_at.is_(None),
+                )
                 .values(refresh_hash=_hash(new_secret), refreshed_at=now, expires_at=now + signer.refresh_ttl)
             )
-    if reused:
+            rotated = result.rowcount == 1
+        if not rotated:
+            # Committed before answering 401: rolling the revocation back would let the thief go on.
+            conn.execute(
+                update(auth_sessions)
+                .where(auth_sessions.c.id == session_id, auth_sessions.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            audit.record(conn, f"user:{row['username']}", "session.refresh_reused", "session", session_id, clock=clock)
+    if not rotated:
         raise invalid
     user = user_from_row(row)
     return _issue(signer, user, session_id, new_secret, now)

@@ -1,44 +1,25 @@
-"""Credentials inside check definitions (a DSN's password, an Authorization header) never leave
-through the API: views mask them, and a definition sent back with the mask keeps the stored secret."""
+"""Credentials inside check definitions never leave through the API: a DSN's or URL's password, query
+values such as `?token=`, header values and request bodies are masked for every caller, and a definition
+sent back with the masks keeps the stored secrets (the shared rules of `auth/redact.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from nightowl.auth import redact
 from nightowl.health.spec import CheckSpec
 
-MASK = "****"
-_SENSITIVE_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "password", "auth")
-
-
-def sensitive_header(name: str) -> bool:
-    lowered = name.lower()
-    return any(word in lowered for word in _SENSITIVE_HEADER_WORDS)
-
-
-def _with_password(url: str, password: str | None) -> str:
-    parts = urlsplit(url)
-    if parts.password is None or password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
+REDACTIONS: redact.Redactions = {"target": "url", "headers": "headers", "body": "secret"}
 
 
 def masked(spec: CheckSpec) -> dict[str, Any]:
     """The definition as the API shows it."""
-    view = spec.model_dump(mode="json")
-    view["target"] = _with_password(spec.target, MASK)
-    view["headers"] = {k: (MASK if sensitive_header(k) else v) for k, v in spec.headers.items()}
-    return view
+    return redact.redact(spec.model_dump(mode="json"), REDACTIONS)
 
 
-def restore(new: CheckSpec, current: CheckSpec) -> CheckSpec:
+def restore(new: CheckSpec, current: CheckSpec | None) -> CheckSpec:
     """`new` with masked secrets replaced by the stored ones (a client sent back what it was shown)."""
-    target = new.target
-    current_password = urlsplit(current.target).password
-    if urlsplit(target).password == MASK and current_password is not None:
-        target = _with_password(target, current_password)
-    headers = {k: (current.headers[k] if v == MASK and k in current.headers else v) for k, v in new.headers.items()}
-    return new.model_copy(update={"target": target, "headers": headers})
+    previous = current.model_dump(mode="json") if current is not None else None
+    sent = new.model_dump(mode="json", include=set(REDACTIONS))
+    restored = redact.restore(sent, previous, REDACTIONS)
+    return new.model_copy(update=restored)

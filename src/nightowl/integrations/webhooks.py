@@ -19,7 +19,8 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
-from nightowl.auth.secrets import MASK, SecretBox, mask
+from nightowl.auth import redact
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.clock import Clock
 from nightowl.core.errors import InvalidInput, NotFound
 from nightowl.core.ids import new_id
@@ -51,14 +52,14 @@ class Subscription:
         return self.enabled and ("*" in self.events or event_type in self.events)
 
     def public(self) -> dict[str, Any]:
-        """What the API shows: the secret only as a mask."""
+        """What the API shows: the secret as a mask, the URL past its host and the headers masked."""
         return {
             "id": self.id,
             "name": self.name,
-            "url": self.url,
+            "url": redact.redact_value("secret_url", self.url),
             "events": list(self.events),
-            "headers": self.headers,
-            "secret": mask(self.secret),
+            "headers": redact.redact_value("headers", self.headers),
+            "secret": redact.redact_value("secret", self.secret),
             "enabled": self.enabled,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -159,10 +160,12 @@ class Webhooks:
         wanted = validate(url, events)
         now = self.clock.now()
         previous = self.get(webhook_id) if webhook_id is not None else None
-        if secret is None or secret == MASK:
+        if secret is None or redact.is_mask(secret):
             stored = previous.secret if previous else None
         else:
             stored = self.box.encrypt(secret) if secret else None
+        url = redact.restore_value("secret_url", url, previous.url if previous else None, "url")
+        headers = redact.restore_value("headers", headers, previous.headers if previous else None, "headers")
         values = {
             "name": name,
             "url": url,

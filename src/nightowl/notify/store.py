@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from nightowl.auth.secrets import MASK, SecretBox
-from nightowl.core.errors import InvalidInput
+from nightowl.auth import redact
+from nightowl.auth.secrets import SecretBox
+from nightowl.core.errors import ConfigError, InvalidInput
 from nightowl.notify import tables
 from nightowl.notify.channels import channel_class
 from nightowl.notify.message import SEVERITY_RANK
@@ -35,9 +36,10 @@ class ChannelRecord:
     def plain_config(self, box: SecretBox) -> dict[str, Any]:
         return {k: _decrypt(box, v) for k, v in self.config.items()}
 
-    def masked(self) -> dict[str, Any]:
-        secrets = channel_class(self.kind).secret_fields()
-        config = {k: (MASK if k in secrets else v) for k, v in self.config.items()}
+    def masked(self, box: SecretBox) -> dict[str, Any]:
+        """What every caller sees: each declared secret masked (a URL or header map keeps its harmless parts)."""
+        rules = channel_class(self.kind).redactions()
+        config = {k: (_shown(box, rules[k], v) if k in rules else v) for k, v in self.config.items()}
         return {
             "id": self.id,
             "name": self.name,
@@ -53,6 +55,17 @@ class ChannelRecord:
         }
 
 
+def _shown(box: SecretBox, rule: redact.Rule, value: Any) -> Any:
+    """A whole secret is masked without decrypting it; a URL or header map is decrypted to show its harmless
+    parts, or masked whole when it cannot be (the secret key changed): listing channels never fails."""
+    if rule == "secret":
+        return redact.redact_value(rule, value)
+    try:
+        return redact.redact_value(rule, _decrypt(box, value))
+    except ConfigError:
+        return redact.MASK
+
+
 def _decrypt(box: SecretBox, value: Any) -> Any:
     if isinstance(value, str) and value.startswith(_ENCRYPTED):
         return json.loads(box.decrypt(value[len(_ENCRYPTED) :]))
@@ -65,11 +78,11 @@ def prepare_config(
     """Validate and encrypt; a secret left out or sent back masked keeps its stored value."""
     cls = channel_class(kind)
     secrets = cls.secret_fields()
-    previous = previous or {}
-    plain = dict(config)
+    stored = {k: _decrypt(box, v) for k, v in (previous or {}).items()}
+    plain = redact.restore(config, stored, cls.redactions(), prefix="config.")
     for name in secrets:
-        if plain.get(name) in (None, MASK) and name in previous:
-            plain[name] = _decrypt(box, previous[name])
+        if plain.get(name) is None and stored.get(name) is not None and cls.redactions()[name] == "secret":
+            plain[name] = stored[name]
     validated = cls.validate(plain)
     return {k: (_ENCRYPTED + box.encrypt(json.dumps(v)) if k in secrets else v) for k, v in validated.items()}
 

@@ -158,6 +158,16 @@ def _translate(
     return config
 
 
+def _check_channel(kind: str, config: dict[str, Any], where: str) -> None:
+    """The checks the stored channel will get at start-up, run here so `check-config` and `serve` agree."""
+    from nightowl.notify.channels import channel_class  # routing is loaded before the channels it feeds
+
+    try:
+        channel_class(kind).validate(config)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{where}: {exc.detail}", field=where) from None
+
+
 _KINDS = {
     "webhook_configs": ("webhook", True),
     "email_configs": ("email", False),
@@ -205,6 +215,7 @@ def parse_alertmanager_config(text: str, source: str = "alertmanager.yml") -> Ro
             for j, spec in enumerate(receiver[key] or []):
                 where = f"receivers[{name}].{key}[{j}]"
                 config = _translate(kind, spec, glob, where, notes)
+                _check_channel(kind, config, where)
                 channels.append(ChannelSpec(name, kind, j, config, bool(spec.get("send_resolved", resolved_default))))
     for r in route.walk():
         if r.receiver not in receivers:

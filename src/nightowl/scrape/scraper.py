@@ -24,10 +24,9 @@ from nightowl.ingest.errors import MalformedPayload
 from nightowl.ingest.exposition import parse_exposition
 from nightowl.metrics.model import AppendResult, SampleBatch
 from nightowl.outbound import OutboundPolicy
-from nightowl.scrape.config import GlobalConfig, ScrapeConfig
+from nightowl.scrape.config import GlobalConfig, ScrapeConfig, TLSConfig
 from nightowl.scrape.discovery import FileSource, HTTPSource
 from nightowl.scrape.fetch import auth_headers, fetch, make_client
-from nightowl.scrape.managed import API_SOURCE
 from nightowl.scrape.process import (
     ProcessOptions,
     Report,
@@ -81,7 +80,8 @@ class ScrapePool:
     dropped: list[DroppedTarget] = field(default_factory=list)
     client: httpx.AsyncClient | None = None
     guarded_client: httpx.AsyncClient | None = None
-    """The client of targets added through the API, under the outbound policy (its own connections)."""
+    """The client of targets added through the API: under the outbound policy, without the job's client
+    certificate (its own connections)."""
     reported_errors: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -110,6 +110,22 @@ class ScrapePool:
         errors = [e for source in self.file_sources for e in source.errors.values()]
         errors += [s.error for s in self.http_sources if s.error]
         return errors
+
+
+API_SOURCE_PREFIX = "api/"
+"""`source` of targets added through /api/v1/targets (scrape/managed.py)."""
+
+
+def carries_credentials(target: Target) -> bool:
+    """Only targets from the configuration get the job's basic_auth, authorization and TLS client
+    certificate: a target added through the API could name any host, and the job's credentials must
+    not follow it there (an editor could otherwise collect them)."""
+    return not target.source.startswith(API_SOURCE_PREFIX)
+
+
+def without_client_certificate(tls: TLSConfig | None) -> TLSConfig | None:
+    """The job's TLS settings for targets that get no credentials: its CA and verification, no client certificate."""
+    return tls.model_copy(update={"cert_file": None, "key_file": None}) if tls is not None else None
 
 
 def next_due(target: Target, now: float) -> float:
@@ -213,14 +229,17 @@ class Scraper:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _client(self, pool: ScrapePool, guarded: bool = False) -> httpx.AsyncClient:
-        if guarded:
-            if pool.guarded_client is None:
-                pool.guarded_client = make_client(pool.config.tls_config, self.transport, self.policy)
-            return pool.guarded_client
-        if pool.client is None:
-            pool.client = make_client(pool.config.tls_config, self.transport)
-        return pool.client
+    def _client(self, pool: ScrapePool, credentials: bool = True) -> httpx.AsyncClient:
+        """The job's client for its configured targets; targets added through the API (no `credentials`) get one
+        under the outbound policy, with the job's CA but not its TLS client certificate."""
+        if credentials:
+            if pool.client is None:
+                pool.client = make_client(pool.config.tls_config, self.transport)
+            return pool.client
+        if pool.guarded_client is None:
+            tls = without_client_certificate(pool.config.tls_config)
+            pool.guarded_client = make_client(tls, self.transport, self.policy)
+        return pool.guarded_client
 
     async def scrape_once(self, job: str, key: str) -> TargetState:
         """Scrape one target now and wait for it (tests and the API's "scrape now")."""
@@ -238,9 +257,10 @@ class Scraper:
                 started = self.clock.monotonic()
                 ts_ms = int(self.clock.now() * 1000)
                 try:
-                    headers = auth_headers(config.basic_auth, config.authorization)
+                    credentials = carries_credentials(target)
+                    headers = auth_headers(config.basic_auth, config.authorization) if credentials else {}
+                    client = self._client(pool, credentials)
                     async with asyncio.timeout(target.timeout):
-                        client = self._client(pool, guarded=target.source.startswith(API_SOURCE))
                         fetched = await fetch(client, target.url, target.timeout, headers, self.max_body_bytes)
                     error = ""
                 except TimeoutError:

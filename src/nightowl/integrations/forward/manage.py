@@ -9,12 +9,15 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from nightowl.auth.secrets import MASK, SecretBox, mask
+from nightowl.auth import redact
+from nightowl.auth.secrets import SecretBox
 from nightowl.core.errors import InvalidInput, NotFound
 from nightowl.ingest.selector import parse_selector
 from nightowl.integrations import tables
 from nightowl.integrations.forward.formats import KINDS
 from nightowl.integrations.forward.forwarder import ForwarderConfig
+
+REDACTIONS: redact.Redactions = {"api_key": "secret", "url": "url"}
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,7 @@ class StoredForwarder:
     def public(self) -> dict[str, Any]:
         return {
             "type": self.type,
-            **self.settings,
-            "api_key": mask(self.settings.get("api_key")),
+            **redact.redact(self.settings, REDACTIONS),
             "enabled": self.enabled,
             "updated_at": self.updated_at,
         }
@@ -56,6 +58,7 @@ def prepare(kind: str, body: dict[str, Any], box: SecretBox, previous: StoredFor
     """Validate a PUT body into stored settings; an omitted or masked api_key keeps the stored one."""
     check_type(kind)
     url = str(body.get("url") or KINDS[kind].default_url)
+    url = redact.restore_value("url", url, previous.settings.get("url") if previous else None, "url")
     if not url:
         raise InvalidInput("url is required for remote_write", field="url")
     if not url.startswith(("http://", "https://")):
@@ -70,7 +73,7 @@ def prepare(kind: str, body: dict[str, Any], box: SecretBox, previous: StoredFor
     if max_buffer < 4096:
         raise InvalidInput("max_buffer_bytes must be at least 4096", field="max_buffer_bytes")
     key = body.get("api_key")
-    if key is None or key == MASK:
+    if key is None or redact.is_mask(key):
         stored_key = previous.settings.get("api_key") if previous else None
     else:
         stored_key = box.encrypt(str(key)) if key else None

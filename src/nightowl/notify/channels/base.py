@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
+from nightowl.auth.redact import Redactions, Rule
 from nightowl.core.errors import InvalidInput
 from nightowl.notify.message import Message
 from nightowl.notify.templates import check_template
@@ -23,6 +24,9 @@ FieldKind = Literal["str", "int", "bool", "list", "dict", "choice"]
 
 @dataclass(frozen=True)
 class Field:
+    """One configuration field. `secret` marks a whole value as secret; `redact` says how a URL
+    ("url": its password and query values) or a header map ("headers") carries secrets."""
+
     name: str
     kind: FieldKind = "str"
     required: bool = False
@@ -30,6 +34,13 @@ class Field:
     default: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    redact: Rule | None = None
+    integer_ok: bool = False
+    """A str field that also takes an integer (Telegram's numeric chat_id in alertmanager.yml)."""
+
+    @property
+    def rule(self) -> Rule | None:
+        return "secret" if self.secret else self.redact
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,12 @@ class Channel(ABC):
 
     @classmethod
     def secret_fields(cls) -> set[str]:
-        return {f.name for f in cls.fields if f.secret}
+        """Fields that carry secrets in any form: encrypted at rest, masked in every answer."""
+        return set(cls.redactions())
+
+    @classmethod
+    def redactions(cls) -> Redactions:
+        return {f.name: f.rule for f in cls.fields if f.rule is not None}
 
     @classmethod
     def validate(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,6 +151,8 @@ def _coerce(f: Field, value: Any, where: str) -> Any:
         return value
     if f.kind == "choice" and value not in f.choices:
         raise InvalidInput(f"{where} must be one of {list(f.choices)}, got {value!r}", field=where)
+    if f.integer_ok and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     if not isinstance(value, str):
         raise InvalidInput(f"{where} must be a string, got {value!r}", field=where)
     return value

@@ -57,7 +57,7 @@ class Email(Channel):
         Field("password", secret=True),
         Field("from", required=True),
         Field("to", "list", required=True, help="Recipients (a list or comma-separated)."),
-        Field("headers", "dict"),
+        Field("headers", "dict", redact="headers"),
         Field("verify_tls", "bool", default=True, help="Check the server certificate."),
         *TEMPLATE_FIELDS,
         Field("html_template", help="Jinja2 template of the HTML body (autoescaped)."),

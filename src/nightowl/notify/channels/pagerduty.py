@@ -50,7 +50,7 @@ class PagerDuty(Channel):
     label = "PagerDuty"
     fields = (
         Field("routing_key", required=True, secret=True, help="Events API v2 integration key."),
-        Field("api_url", default=EVENTS_API),
+        Field("api_url", default=EVENTS_API, redact="url"),
         Field("severity", "choice", choices=("", *PD_SEVERITIES), help="Fixed severity; default: the alert's."),
         Field("source"),
         Field("component"),

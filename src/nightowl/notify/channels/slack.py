@@ -51,7 +51,7 @@ class Slack(Channel):
         Field("webhook_url", secret=True, help="Incoming webhook URL (or use token + channel)."),
         Field("token", secret=True, help="Bot token (xoxb-...) for chat.postMessage and chat.update."),
         Field("channel", help="Channel id or name (bot token; overrides the webhook's default)."),
-        Field("api_url", default=SLACK_API, help="Slack Web API base URL."),
+        Field("api_url", default=SLACK_API, redact="url", help="Slack Web API base URL."),
         Field("username"),
         Field("icon_emoji"),
         *TEMPLATE_FIELDS,

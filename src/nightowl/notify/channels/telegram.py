@@ -24,8 +24,8 @@ class Telegram(Channel):
     label = "Telegram"
     fields = (
         Field("bot_token", required=True, secret=True),
-        Field("chat_id", required=True),
-        Field("api_url", default=TELEGRAM_API),
+        Field("chat_id", required=True, integer_ok=True, help="Chat id (a number) or @channelname."),
+        Field("api_url", default=TELEGRAM_API, redact="url"),
         Field("text_template", help="Jinja2 template (Telegram HTML subset), autoescaped."),
     )
 

@@ -82,9 +82,9 @@ class Webhook(Channel):
     kind = "webhook"
     label = "Webhook"
     fields = (
-        Field("url", required=True, help="Where to POST."),
+        Field("url", required=True, redact="secret_url", help="Where to POST (shown as its host only)."),
         Field("format", "choice", default="alertmanager", choices=("alertmanager", "nightowl")),
-        Field("headers", "dict", help="Extra HTTP headers."),
+        Field("headers", "dict", redact="headers", help="Extra HTTP headers (values masked)."),
         Field("secret", secret=True, help="HMAC-SHA256 signing secret."),
         Field("max_alerts", "int", default=0, help="Send at most this many alerts (0: all)."),
     )
