@@ -236,6 +236,16 @@ class Settings(BaseSettings):
     query_max_length: int = Field(
         16_384, ge=256, le=1_048_576, description="Longest PromQL query accepted, in characters."
     )
+    query_max_depth: int = Field(
+        128,
+        ge=16,
+        le=200,
+        description="Deepest PromQL expression accepted: each bracket, call, aggregation and chained operator "
+        "adds a level; deeper is refused with 400 before parsing.",
+    )
+    query_max_operators: int = Field(
+        1000, ge=16, le=100_000, description="Most operators (+, and, or...) one PromQL query may have; more is 400."
+    )
     query_page_cache_bytes: int = Field(
         128 * 2**20,
         ge=0,

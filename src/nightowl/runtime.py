@@ -88,6 +88,8 @@ class Nightowl:
                 max_series=self.settings.query_max_series,
                 timeout_s=self.settings.query_timeout,
                 max_length=self.settings.query_max_length,
+                max_depth=self.settings.query_max_depth,
+                max_operators=self.settings.query_max_operators,
             ),
         )
         self.ingestor = Ingestor(

@@ -81,22 +81,32 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
 
 
 def parse_time(text: str, name: str) -> int:
-    """Unix seconds (float) or RFC 3339, to milliseconds."""
+    """Unix seconds (float) or RFC 3339, to milliseconds; a time outside what int64 milliseconds hold
+    (`1e300`) is bad data, as are NaN and infinities."""
     try:
         seconds = float(text)
         if math.isfinite(seconds):
-            return round(seconds * 1000)
+            return _within_range(round(seconds * 1000), text, name)
     except ValueError:
         pass
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if moment.tzinfo is not None:
-            return round(moment.timestamp() * 1000)
+            return _within_range(round(moment.timestamp() * 1000), text, name)
     except ValueError:
         pass
     if text in ("0001-01-01T00:00:00Z", "-292273086-05-16T16:47:06Z"):
         return MIN_TIME_MS
     raise BadParameter(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+
+
+def _within_range(ms: int, text: str, name: str) -> int:
+    if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
+        raise BadParameter(
+            f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp: out of range '
+            f"(Unix seconds from {MIN_TIME_MS // 1000} to {MAX_TIME_MS // 1000})"
+        )
+    return ms
 
 
 def parse_duration(text: str, name: str) -> int:
@@ -290,11 +300,22 @@ class QueryFastPath:
         await response(scope, receive, send)
 
 
-def _matcher_sets(params: dict[str, list[str]], max_length: int) -> list[list[Matcher]]:
+def _parse(text: str, nightowl: Nightowl) -> pp.Expr:
+    """`text`'s tree under the configured query size and shape limits."""
+    settings = nightowl.settings
+    return parse(
+        text,
+        settings.query_max_length,
+        max_depth=settings.query_max_depth,
+        max_operators=settings.query_max_operators,
+    )
+
+
+def _matcher_sets(params: dict[str, list[str]], nightowl: Nightowl) -> list[list[Matcher]]:
     sets: list[list[Matcher]] = []
     for text in params.get("match[]", []):
         try:
-            expr = parse(text, max_length)
+            expr = _parse(text, nightowl)
         except QueryParseError as exc:
             raise BadParameter(f'invalid parameter "match[]": {exc.message}') from None
         if not isinstance(expr, pp.VectorSelector):
@@ -323,7 +344,7 @@ def _window(params: dict[str, list[str]]) -> tuple[int, int, int]:
 async def series(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         if not sets:
             raise BadParameter("no match[] parameter provided")
         start, end, limit = _window(params)
@@ -338,7 +359,7 @@ async def series(request: Request, nightowl: NightowlDep) -> Response:
 async def labels(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         start, end, limit = _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -352,7 +373,7 @@ async def label_values(name: str, request: Request, nightowl: NightowlDep) -> Re
         name = _decode_utf8_name(name)
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         start, end, limit = _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -401,7 +422,7 @@ async def query_exemplars(request: Request, nightowl: NightowlDep) -> Response:
         text = _one(params, "query")
         if text is None:
             raise BadParameter('invalid parameter "query": no query provided')
-        parse(text, nightowl.settings.query_max_length)
+        _parse(text, nightowl)
         _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -418,7 +439,7 @@ async def format_query(request: Request, nightowl: NightowlDep) -> Response:
     if text is None:
         return _error("bad_data", 'invalid parameter "query": no query provided')
     try:
-        expr = parse(text, nightowl.settings.query_max_length)
+        expr = _parse(text, nightowl)
         pretty = extended.restore(expr.prettify())
     except QueryParseError as exc:
         return _error("bad_data", exc.message)

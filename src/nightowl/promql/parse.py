@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import promql_parser as pp
 
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
-from nightowl.promql import extended
+from nightowl.promql import extended, shape
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryParseError
 from nightowl.promql.regex import compile_anchored, to_python
@@ -39,13 +39,22 @@ _PARSED_LOCK = threading.Lock()
 and again, and parsing one with regex matchers costs ~0.1 ms (the parser compiles them)."""
 
 
-def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Expr:
+def parse(
+    query: str,
+    max_length: int,
+    times: QueryTimes | None = None,
+    *,
+    max_depth: int = shape.DEFAULT_MAX_DEPTH,
+    max_operators: int = shape.DEFAULT_MAX_OPERATORS,
+) -> pp.Expr:
     """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on.
-    `times` gives `step()`/`range()` in duration expressions (the query being run)."""
+    `times` gives `step()`/`range()` in duration expressions (the query being run). Every PromQL text
+    Nightowl reads comes through here, so the size and shape limits guard them all."""
     if not query.strip():
         raise QueryParseError("1:1: parse error: no expression found in input")
     if len(query) > max_length:
         raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
+    shape.check(query, min(max_depth, shape.DEPTH_CEILING), max_operators)
     text = extended.rewrite(query, times or UNKNOWN_TIMES)  # keyed after rewriting: `step()` varies
     expr = _PARSED.get(text)
     if expr is not None:
