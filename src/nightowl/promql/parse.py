@@ -11,7 +11,7 @@ from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
 from nightowl.promql import extended, shape
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryParseError
-from nightowl.promql.regex import compile_anchored, to_python
+from nightowl.promql.regex import compile_anchored
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_AT_MS = 253402300799000  # 9999-12-31T23:59:59Z, the largest time promql-parser can represent
@@ -104,13 +104,13 @@ def _matcher(m: pp.Matcher) -> Matcher:
     op = _OPS[str(m.op)]
     if op in ("=~", "!~"):
         compile_anchored(m.value)
-        return Matcher(m.name, op, to_python(m.value))
+        return Matcher(m.name, op, m.value)
     return Matcher(m.name, op, m.value)
 
 
 def selector_matchers(selector: pp.VectorSelector) -> list[list[Matcher]]:
     """The matcher sets of a selector (several for `{a="1" or b="2"}`), `__name__` folded in; regexes
-    are checked here and rewritten to Python's dialect."""
+    are checked (and compiled, for the index to reuse) here."""
     base = [_matcher(m) for m in selector.matchers.matchers]
     if selector.name:
         base.insert(0, Matcher(METRIC_NAME, "=", selector.name))
