@@ -246,6 +246,16 @@ class Settings(BaseSettings):
     query_max_operators: int = Field(
         1000, ge=16, le=100_000, description="Most operators (+, and, or...) one PromQL query may have; more is 400."
     )
+    query_max_concurrency: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="PromQL queries of the query API evaluated at once, each in a worker thread (0: the number of "
+        "CPUs, at least 2); others wait their turn within their timeout.",
+    )
+    query_max_queued: int = Field(
+        100, ge=0, description="Queries that may wait for a turn; more are refused at once with 503 (unavailable)."
+    )
     query_page_cache_bytes: int = Field(
         128 * 2**20,
         ge=0,

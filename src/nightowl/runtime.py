@@ -41,6 +41,7 @@ from nightowl.metrics.remote import RemoteConfig, RemoteQueryEngine, RemoteStora
 from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.promql.gate import QueryGate
 from nightowl.routing.dispatcher import put_silence
 from nightowl.routing.matchers import Matcher
 from nightowl.routing.silences import Silence
@@ -63,6 +64,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     query_engine: QueryEngine = field(init=False)
+    query_gate: QueryGate = field(init=False)
     secrets: SecretBox = field(init=False)
     gate: Gate = field(init=False)
     ingestor: Ingestor = field(init=False)
@@ -80,6 +82,7 @@ class Nightowl:
         self.engine = create_state_engine(self.settings.state_database_url, self.settings.db_pool_size)
         self.scheduler = Scheduler(self.clock)
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
+        self.query_gate = QueryGate(self.settings.query_max_concurrency, self.settings.query_max_queued)
         self.query_engine = PromQLEngine(
             LiveQuerier(lambda: self.storage),
             EngineLimits(

@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 import promql_parser as pp
@@ -38,7 +37,7 @@ NightowlDep = Annotated[Nightowl, Depends(get_nightowl)]
 
 MIN_TIME_MS = -9223372036854775 // 1000 * 1000
 MAX_TIME_MS = 9223372036854775 // 1000 * 1000
-_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
+_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "unavailable": 503, "internal": 500}
 _DURATION = re.compile(r"^(?:\d+(?:y|w|d|h|ms|m|s))+$")
 
 
@@ -175,23 +174,26 @@ _RECENT_KEPT = 1024
 _recent: dict[tuple[str, int, int | None], float] = {}
 
 
-async def _evaluate(key: tuple[str, int, int | None], evaluate: Callable[[], QueryResult]) -> QueryResult:
-    """Evaluate in a worker thread, or inline when the same query (text, points) was quick last time.
+async def _evaluate(
+    nightowl: Nightowl, key: tuple[str, int, int | None], evaluate: Callable[[float], QueryResult], timeout_s: float
+) -> QueryResult:
+    """Evaluate through the query gate (a worker thread, a bounded number at once), or inline when the
+    same query (text, points) was quick last time.
 
     A query's cost changes slowly (series and samples grow gradually), so the event loop is held at
-    most about as long as a query known to be quick, and one that got slower goes back to the thread
-    pool on its next run.
+    most about as long as a query known to be quick, and one that got slower goes back to the worker
+    threads on its next run.
     """
 
-    def timed() -> tuple[QueryResult, float]:
+    def timed(remaining_s: float) -> tuple[QueryResult, float]:
         started = time.perf_counter()
-        return evaluate(), time.perf_counter() - started
+        return evaluate(remaining_s), time.perf_counter() - started
 
     last = _recent.get(key)
     if last is not None and last < INLINE_BELOW_S:
-        result, took = timed()
+        result, took = timed(timeout_s)
     else:
-        result, took = await run_in_threadpool(timed)
+        result, took = await nightowl.query_gate.run(timed, timeout_s)
     if len(_recent) >= _RECENT_KEPT:
         _recent.clear()
     _recent[key] = took
@@ -231,14 +233,21 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
                 )
             run_range = at_most_resolution(resolution, engine.range)
             result = await _evaluate(
+                nightowl,
                 (query, (end - start) // step, resolution),
-                partial(run_range, query, start, end, step, timeout_s=timeout),
+                lambda remaining: run_range(query, start, end, step, timeout_s=remaining),
+                timeout,
             )
         else:
             time_text = _one(params, "time")
             at = parse_time(time_text, "time") if time_text else int(nightowl.clock.now() * 1000)
             run_instant = at_most_resolution(resolution, engine.instant)
-            result = await _evaluate((query, -1, resolution), partial(run_instant, query, at, timeout_s=timeout))
+            result = await _evaluate(
+                nightowl,
+                (query, -1, resolution),
+                lambda remaining: run_instant(query, at, timeout_s=remaining),
+                timeout,
+            )
     except BadParameter as exc:
         return _error("bad_data", exc.message)
     except QueryParseError as exc:

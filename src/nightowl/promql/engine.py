@@ -11,7 +11,7 @@ import promql_parser as pp
 from nightowl.core import allocator
 from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
-from nightowl.promql import shape
+from nightowl.promql import deadline, shape
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
@@ -171,7 +171,8 @@ class PromQLEngine:
 
 def _evaluate(ctx: Context, expr: pp.Expr, ts: np.ndarray) -> Value:
     """The query's value; after a big query, the freed pages of its intermediate arrays go back to the OS."""
-    value = Evaluator(ctx).evaluate(expr, ts)
+    with deadline.until(ctx.budget.deadline):
+        value = Evaluator(ctx).evaluate(expr, ts)
     if ctx.budget.samples + ctx.budget.points > RELEASE_AFTER_CELLS:
         allocator.release()
     return value
