@@ -43,7 +43,8 @@ async def test_status_answers_while_a_heavy_query_runs_and_the_query_stops_at_it
         heavy = asyncio.create_task(client.get("/prometheus/api/v1/query_range", params=HEAVY))
         await asyncio.sleep(0.3)  # let the heavy query reach its worker thread (real concurrency, not logic)
 
-        refused = await client.get("/prometheus/api/v1/query_range", params=HEAVY)
+        other = {**HEAVY, "step": "30"}  # not the same query, so not shared
+        refused = await client.get("/prometheus/api/v1/query_range", params=other)
         assert refused.status_code == 503
         assert refused.json()["errorType"] == "unavailable"
         assert "query_max_concurrency=1" in refused.json()["error"]
@@ -63,3 +64,17 @@ async def test_status_answers_while_a_heavy_query_runs_and_the_query_stops_at_it
     assert took < 2.0 + 3.0  # the 2 s timeout, plus one chunk of work and a busy CI machine
     assert len(latencies) >= 4
     assert max(latencies) < 1.0, latencies
+
+
+async def test_identical_queries_in_flight_share_one_evaluation(busy_app: FastAPI) -> None:
+    headers = {"Authorization": f"Bearer {credential_for(busy_app, scopes=['admin'])}"}
+    transport = httpx.ASGITransport(app=busy_app)
+    params = {**HEAVY, "timeout": "1s"}
+    async with httpx.AsyncClient(transport=transport, base_url=BASE_URL, headers=headers, timeout=60) as client:
+        first = asyncio.create_task(client.get("/prometheus/api/v1/query_range", params=params))
+        await asyncio.sleep(0.3)  # the first is evaluating in its worker thread (real concurrency, not logic)
+        second = await client.get("/prometheus/api/v1/query_range", params=params)  # no slot, no queue: shared
+        answer = await first
+    assert busy_app.state.nightowl.query_gate.shared == 1, second.text
+    assert second.status_code == answer.status_code == 503
+    assert second.json() == answer.json() and answer.json()["errorType"] == "timeout"

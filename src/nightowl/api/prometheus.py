@@ -175,14 +175,19 @@ _recent: dict[tuple[str, int, int | None], float] = {}
 
 
 async def _evaluate(
-    nightowl: Nightowl, key: tuple[str, int, int | None], evaluate: Callable[[float], QueryResult], timeout_s: float
+    nightowl: Nightowl,
+    key: tuple[str, int, int | None],
+    flight: tuple[int, ...],
+    evaluate: Callable[[float], QueryResult],
+    timeout_s: float,
 ) -> QueryResult:
     """Evaluate through the query gate (a worker thread, a bounded number at once), or inline when the
     same query (text, points) was quick last time.
 
     A query's cost changes slowly (series and samples grow gradually), so the event loop is held at
     most about as long as a query known to be quick, and one that got slower goes back to the worker
-    threads on its next run.
+    threads on its next run. `flight` (the query's times and timeout) with `key` names an identical
+    query, whose evaluation in flight is shared.
     """
 
     def timed(remaining_s: float) -> tuple[QueryResult, float]:
@@ -193,7 +198,7 @@ async def _evaluate(
     if last is not None and last < INLINE_BELOW_S:
         result, took = timed(timeout_s)
     else:
-        result, took = await nightowl.query_gate.run(timed, timeout_s)
+        result, took = await nightowl.query_gate.run_shared((key, flight), timed, timeout_s)
     if len(_recent) >= _RECENT_KEPT:
         _recent.clear()
     _recent[key] = took
@@ -235,6 +240,7 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             result = await _evaluate(
                 nightowl,
                 (query, (end - start) // step, resolution),
+                (start, end, step, round(timeout * 1000)),
                 lambda remaining: run_range(query, start, end, step, timeout_s=remaining),
                 timeout,
             )
@@ -245,6 +251,7 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             result = await _evaluate(
                 nightowl,
                 (query, -1, resolution),
+                (at, round(timeout * 1000)),
                 lambda remaining: run_instant(query, at, timeout_s=remaining),
                 timeout,
             )

@@ -5,6 +5,9 @@ than in two, but they take the GIL from the event loop ten times as often, so `/
 and quick dashboard queries stall behind them. Queries therefore run in worker threads of their own
 (not the pool other endpoints share), `concurrency` at a time; others wait in a queue of at most
 `max_queued` for no longer than their own timeout, and past that are refused with a clear answer.
+
+Identical queries asked while one is being evaluated (a dashboard open in many browsers, Grafana
+panels sharing a query) wait for that evaluation instead of repeating it.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -41,6 +44,42 @@ class QueryGate:
         self.running = 0
         self._slots: asyncio.Semaphore | None = None
         self._threads: anyio.CapacityLimiter | None = None
+        self._in_flight: dict[Hashable, asyncio.Future[Any]] = {}
+        self.shared = 0  # requests answered by an identical query in flight
+
+    async def run_shared(self, key: Hashable, evaluate: Callable[[float], T], timeout_s: float) -> T:
+        """`run`, unless an identical query (same `key`) is already running: then its answer (or error)."""
+        running = self._in_flight.get(key)
+        if running is not None:
+            self.shared += 1
+            try:
+                result: T = await asyncio.shield(running)
+            except asyncio.CancelledError:
+                if not running.cancelled():
+                    raise  # this request itself was cancelled
+                self.shared -= 1  # the leader was cancelled: evaluate after all
+            else:
+                return result
+        return await self._lead(key, self.run(evaluate, timeout_s))
+
+    async def _lead(self, key: Hashable, work: Awaitable[T]) -> T:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._in_flight[key] = future
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: nobody may be waiting
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            if self._in_flight.get(key) is future:
+                del self._in_flight[key]
 
     async def run(self, evaluate: Callable[[float], T], timeout_s: float) -> T:
         """`evaluate(remaining_timeout_s)` in a worker thread once a slot is free; the wait for the slot
