@@ -103,3 +103,12 @@ async def test_silence_and_alert_filters_use_re2(client: httpx.AsyncClient) -> N
     bad = await client.get("/api/v2/alerts", params={"receiver": "(a"})
     assert bad.status_code == 400 or bad.status_code == 422
     assert time.perf_counter() - started < 2.0
+
+
+def test_retention_selectors_validate_their_regexes_with_re2() -> None:
+    from nightowl.tsdb.options import parse_selector
+
+    with pytest.raises(ValueError, match="missing \\)"):
+        parse_selector('x{a=~"(b"}')
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        parse_selector('x{a=~"a(?=b)"}')  # Python's re accepts a lookahead; Prometheus (RE2) does not

@@ -94,7 +94,9 @@ class LabelRegex:
         self._test = _literal_test(pattern)
         self._plain = re2._re2.RE2(pattern.encode(), _options(capture=False))
         if not self._plain.ok():
-            raise RegexError(f"invalid regular expression {pattern!r}: {self._plain.error()}")
+            reason = self._plain.error()
+            reason = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
+            raise RegexError(f"invalid regular expression {pattern!r}: {reason}")
         self._capturing: re2._re2.RE2 | None = None
         self.cost = 2 * len(pattern) + _ENTRY_OVERHEAD + _BYTES_PER_INSTRUCTION * int(self._plain.ProgramSize())
 
