@@ -112,3 +112,10 @@ def test_retention_selectors_validate_their_regexes_with_re2() -> None:
         parse_selector('x{a=~"(b"}')
     with pytest.raises(ValueError, match="invalid regular expression"):
         parse_selector('x{a=~"a(?=b)"}')  # Python's re accepts a lookahead; Prometheus (RE2) does not
+
+
+def test_lone_surrogates_in_values_do_not_raise() -> None:
+    assert compile_regex("a.*").matches("a\ud800")
+    assert not compile_regex("b|c").matches("\ud800")
+    found = compile_regex("(a)(.*)").match("a\ud800")
+    assert found is not None and found.group(2) == "\ud800"

@@ -49,6 +49,11 @@ class RegexMatch:
         return self.groups[index]
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes; a lone surrogate (JSON ingest can carry one) passes through instead of raising."""
+    return text.encode(errors="surrogatepass")
+
+
 def _options(capture: bool) -> re2.Options:
     options = re2.Options()
     options.log_errors = False
@@ -92,7 +97,7 @@ class LabelRegex:
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
         self._test = _literal_test(pattern)
-        self._plain = re2._re2.RE2(pattern.encode(), _options(capture=False))
+        self._plain = re2._re2.RE2(_utf8(pattern), _options(capture=False))
         if not self._plain.ok():
             reason = self._plain.error()
             reason = reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
@@ -104,26 +109,26 @@ class LabelRegex:
         """Whether the whole of `value` matches."""
         if self._test is not None:
             return self._test(value)
-        data = value.encode()
+        data = _utf8(value)
         spans: list[tuple[int, int]] = self._plain.Match(_BOTH, data, 0, len(data))
         return spans[0] != _NULL
 
     def search(self, value: str) -> bool:
         """Whether the pattern matches anywhere in `value` (templates' `match`)."""
-        data = value.encode()
+        data = _utf8(value)
         spans: list[tuple[int, int]] = self._plain.Match(_UNANCHORED, data, 0, len(data))
         return spans[0] != _NULL
 
     def match(self, value: str) -> RegexMatch | None:
         """The groups when the whole of `value` matches (for `$1` expansion), else None."""
         if self._capturing is None:
-            self._capturing = re2._re2.RE2(self.pattern.encode(), _options(capture=True))
+            self._capturing = re2._re2.RE2(_utf8(self.pattern), _options(capture=True))
         regex = self._capturing
-        data = value.encode()
+        data = _utf8(value)
         spans: list[tuple[int, int]] = regex.Match(_BOTH, data, 0, len(data))
         if spans[0] == _NULL:
             return None
-        groups = tuple(None if s == _NULL else data[s[0] : s[1]].decode() for s in spans)
+        groups = tuple(None if s == _NULL else data[s[0] : s[1]].decode(errors="surrogatepass") for s in spans)
         names = {name.decode(): index for name, index in regex.NamedCapturingGroups()}
         return RegexMatch(groups, names)
 
