@@ -121,6 +121,8 @@ class LabelRegex:
 
     def match(self, value: str) -> RegexMatch | None:
         """The groups when the whole of `value` matches (for `$1` expansion), else None."""
+        if self.pattern == "(.*)":  # relabeling's default regex
+            return RegexMatch((value, value), {})
         if self._capturing is None:
             self._capturing = re2._re2.RE2(_utf8(self.pattern), _options(capture=True))
         regex = self._capturing
