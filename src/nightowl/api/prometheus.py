@@ -28,7 +28,7 @@ from nightowl.metrics.api import QueryResult
 from nightowl.metrics.model import Matcher
 from nightowl.promql import extended, jsonfmt
 from nightowl.promql.errors import PromQLError, QueryParseError
-from nightowl.promql.parse import parse, selector_matchers
+from nightowl.promql.parse import check_size, parse, selector_matchers
 from nightowl.runtime import Nightowl
 from nightowl.tsdb.tier_reads import at_most_resolution
 
@@ -212,6 +212,8 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
         query = _one(params, "query")
         if query is None:
             raise BadParameter('invalid parameter "query": no query provided')
+        settings = nightowl.settings
+        check_size(query, settings.query_max_length, settings.query_max_depth, settings.query_max_operators)
         timeout = _timeout(params, nightowl)
         engine = nightowl.query_engine
         resolution = _max_source_resolution(params)

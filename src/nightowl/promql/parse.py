@@ -52,9 +52,7 @@ def parse(
     Nightowl reads comes through here, so the size and shape limits guard them all."""
     if not query.strip():
         raise QueryParseError("1:1: parse error: no expression found in input")
-    if len(query) > max_length:
-        raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
-    shape.check(query, min(max_depth, shape.DEPTH_CEILING), max_operators)
+    check_size(query, max_length, max_depth, max_operators)
     text = extended.rewrite(query, times or UNKNOWN_TIMES)  # keyed after rewriting: `step()` varies
     expr = _PARSED.get(text)
     if expr is not None:
@@ -70,6 +68,14 @@ def parse(
             del _PARSED[next(iter(_PARSED))]  # the oldest
         _PARSED[text] = expr
     return expr
+
+
+def check_size(query: str, max_length: int, max_depth: int, max_operators: int) -> None:
+    """QueryParseError naming the setting when `query` is longer, deeper or has more operators than allowed
+    (also for queries a remote backend evaluates: they are refused before they leave)."""
+    if len(query) > max_length:
+        raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
+    shape.check(query, min(max_depth, shape.DEPTH_CEILING), max_operators)
 
 
 def duration_ms(value: timedelta | None) -> int:
