@@ -63,7 +63,7 @@ async def test_status_answers_while_a_heavy_query_runs_and_the_query_stops_at_it
     assert answer.status_code == 503 and answer.json()["errorType"] == "timeout", answer.text
     assert took < 2.0 + 3.0  # the 2 s timeout, plus one chunk of work and a busy CI machine
     assert len(latencies) >= 4
-    assert max(latencies) < 1.0, latencies
+    assert sorted(latencies)[len(latencies) // 2] < 0.5 and max(latencies) < 1.5, latencies
 
 
 async def test_identical_queries_in_flight_share_one_evaluation(busy_app: FastAPI) -> None:
