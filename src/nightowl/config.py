@@ -292,6 +292,26 @@ class Settings(BaseSettings):
         description="Size a frame of a streamed remote read answer (STREAMED_XOR_CHUNKS) aims at; a series with "
         "more chunks continues in the next frame (Prometheus's `--storage.remote.read-max-bytes-in-frame`).",
     )
+    query_max_depth: int = Field(
+        128,
+        ge=16,
+        le=200,
+        description="Deepest PromQL expression accepted: each bracket, call, aggregation and chained operator "
+        "adds a level; deeper is refused with 400 before parsing.",
+    )
+    query_max_operators: int = Field(
+        1000, ge=16, le=100_000, description="Most operators (+, and, or...) one PromQL query may have; more is 400."
+    )
+    query_max_concurrency: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="PromQL queries of the query API evaluated at once, each in a worker thread (0: the number of "
+        "CPUs, at least 2); others wait their turn within their timeout.",
+    )
+    query_max_queued: int = Field(
+        100, ge=0, description="Queries that may wait for a turn; more are refused at once with 503 (unavailable)."
+    )
     query_page_cache_bytes: int = Field(
         128 * 2**20,
         ge=0,

@@ -45,6 +45,7 @@ from nightowl.notify.graph import AlertGraphs
 from nightowl.notify.pipeline import Pipeline, build_pipeline
 from nightowl.outbound import OutboundPolicy
 from nightowl.promql.engine import EngineLimits, PromQLEngine
+from nightowl.promql.gate import QueryGate
 from nightowl.routing.alert import Alert
 from nightowl.routing.dispatcher import put_silence
 from nightowl.routing.matchers import Matcher
@@ -82,6 +83,7 @@ class Nightowl:
     scheduler: Scheduler = field(init=False)
     storage: Storage = field(init=False)
     query_engine: QueryEngine = field(init=False)
+    query_gate: QueryGate = field(init=False)
     secrets: SecretBox = field(init=False)
     gate: Gate = field(init=False)
     ingestor: Ingestor = field(init=False)
@@ -102,6 +104,7 @@ class Nightowl:
         self.scheduler = Scheduler(self.clock)
         self.auth_failures = FailureLog(self.clock, logging.getLogger("nightowl.auth"))
         self.storage = MemoryStorage()  # the embedded TSDB replaces it in prepare() (metrics_storage=tsdb)
+        self.query_gate = QueryGate(self.settings.query_max_concurrency, self.settings.query_max_queued)
         self.query_engine = PromQLEngine(
             LiveQuerier(lambda: self.storage),
             EngineLimits(
@@ -110,6 +113,8 @@ class Nightowl:
                 max_series=self.settings.query_max_series,
                 timeout_s=self.settings.query_timeout,
                 max_length=self.settings.query_max_length,
+                max_depth=self.settings.query_max_depth,
+                max_operators=self.settings.query_max_operators,
             ),
         )
         self.ingestor = Ingestor(

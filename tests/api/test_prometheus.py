@@ -186,13 +186,14 @@ async def test_queries_known_to_be_quick_skip_the_thread_pool(
     from nightowl.api import prometheus
 
     handed: list[object] = []
-    real = prometheus.run_in_threadpool
+    gate = loaded.state.nightowl.query_gate
+    real = gate.run
 
     async def counting(func, *args, **kwargs):  # type: ignore[no-untyped-def]
         handed.append(func)
         return await real(func, *args, **kwargs)
 
-    monkeypatch.setattr(prometheus, "run_in_threadpool", counting)
+    monkeypatch.setattr(gate, "run", counting)
     monkeypatch.setattr(prometheus, "_recent", {})
     monkeypatch.setattr(prometheus, "INLINE_BELOW_S", 60.0)  # "quick" by a bound no busy machine misses
     params = {"query": "sum(temperature) + 0.25", "time": str(T0)}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from nightowl.core.regex import compile_regex, replace_all
+
 _ACTION = re.compile(r"\{\{(-\s)?(.*?)(\s-)?\}\}", re.S)
 _TOKEN = re.compile(
     r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<raw>`[^`]*`)|(?P<num>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)'
@@ -178,8 +180,8 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "not": lambda a: not _truthy(a),
     "and": lambda *a: next((x for x in a if not _truthy(x)), a[-1]),
     "or": lambda *a: next((x for x in a if _truthy(x)), a[-1]),
-    "match": lambda pattern, text: re.search(pattern, str(text)) is not None,
-    "reReplaceAll": lambda pattern, repl, text: re.sub(pattern, re.sub(r"\$(\d+)", r"\\\1", repl), str(text)),
+    "match": lambda pattern, text: compile_regex(str(pattern)).search(str(text)),
+    "reReplaceAll": lambda pattern, repl, text: replace_all(str(pattern), str(repl), str(text)),
 }
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from nightowl import __version__
 from nightowl.api.deps import get_nightowl, requires
 from nightowl.core.errors import InvalidInput, LimitExceeded
+from nightowl.core.regex import RegexError, compile_regex
 from nightowl.notify.message import iso
 from nightowl.routing import dispatcher as ops
 from nightowl.routing.alert import Alert
@@ -129,8 +130,8 @@ async def get_alerts(
 ) -> list[dict[str, Any]]:
     matchers = _filters(filter_)
     try:
-        receiver_re = re.compile(receiver) if receiver else None
-    except re.error as exc:
+        receiver_re = compile_regex(receiver) if receiver else None
+    except RegexError as exc:
         raise InvalidInput(f"receiver: invalid regex: {exc}", field="receiver") from None
     now = nightowl.clock.now()
     out: list[dict[str, Any]] = []
@@ -141,7 +142,7 @@ async def get_alerts(
             continue
         if status.state == "active" and not active:
             continue
-        if receiver_re and not any(receiver_re.fullmatch(r) for r in status.receivers):
+        if receiver_re and not any(receiver_re.matches(r) for r in status.receivers):
             continue
         out.append(gettable_alert(alert, status))
     return sorted(out, key=lambda a: (a["startsAt"], a["fingerprint"]))

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -99,8 +98,9 @@ async def graph_page(nightowl: Runtime, expr: Expr = "", range_input: Range = "1
         context["image_query"] = urlencode({"g0.expr": expr, "g0.range_input": range_input})
         now_ms = int(nightowl.clock.now() * 1000)
         try:
-            result = await run_in_threadpool(
-                nightowl.query_engine.instant, expr, now_ms, timeout_s=nightowl.settings.query_timeout
+            result = await nightowl.query_gate.run(
+                lambda remaining: nightowl.query_engine.instant(expr, now_ms, timeout_s=remaining),
+                nightowl.settings.query_timeout,
             )
         except PromQLError as exc:
             context["error"], status = exc.message, 422
@@ -131,13 +131,11 @@ async def graph_png(nightowl: Runtime, expr: Expr, range_input: Range = "1h") ->
     start = end - seconds
     step_ms = max(1000, int(seconds * 1000 / POINTS))
     try:
-        result = await run_in_threadpool(
-            nightowl.query_engine.range,
-            expr,
-            int(start * 1000),
-            int(end * 1000),
-            step_ms,
-            timeout_s=nightowl.settings.query_timeout,
+        result = await nightowl.query_gate.run(
+            lambda remaining: nightowl.query_engine.range(
+                expr, int(start * 1000), int(end * 1000), step_ms, timeout_s=remaining
+            ),
+            nightowl.settings.query_timeout,
         )
     except PromQLError as exc:
         raise InvalidInput(f"g0.expr: {exc.message}", field="g0.expr") from None

@@ -12,7 +12,6 @@ import re
 import time
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 import promql_parser as pp
@@ -30,7 +29,7 @@ from nightowl.metrics.api import QueryResult
 from nightowl.metrics.model import Matcher
 from nightowl.promql import extended, jsonfmt
 from nightowl.promql.errors import PromQLError, QueryParseError
-from nightowl.promql.parse import parse, selector_matchers
+from nightowl.promql.parse import check_size, parse, selector_matchers
 from nightowl.runtime import Nightowl
 from nightowl.tsdb.tier_reads import at_most_resolution
 
@@ -39,7 +38,7 @@ NightowlDep = Annotated[Nightowl, Depends(get_nightowl)]
 
 MIN_TIME_MS = -9223372036854775 // 1000 * 1000
 MAX_TIME_MS = 9223372036854775 // 1000 * 1000
-_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "internal": 500}
+_STATUS = {"bad_data": 400, "execution": 422, "timeout": 503, "canceled": 503, "unavailable": 503, "internal": 500}
 _DURATION = re.compile(r"^(?:\d+(?:y|w|d|h|ms|m|s))+$")
 
 
@@ -82,22 +81,32 @@ def _one(params: dict[str, list[str]], name: str) -> str | None:
 
 
 def parse_time(text: str, name: str) -> int:
-    """Unix seconds (float) or RFC 3339, to milliseconds."""
+    """Unix seconds (float) or RFC 3339, to milliseconds; a time outside what int64 milliseconds hold
+    (`1e300`) is bad data, as are NaN and infinities."""
     try:
         seconds = float(text)
         if math.isfinite(seconds):
-            return round(seconds * 1000)
+            return _within_range(round(seconds * 1000), text, name)
     except ValueError:
         pass
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         if moment.tzinfo is not None:
-            return round(moment.timestamp() * 1000)
+            return _within_range(round(moment.timestamp() * 1000), text, name)
     except ValueError:
         pass
     if text in ("0001-01-01T00:00:00Z", "-292273086-05-16T16:47:06Z"):
         return MIN_TIME_MS
     raise BadParameter(f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp')
+
+
+def _within_range(ms: int, text: str, name: str) -> int:
+    if not MIN_TIME_MS <= ms <= MAX_TIME_MS:
+        raise BadParameter(
+            f'invalid parameter "{name}": cannot parse "{text}" to a valid timestamp: out of range '
+            f"(Unix seconds from {MIN_TIME_MS // 1000} to {MAX_TIME_MS // 1000})"
+        )
+    return ms
 
 
 def parse_duration(text: str, name: str) -> int:
@@ -166,23 +175,31 @@ _RECENT_KEPT = 1024
 _recent: dict[tuple[str, int, int | None], float] = {}
 
 
-async def _evaluate(key: tuple[str, int, int | None], evaluate: Callable[[], QueryResult]) -> QueryResult:
-    """Evaluate in a worker thread, or inline when the same query (text, points) was quick last time.
+async def _evaluate(
+    nightowl: Nightowl,
+    key: tuple[str, int, int | None],
+    flight: tuple[int, ...],
+    evaluate: Callable[[float], QueryResult],
+    timeout_s: float,
+) -> QueryResult:
+    """Evaluate through the query gate (a worker thread, a bounded number at once), or inline when the
+    same query (text, points) was quick last time.
 
     A query's cost changes slowly (series and samples grow gradually), so the event loop is held at
-    most about as long as a query known to be quick, and one that got slower goes back to the thread
-    pool on its next run.
+    most about as long as a query known to be quick, and one that got slower goes back to the worker
+    threads on its next run. `flight` (the query's times and timeout) with `key` names an identical
+    query, whose evaluation in flight is shared.
     """
 
-    def timed() -> tuple[QueryResult, float]:
+    def timed(remaining_s: float) -> tuple[QueryResult, float]:
         started = time.perf_counter()
-        return evaluate(), time.perf_counter() - started
+        return evaluate(remaining_s), time.perf_counter() - started
 
     last = _recent.get(key)
     if last is not None and last < INLINE_BELOW_S:
-        result, took = timed()
+        result, took = timed(timeout_s)
     else:
-        result, took = await run_in_threadpool(timed)
+        result, took = await nightowl.query_gate.run_shared((key, flight), timed, timeout_s)
     if len(_recent) >= _RECENT_KEPT:
         _recent.clear()
     _recent[key] = took
@@ -196,6 +213,8 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
         query = _one(params, "query")
         if query is None:
             raise BadParameter('invalid parameter "query": no query provided')
+        settings = nightowl.settings
+        check_size(query, settings.query_max_length, settings.query_max_depth, settings.query_max_operators)
         timeout = _timeout(params, nightowl)
         engine = nightowl.query_engine
         resolution = _max_source_resolution(params)
@@ -222,14 +241,23 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
                 )
             run_range = at_most_resolution(resolution, engine.range)
             result = await _evaluate(
+                nightowl,
                 (query, (end - start) // step, resolution),
-                partial(run_range, query, start, end, step, timeout_s=timeout),
+                (start, end, step, round(timeout * 1000)),
+                lambda remaining: run_range(query, start, end, step, timeout_s=remaining),
+                timeout,
             )
         else:
             time_text = _one(params, "time")
             at = parse_time(time_text, "time") if time_text else int(nightowl.clock.now() * 1000)
             run_instant = at_most_resolution(resolution, engine.instant)
-            result = await _evaluate((query, -1, resolution), partial(run_instant, query, at, timeout_s=timeout))
+            result = await _evaluate(
+                nightowl,
+                (query, -1, resolution),
+                (at, round(timeout * 1000)),
+                lambda remaining: run_instant(query, at, timeout_s=remaining),
+                timeout,
+            )
     except BadParameter as exc:
         return _error("bad_data", exc.message)
     except QueryParseError as exc:
@@ -291,11 +319,22 @@ class QueryFastPath:
         await response(scope, receive, send)
 
 
-def _matcher_sets(params: dict[str, list[str]], max_length: int) -> list[list[Matcher]]:
+def _parse(text: str, nightowl: Nightowl) -> pp.Expr:
+    """`text`'s tree under the configured query size and shape limits."""
+    settings = nightowl.settings
+    return parse(
+        text,
+        settings.query_max_length,
+        max_depth=settings.query_max_depth,
+        max_operators=settings.query_max_operators,
+    )
+
+
+def _matcher_sets(params: dict[str, list[str]], nightowl: Nightowl) -> list[list[Matcher]]:
     sets: list[list[Matcher]] = []
     for text in params.get("match[]", []):
         try:
-            expr = parse(text, max_length)
+            expr = _parse(text, nightowl)
         except QueryParseError as exc:
             raise BadParameter(f'invalid parameter "match[]": {exc.message}') from None
         if not isinstance(expr, pp.VectorSelector):
@@ -324,7 +363,7 @@ def _window(params: dict[str, list[str]]) -> tuple[int, int, int]:
 async def series(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         if not sets:
             raise BadParameter("no match[] parameter provided")
         start, end, limit = _window(params)
@@ -339,7 +378,7 @@ async def series(request: Request, nightowl: NightowlDep) -> Response:
 async def labels(request: Request, nightowl: NightowlDep) -> Response:
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         start, end, limit = _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -353,7 +392,7 @@ async def label_values(name: str, request: Request, nightowl: NightowlDep) -> Re
         name = _decode_utf8_name(name)
     try:
         params = await _params(request)
-        sets = _matcher_sets(params, nightowl.settings.query_max_length)
+        sets = _matcher_sets(params, nightowl)
         start, end, limit = _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -402,7 +441,7 @@ async def query_exemplars(request: Request, nightowl: NightowlDep) -> Response:
         text = _one(params, "query")
         if text is None:
             raise BadParameter('invalid parameter "query": no query provided')
-        parse(text, nightowl.settings.query_max_length)
+        _parse(text, nightowl)
         _window(params)
     except BadParameter as exc:
         return _error("bad_data", exc.message)
@@ -419,7 +458,7 @@ async def format_query(request: Request, nightowl: NightowlDep) -> Response:
     if text is None:
         return _error("bad_data", 'invalid parameter "query": no query provided')
     try:
-        expr = parse(text, nightowl.settings.query_max_length)
+        expr = _parse(text, nightowl)
         pretty = extended.restore(expr.prettify())
     except QueryParseError as exc:
         return _error("bad_data", exc.message)

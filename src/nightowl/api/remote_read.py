@@ -24,7 +24,7 @@ from nightowl.ingest.errors import MalformedPayload, UnsupportedMediaType
 from nightowl.metrics.api import select_in_batches
 from nightowl.metrics.model import Labels, Matcher, Series
 from nightowl.promql.errors import QueryParseError
-from nightowl.promql.regex import compile_anchored, to_python
+from nightowl.promql.regex import compile_anchored
 from nightowl.runtime import Nightowl
 
 router = APIRouter(prefix="/prometheus/api/v1", tags=["prometheus"])
@@ -45,14 +45,13 @@ def _matchers(query: readproto.Query, external: dict[str, str], index: int) -> l
     for j, m in enumerate(query.matchers):
         if m.op == "=" and m.name in external and external[m.name] == m.value:
             continue
-        if m.op in ("=~", "!~"):  # RE2, as Prometheus sends it, rewritten to Python's dialect
+        if m.op in ("=~", "!~"):  # RE2, as Prometheus sends it and the querier matches it
             try:
                 compile_anchored(m.value)
             except QueryParseError as exc:
                 raise MalformedPayload(
                     f"queries[{index}].matchers[{j}]: {exc.message}", field=f"queries[{index}].matchers[{j}].value"
                 ) from None
-            m = Matcher(m.name, m.op, to_python(m.value))
         kept.append(m)
     return kept
 

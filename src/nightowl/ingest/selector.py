@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 from nightowl.core.errors import InvalidInput
+from nightowl.core.regex import RegexError
+from nightowl.core.regex import validate as validate_regex
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
 
 _NAME = re.compile(r"\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*")
@@ -54,8 +56,8 @@ def parse_selector(text: str, field: str = "match[]") -> list[Matcher]:
                 matcher = Matcher(label, _op(op), _unquote(value))
                 if matcher.op in ("=~", "!~"):
                     try:
-                        re.compile(matcher.value)
-                    except re.error as exc:
+                        validate_regex(matcher.value)
+                    except RegexError as exc:
                         raise InvalidInput(f"invalid regex {matcher.value!r}: {exc}", field=field) from None
                 matchers.append(matcher)
             at = match.end()

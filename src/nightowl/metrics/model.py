@@ -7,7 +7,6 @@ pattern (`STALE_NAN`), told apart from an ordinary NaN by `is_stale`.
 
 from __future__ import annotations
 
-import re
 import struct
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -15,6 +14,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from nightowl.core.regex import LabelRegex, compile_regex
 
 Labels = tuple[tuple[str, str], ...]
 """A label set, sorted by name, `__name__` included. Hashable, so it keys dicts directly."""
@@ -52,8 +53,8 @@ class Matcher:
     value: str
 
     @cached_property
-    def _regex(self) -> re.Pattern[str]:
-        return re.compile(f"(?s:{self.value})\\Z")
+    def _regex(self) -> LabelRegex:
+        return compile_regex(self.value)
 
     def matches(self, value: str) -> bool:
         """`value` is "" when the series lacks the label, as in Prometheus."""
@@ -61,7 +62,7 @@ class Matcher:
             return value == self.value
         if self.op == "!=":
             return value != self.value
-        hit = self._regex.match(value) is not None
+        hit = self._regex.matches(value)
         return hit if self.op == "=~" else not hit
 
     def matches_empty(self) -> bool:

@@ -11,6 +11,7 @@ import promql_parser as pp
 from nightowl.core import allocator
 from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
+from nightowl.promql import deadline, shape
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.evaluator import Context, Evaluator
@@ -31,6 +32,8 @@ class EngineLimits:
     max_series: int = 0
     timeout_s: float = 120.0
     max_length: int = 16_384
+    max_depth: int = shape.DEFAULT_MAX_DEPTH
+    max_operators: int = shape.DEFAULT_MAX_OPERATORS
     subquery_step_ms: int = 60_000
     batch_cells: int = 2_000_000  # what one batch of a selector streamed over its series may hold
 
@@ -54,6 +57,11 @@ class PromQLEngine:
         self.querier = querier
         self.limits = limits or EngineLimits()
 
+    def parse(self, query: str, times: QueryTimes | None = None) -> pp.Expr:
+        """`query`'s tree under this engine's size and shape limits."""
+        limits = self.limits
+        return parse(query, limits.max_length, times, max_depth=limits.max_depth, max_operators=limits.max_operators)
+
     def _context(self, query: str, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
         limits = self.limits
         budget = Budget(
@@ -74,7 +82,7 @@ class PromQLEngine:
         )
 
     def instant(self, query: str, time_ms: int, *, timeout_s: float | None = None) -> QueryResult:
-        expr = parse(query, self.limits.max_length, QueryTimes(0, 0))
+        expr = self.parse(query, QueryTimes(0, 0))
         ctx = self._context(query, time_ms, time_ms, 0, timeout_s)
         ts = np.array([time_ms], np.int64)
         value = _evaluate(ctx, expr, ts)
@@ -131,7 +139,7 @@ class PromQLEngine:
                 f"exceeded maximum resolution of {MAX_POINTS:,} points per timeseries. "
                 "Try decreasing the query resolution (?step=XX)"
             )
-        expr = parse(query, self.limits.max_length, QueryTimes(step_ms, end_ms - start_ms))
+        expr = self.parse(query, QueryTimes(step_ms, end_ms - start_ms))
         top = expr
         while isinstance(top, pp.ParenExpr):
             top = top.expr
@@ -163,7 +171,8 @@ class PromQLEngine:
 
 def _evaluate(ctx: Context, expr: pp.Expr, ts: np.ndarray) -> Value:
     """The query's value; after a big query, the freed pages of its intermediate arrays go back to the OS."""
-    value = Evaluator(ctx).evaluate(expr, ts)
+    with deadline.until(ctx.budget.deadline):
+        value = Evaluator(ctx).evaluate(expr, ts)
     if ctx.budget.samples + ctx.budget.points > RELEASE_AFTER_CELLS:
         allocator.release()
     return value

@@ -472,12 +472,12 @@ class Evaluator:
         if name == "histogram_quantile":
             q = self._scalar_arg(args[0], ts)
             self._check_quantile(q, args[0])
-            result, notes = functions.histogram_quantile(q, _apply_drop(self._vector_arg(args[1], ts)))
+            result, notes = functions.histogram_quantile(q, self._vector_arg(args[1], ts))
             self._annotate(notes, args[1])
             return result
         if name == "histogram_fraction":
             lower, upper = self._scalar_arg(args[0], ts), self._scalar_arg(args[1], ts)
-            fraction, notes = functions.histogram_fraction(lower, upper, _apply_drop(self._vector_arg(args[2], ts)))
+            fraction, notes = functions.histogram_fraction(lower, upper, self._vector_arg(args[2], ts))
             self._annotate(notes, args[2])
             return fraction
         if name == "histogram_quantiles":
@@ -513,7 +513,7 @@ class Evaluator:
 
     def histogram_quantiles(self, args: list[pp.Expr], ts: Ints) -> Vector:
         """One output series per requested quantile, told apart by the given label."""
-        buckets = _apply_drop(self._vector_arg(args[0], ts))
+        buckets = self._vector_arg(args[0], ts)
         label = self._string_arg(args[1], ts)
         parts: list[Vector] = []
         for arg in args[2:]:
@@ -530,6 +530,7 @@ class Evaluator:
             [lbl for p in parts for lbl in p.labels],
             np.concatenate([p.values for p in parts]),
             np.concatenate([p.present for p in parts]),
+            np.concatenate([p.drop_name for p in parts]),
         )
 
     def timestamp(self, node: pp.Expr, ts: Ints) -> Vector:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nightowl.core.regex import RegexMatch
 from nightowl.metrics.model import METRIC_NAME, Labels, Matcher
 from nightowl.promql.errors import QueryExecutionError, QueryParseError
 from nightowl.promql.regex import compile_anchored
@@ -108,7 +109,7 @@ def label_replace(vector: Vector, dst: str, replacement: str, src: str, regex: s
     drop = vector.drop_name.copy()
     for i, series in enumerate(vector.labels):
         current = dict(series)
-        match = pattern.match(current.get(src, ""))
+        match = pattern.match(current.get(src, ""))  # RE2: linear in the value, whatever the pattern
         if match is not None:
             value = _expand(match, replacement)
             if value:
@@ -121,7 +122,7 @@ def label_replace(vector: Vector, dst: str, replacement: str, src: str, regex: s
     return Vector(labels, vector.values, vector.present, drop)
 
 
-def _expand(match: re.Match[str], template: str) -> str:
+def _expand(match: RegexMatch, template: str) -> str:
     """Go's Regexp.ExpandString: $1, ${1}, $name, ${name}; unknown groups expand to ""."""
 
     def group(token: str) -> str:
@@ -197,8 +198,12 @@ def absent_labels(matcher_sets: list[list[Matcher]]) -> Labels:
 
 
 def bucket_groups(vector: Vector) -> tuple[dict[Labels, list[tuple[float, int]]], list[str]]:
-    """Classic buckets grouped by their series without `le` and the name: (upper bound, row) per bucket,
-    plus a warning for each bucket whose `le` is missing or malformed (Prometheus's wording)."""
+    """Classic buckets grouped by their series without `le`: (upper bound, row) per bucket, plus a
+    warning for each bucket whose `le` is missing or malformed (Prometheus's wording).
+
+    The metric name stays in the key, as in Prometheus 3: buckets of two metrics selected together
+    (`{__name__=~"a_bucket|b_bucket"}`) are two histograms, whose results then collide once the name
+    is dropped ("vector cannot contain metrics with the same labelset") instead of being merged."""
     notes: list[str] = []
     groups: dict[Labels, list[tuple[float, int]]] = {}
     for i, labels in enumerate(vector.labels):
@@ -212,7 +217,7 @@ def bucket_groups(vector: Vector) -> tuple[dict[Labels, list[tuple[float, int]]]
                 f'for metric name "{name}"'
             )
             continue
-        key = tuple(p for p in labels if p[0] not in ("le", METRIC_NAME))
+        key = tuple(p for p in labels if p[0] != "le")
         groups.setdefault(key, []).append((bound, i))
     return groups, notes
 
@@ -248,9 +253,7 @@ def histogram_quantile(q: Floats, vector: Vector) -> tuple[Vector, list[str]]:
         out_labels.append(key)
         out_values.append(values)
         out_present.append(present)
-    if not out_labels:
-        return Vector.empty(steps), notes
-    return Vector(out_labels, np.array(out_values), np.array(out_present)), notes
+    return _named_later(out_labels, out_values, out_present, steps), notes
 
 
 def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> tuple[Vector, list[str]]:
@@ -285,9 +288,14 @@ def histogram_fraction(lower: Floats, upper: Floats, vector: Vector) -> tuple[Ve
         out_labels.append(key)
         out_values.append(result)
         out_present.append(vector.present[rows].any(axis=0))
-    if not out_labels:
-        return Vector.empty(steps), notes
-    return Vector(out_labels, np.array(out_values), np.array(out_present)), notes
+    return _named_later(out_labels, out_values, out_present, steps), notes
+
+
+def _named_later(labels: list[Labels], values: list[Floats], present: list[np.ndarray], steps: int) -> Vector:
+    """One series per histogram, each still carrying its metric name, marked to lose it at the end."""
+    if not labels:
+        return Vector.empty(steps)
+    return Vector(labels, np.array(values), np.array(present), np.ones(len(labels), bool))
 
 
 def _bucket_quantile(q: Floats, bounds: Floats, counts: Floats, valid: np.ndarray) -> tuple[Floats, bool]:

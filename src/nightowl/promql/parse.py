@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import promql_parser as pp
 
 from nightowl.metrics.model import METRIC_NAME, Matcher, MatchOp
-from nightowl.promql import extended
+from nightowl.promql import extended, shape
 from nightowl.promql.durations import QueryTimes
 from nightowl.promql.errors import QueryParseError
-from nightowl.promql.regex import compile_anchored, to_python
+from nightowl.promql.regex import compile_anchored
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_AT_MS = 253402300799000  # 9999-12-31T23:59:59Z, the largest time promql-parser can represent
@@ -39,13 +39,20 @@ _PARSED_LOCK = threading.Lock()
 and again, and parsing one with regex matchers costs ~0.1 ms (the parser compiles them)."""
 
 
-def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Expr:
+def parse(
+    query: str,
+    max_length: int,
+    times: QueryTimes | None = None,
+    *,
+    max_depth: int = shape.DEFAULT_MAX_DEPTH,
+    max_operators: int = shape.DEFAULT_MAX_OPERATORS,
+) -> pp.Expr:
     """The AST of `query`; QueryParseError (bad_data) for anything promql-parser rejects or chokes on.
-    `times` gives `step()`/`range()` in duration expressions (the query being run)."""
+    `times` gives `step()`/`range()` in duration expressions (the query being run). Every PromQL text
+    Nightowl reads comes through here, so the size and shape limits guard them all."""
     if not query.strip():
         raise QueryParseError("1:1: parse error: no expression found in input")
-    if len(query) > max_length:
-        raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
+    check_size(query, max_length, max_depth, max_operators)
     text = extended.rewrite(query, times or UNKNOWN_TIMES)  # keyed after rewriting: `step()` varies
     expr = _PARSED.get(text)
     if expr is not None:
@@ -61,6 +68,14 @@ def parse(query: str, max_length: int, times: QueryTimes | None = None) -> pp.Ex
             del _PARSED[next(iter(_PARSED))]  # the oldest
         _PARSED[text] = expr
     return expr
+
+
+def check_size(query: str, max_length: int, max_depth: int, max_operators: int) -> None:
+    """QueryParseError naming the setting when `query` is longer, deeper or has more operators than allowed
+    (also for queries a remote backend evaluates: they are refused before they leave)."""
+    if len(query) > max_length:
+        raise QueryParseError(f"query is {len(query)} characters long, more than query_max_length={max_length}")
+    shape.check(query, min(max_depth, shape.DEPTH_CEILING), max_operators)
 
 
 def duration_ms(value: timedelta | None) -> int:
@@ -95,13 +110,13 @@ def _matcher(m: pp.Matcher) -> Matcher:
     op = _OPS[str(m.op)]
     if op in ("=~", "!~"):
         compile_anchored(m.value)
-        return Matcher(m.name, op, to_python(m.value))
+        return Matcher(m.name, op, m.value)
     return Matcher(m.name, op, m.value)
 
 
 def selector_matchers(selector: pp.VectorSelector) -> list[list[Matcher]]:
     """The matcher sets of a selector (several for `{a="1" or b="2"}`), `__name__` folded in; regexes
-    are checked here and rewritten to Python's dialect."""
+    are checked (and compiled, for the index to reuse) here."""
     base = [_matcher(m) for m in selector.matchers.matchers]
     if selector.name:
         base.insert(0, Matcher(METRIC_NAME, "=", selector.name))

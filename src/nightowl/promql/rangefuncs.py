@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nightowl.promql import deadline
 from nightowl.promql.errors import QueryExecutionError
 from nightowl.promql.summation import accurate_sum, welford_variance
 from nightowl.promql.values import Bools, Floats, Ints, RangeVector, Vector
@@ -49,6 +50,7 @@ def _gather(
     chunk = max(1, _CHUNK_ELEMENTS // per_series)
     span = np.arange(width)
     for a in range(0, n, chunk):
+        deadline.check()
         b = min(n, a + chunk)
         idx = lo[a:b, :, None] + span
         mask = span < counts[a:b, :, None]
@@ -318,6 +320,7 @@ def linear_regression(rv: RangeVector, intercept_at: Ints | None) -> tuple[Float
     n_series, steps = counts.shape
     chunk = max(1, _CHUNK_ELEMENTS // max(1, steps * width))
     for a in range(0, n_series, chunk):
+        deadline.check()
         b = min(n_series, a + chunk)
         idx = np.minimum(lo[a:b, :, None] + span, len(rv.values) - 1)
         mask = span < counts[a:b, :, None]

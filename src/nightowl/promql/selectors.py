@@ -27,6 +27,7 @@ class Budget:
     points: int = 0  # [series x steps] cells held for selectors, limited like samples
 
     def charge(self, series: int, samples: int) -> None:
+        self.check_time()  # each selection and batch is a point where a long query stops at its deadline
         self.series += series
         self.samples += samples
         if self.max_series and self.series > self.max_series:
@@ -41,6 +42,7 @@ class Budget:
             )
 
     def charge_points(self, points: int) -> None:
+        self.check_time()
         self.points += points
         if self.max_samples and self.points > self.max_samples:
             raise QueryLimitError(

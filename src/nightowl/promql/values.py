@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from nightowl.metrics.model import METRIC_NAME, Labels
+from nightowl.promql import deadline
 from nightowl.promql.errors import QueryExecutionError
 
 Floats = npt.NDArray[np.float64]
@@ -94,10 +95,18 @@ class RangeVector:
         keys = np.repeat(np.arange(n, dtype=np.int64) * width - base, counts)
         keys += self.timestamps
         series_base = (np.arange(n, dtype=np.int64) * width)[:, None]
-        hi = np.searchsorted(keys, series_base + (self.eval_ts - base)[None, :], side="right")
-        lo = np.searchsorted(keys, series_base + (self.eval_ts - self.range_ms - base)[None, :], side="right")
-        return lo.astype(np.int64), hi.astype(np.int64)
+        ends, starts = (self.eval_ts - base)[None, :], (self.eval_ts - self.range_ms - base)[None, :]
+        lo = np.empty((n, len(self.eval_ts)), np.int64)
+        hi = np.empty((n, len(self.eval_ts)), np.int64)
+        rows = max(1, _WINDOW_CELLS // len(self.eval_ts))
+        for a in range(0, n, rows):  # in slices, so that a long subquery's windows stop at the deadline
+            deadline.check()
+            hi[a : a + rows] = np.searchsorted(keys, series_base[a : a + rows] + ends, side="right")
+            lo[a : a + rows] = np.searchsorted(keys, series_base[a : a + rows] + starts, side="right")
+        return lo, hi
 
+
+_WINDOW_CELLS = 1 << 19
 
 Value = Scalar | String | Vector | RangeVector
 

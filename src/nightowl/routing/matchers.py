@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from nightowl.core.errors import InvalidInput
+from nightowl.core.regex import LabelRegex, RegexError, compile_regex
 
 Op = Literal["=", "!=", "=~", "!~"]
 _OPS: tuple[Op, ...] = ("=~", "!~", "!=", "=")
@@ -19,13 +20,13 @@ class Matcher:
     name: str
     op: Op
     value: str
-    _regex: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    _regex: LabelRegex | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.op in ("=~", "!~"):
             try:
-                object.__setattr__(self, "_regex", re.compile(f"(?:{self.value})", re.DOTALL))
-            except re.error as exc:
+                object.__setattr__(self, "_regex", compile_regex(self.value))
+            except RegexError as exc:
                 raise InvalidInput(f"matcher {self.name}{self.op}{self.value!r}: invalid regex: {exc}") from None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
@@ -36,7 +37,7 @@ class Matcher:
         if self.op == "!=":
             return value != self.value
         assert self._regex is not None
-        found = self._regex.fullmatch(value) is not None
+        found = self._regex.matches(value)
         return found if self.op == "=~" else not found
 
     @property

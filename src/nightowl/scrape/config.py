@@ -11,6 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from nightowl.core import regex as label_regex
+
 _DURATION_PART = re.compile(r"(\d+)(ms|y|w|d|h|m|s)")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*\Z")
@@ -164,8 +166,8 @@ class RelabelConfig(_Strict):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value)
-        except re.error as exc:
+            label_regex.validate(value)
+        except label_regex.RegexError as exc:
             raise ValueError(f"invalid regex {value!r}: {exc}") from None
         return value
 

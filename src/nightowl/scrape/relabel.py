@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nightowl.core.regex import LabelRegex, RegexMatch, compile_regex
 from nightowl.scrape.config import LABEL_NAME, RelabelAction, RelabelConfig
 
 _TEMPLATE = re.compile(r"\$(?:\$|\{([A-Za-z0-9_]*)\}|([A-Za-z0-9_]+))")
@@ -41,15 +42,15 @@ def _compile_template(template: str) -> tuple[TemplatePart, ...] | str:
     return tuple(p for p in parts if p != "")
 
 
-def _expand(template: tuple[TemplatePart, ...] | str, match: re.Match[str]) -> str:
+def _expand(template: tuple[TemplatePart, ...] | str, match: RegexMatch) -> str:
     if isinstance(template, str):
         return template
     out: list[str] = []
     for part in template:
         if isinstance(part, int):
-            group = match.group(part) if part <= (match.re.groups or 0) else None
+            group = match.group(part)
         elif part.startswith("\0"):
-            group = match.groupdict().get(part[1:])
+            group = match.group(part[1:])
         else:
             out.append(part)
             continue
@@ -64,7 +65,7 @@ class Rule:
     action: RelabelAction
     source_labels: tuple[str, ...]
     separator: str
-    regex: re.Pattern[str]
+    regex: LabelRegex
     target: tuple[TemplatePart, ...] | str
     target_label: str
     replacement: tuple[TemplatePart, ...] | str
@@ -76,7 +77,7 @@ class Rule:
             action=config.action,
             source_labels=tuple(config.source_labels),
             separator=config.separator,
-            regex=re.compile(f"(?s:{config.regex})"),
+            regex=compile_regex(config.regex),
             target=_compile_template(config.target_label),
             target_label=config.target_label,
             replacement=_compile_template(config.replacement),
@@ -98,22 +99,22 @@ def _apply(labels: dict[str, str], rule: Rule) -> bool:
     """Apply one rule in place; False means the label set is dropped."""
     action = rule.action
     if action in ("labelmap", "labeldrop", "labelkeep"):
-        fullmatch = rule.regex.fullmatch
+        matches = rule.regex.matches
         if action == "labeldrop":
-            for name in [n for n in labels if fullmatch(n)]:
+            for name in [n for n in labels if matches(n)]:
                 del labels[name]
         elif action == "labelkeep":
-            for name in [n for n in labels if not fullmatch(n)]:
+            for name in [n for n in labels if not matches(n)]:
                 del labels[name]
         else:
             for name, value in list(labels.items()):
-                match = fullmatch(name)
+                match = rule.regex.match(name)
                 if match is not None:
                     labels[_expand(rule.replacement, match)] = value
         return True
     value = rule.separator.join(labels.get(name, "") for name in rule.source_labels)
     if action == "replace":
-        match = rule.regex.fullmatch(value)
+        match = rule.regex.match(value)
         if match is None:
             return True
         target = _expand(rule.target, match)
@@ -125,9 +126,9 @@ def _apply(labels: dict[str, str], rule: Rule) -> bool:
             labels[target] = result
         return True
     if action == "keep":
-        return rule.regex.fullmatch(value) is not None
+        return rule.regex.matches(value)
     if action == "drop":
-        return rule.regex.fullmatch(value) is None
+        return not rule.regex.matches(value)
     if action == "keepequal":
         return labels.get(rule.target_label, "") == value
     if action == "dropequal":

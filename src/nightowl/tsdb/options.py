@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nightowl.core.regex import RegexError
+from nightowl.core.regex import validate as validate_regex
 from nightowl.metrics.model import Matcher
 from nightowl.tsdb.wal import FsyncPolicy
 
@@ -47,6 +49,11 @@ def parse_selector(text: str) -> tuple[Matcher, ...]:
             raise ValueError(f"invalid series selector {text!r}: cannot parse {body[pos:]!r}")
         value = re.sub(r"\\(.)", r"\1", pair.group(3))
         op = pair.group(2)
+        if op in ("=~", "!~"):
+            try:
+                validate_regex(value)
+            except RegexError as exc:
+                raise ValueError(f"invalid series selector {text!r}: {exc}") from None
         matchers.append(Matcher(pair.group(1), op, value))  # type: ignore[arg-type]
         pos = pair.end()
     return tuple(matchers)
