@@ -49,15 +49,15 @@ def parse_time(value: str, field: str) -> int:
     return max(MIN_TIME_MS, min(MAX_TIME_MS, round(seconds * 1000)))
 
 
-async def _params(request: Request, *, form: bool = True) -> dict[str, list[str]]:
+async def _params(request: Request, *, read_form: bool = True) -> dict[str, list[str]]:
     """Query string and, for form posts, the form body, as Prometheus reads `match[]`, `start`, `end`.
 
-    Routes whose body is data (imports) pass `form=False`: `curl --data-binary @file` labels any body
+    Routes whose body is data (imports) pass `read_form=False`: `curl --data-binary @file` labels any body
     `application/x-www-form-urlencoded`, and that body is the payload, not parameters."""
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
-    if form and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+    if read_form and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = await request.form()
         for key, item in form.multi_items():
             if isinstance(item, str):
@@ -114,7 +114,7 @@ def _import_json(nightowl: Nightowl, body: bytes) -> None:
 async def import_prometheus(request: Request, nightowl: NightowlDep) -> Response:
     """Prometheus text timestamps are milliseconds, OpenMetrics ones seconds; samples without one are
     stamped now. The value `stale` stores a staleness marker. `timestamp` (ms) overrides "now"."""
-    params = await _params(request, form=False)
+    params = await _params(request, read_form=False)
     default_ms = round(nightowl.clock.now() * 1000)
     if params.get("timestamp"):
         try:
