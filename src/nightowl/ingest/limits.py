@@ -19,6 +19,7 @@ import numpy as np
 
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.core.errors import LimitExceeded
+from nightowl.ingest.caches import labels_size
 from nightowl.ingest.errors import InvalidSeries
 from nightowl.metrics.model import METRIC_NAME, Labels, SampleBatch, is_stale
 
@@ -144,7 +145,7 @@ class Validator:
                 if normalized is None:
                     normalized = list(batch.series)
                 normalized[i] = clean
-            size = labels_size(clean)
+            size = 100 + labels_size(clean)
             if self.cached_bytes + size > self.max_cached_bytes:
                 valid.clear()
                 objects.clear()
@@ -293,8 +294,3 @@ def check_lengths(pairs: Iterable[tuple[str, str]], limits: IngestLimits) -> Non
                 "ingest_max_label_value_length",
                 limits.max_label_value_length,
             )
-
-
-def labels_size(labels: Labels) -> int:
-    """Estimated bytes a cached label set holds: its strings and the tuples around them."""
-    return 120 + sum(106 + len(name) + len(value) for name, value in labels)
