@@ -232,6 +232,8 @@ def _assemble(
         if not np.isfinite(raw_stamps).all():
             raise ValueError("a timestamp is not a finite number")
         raw_stamps = np.round(raw_stamps * 1000.0)
+    if len(raw_stamps) and not ((raw_stamps >= -(2.0**63)) & (raw_stamps < 2.0**63)).all():
+        raise ValueError("a timestamp is outside the 64-bit millisecond range")
     return SampleBatch(
         list(unique), remap[local_ids], raw_stamps.astype(np.int64), raw_values, metadata.as_batch_metadata()
     )
