@@ -59,3 +59,15 @@ async def test_no_route_answers_a_form_encoded_or_multipart_body_with_a_5xx(
                 if response.status_code >= 500:
                     failures.append(f"{method} {path} ({content_type}): {response.status_code} {response.text[:200]}")
     assert failures == []
+
+
+async def test_pings_alert_posts_and_reloads_take_form_encoded_bodies(client: httpx.AsyncClient) -> None:
+    created = await client.post("/api/v1/checks", json={"name": "backup", "type": "heartbeat", "period": 3600})
+    assert created.status_code == 201, created.text
+    ping = created.json()["ping_url"].removeprefix("http://nightowl.test")
+    for path in (ping, f"{ping}/start", f"{ping}/fail", f"{ping}/0"):
+        response = await client.post(path, content=b"exit=0&log=done", headers=FORM)
+        assert response.status_code == 200, f"{path}: {response.text}"
+    alerts = await client.post("/api/v2/alerts", content=b'[{"labels":{"alertname":"x"}}]', headers=FORM)
+    assert 400 <= alerts.status_code < 500
+    assert (await client.post("/-/reload", content=b"a=b", headers=FORM)).status_code == 200
