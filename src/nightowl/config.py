@@ -245,7 +245,13 @@ class Settings(BaseSettings):
         "tsdb", description="`tsdb`: the embedded TSDB in `data_dir/tsdb`; `memory`: nothing persisted (tests)."
     )
 
-    @field_validator("tsdb_retention", "tsdb_tier_retention", "tsdb_out_of_order_window", "tsdb_block_duration")
+    @field_validator(
+        "tsdb_retention",
+        "tsdb_tier_retention",
+        "tsdb_out_of_order_window",
+        "tsdb_block_duration",
+        "ingest_future_tolerance",
+    )
     @classmethod
     def _tsdb_duration(cls, value: str) -> str:
         return _duration(value)
@@ -343,6 +349,18 @@ class Settings(BaseSettings):
         64 * 1024**2,
         ge=1024,
         description="Largest ingest body once decompressed (gzip, snappy); larger gets 413.",
+    )
+    ingest_future_tolerance: str = Field(
+        "10m",
+        description="Samples stamped further ahead of the server's clock than this are refused (counted as "
+        "`too_far_in_future`; 400 naming this setting, the rest of the request is stored). One far-future "
+        "sample would otherwise make every later sample of its series out of order.",
+    )
+    ingest_max_metadata_length: int = Field(
+        1024,
+        ge=16,
+        description="Longest HELP text and unit kept per metric, in characters; longer ones are truncated "
+        "to this length (the samples are stored as usual).",
     )
     ingest_max_in_flight: int = Field(
         16, ge=1, description="Ingest requests handled at once; more get 429 with Retry-After so senders back off."
@@ -480,6 +498,18 @@ class Settings(BaseSettings):
         [],
         description="OTLP resource attributes copied as labels onto every series of the resource "
         "(all resource attributes also land on `target_info`).",
+    )
+    otlp_max_histogram_buckets: int = Field(
+        512,
+        ge=1,
+        description="Most buckets (each one a `_bucket` series) an OTLP histogram or exponential histogram data "
+        "point may have, the zero and +Inf buckets included; more refuses the request with 413.",
+    )
+    otlp_max_series_per_request: int = Field(
+        100_000,
+        ge=1,
+        description="Most series one OTLP request may translate into (histogram buckets multiply them); "
+        "more refuses the request with 413 as soon as translation reaches it.",
     )
     otlp_promote_scope_metadata: bool = Field(
         False,

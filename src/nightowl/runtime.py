@@ -122,6 +122,7 @@ class Nightowl:
             IngestLimits.from_settings(self.settings),
             self.telemetry.registry,
             self.settings.ingest_max_in_flight,
+            clock=self.clock,
         )
         if self.settings.metrics_url:
             remote = RemoteStorage(RemoteConfig.from_settings(self.settings), registry=self.telemetry.registry)

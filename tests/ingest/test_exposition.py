@@ -149,3 +149,12 @@ def test_prometheus_client_text_and_openmetrics_outputs_parse_back() -> None:
     got_om = {om.series[int(i)]: float(v) for i, v in zip(om.series_index, om.values, strict=True)}
     assert got_om == _registry_samples(registry, openmetrics=True)
     assert om.metadata["latency_seconds"][0] == "histogram"
+
+
+@pytest.mark.parametrize(
+    ("text", "openmetrics"),
+    [("m 1 9223372036854775808\n", False), ("m 1 -99999999999999999999999\n", False), ("m 1 1e30\n# EOF\n", True)],
+)
+def test_timestamps_outside_64_bits_are_malformed_not_wrapped(text: str, openmetrics: bool) -> None:
+    with pytest.raises(MalformedPayload, match="outside the 64-bit millisecond range"):
+        parse_exposition(text, 0, openmetrics=openmetrics)

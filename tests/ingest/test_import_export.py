@@ -5,6 +5,7 @@ import json
 
 import httpx
 import numpy as np
+import pytest
 from fastapi import FastAPI
 
 from nightowl.metrics.model import Matcher, is_stale
@@ -131,3 +132,10 @@ async def test_samples_older_than_retention_are_refused_loudly_and_the_rest_kept
         problem = response.json()
         assert problem["rejected"] == {"too_old": 1} and problem["written"] == 1
         assert stored(app, "kept") == [({"__name__": "kept"}, [now_ms], [1.0])]
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a":' * 100_000, b"[" * 5000 + b"]" * 5000])
+async def test_deeply_nested_json_lines_are_a_400(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/prometheus/api/v1/import", content=body)
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from nightowl.core.clock import ManualClock
 from tests.conftest import requires
 from tests.support import remote_servers
 from tests.support.remote_servers import MetricsServer
@@ -29,10 +30,11 @@ def prometheus() -> Iterator[MetricsServer]:
 
 
 async def test_prometheus_stores_what_the_forwarder_selects(
-    app: FastAPI, client: httpx.AsyncClient, prometheus: MetricsServer
+    app: FastAPI, client: httpx.AsyncClient, prometheus: MetricsServer, clock: ManualClock
 ) -> None:
     # Prometheus only takes recent samples: timestamps are data here, from the wall clock
     now_ms = int(time.time() * 1000)
+    clock.set(now_ms / 1000)  # and Nightowl refuses samples ahead of its own clock (ingest_future_tolerance)
     tag = f"t{now_ms}"
     text = (
         f'fwd_requests_total{{run="{tag}",job="api"}} 7 {now_ms}\n'

@@ -52,8 +52,8 @@ def parse_time(value: str, field: str) -> int:
 async def _params(request: Request, *, read_form: bool = True) -> dict[str, list[str]]:
     """Query string and, for form posts, the form body, as Prometheus reads `match[]`, `start`, `end`.
 
-    `read_form=False` where the body is the payload: `curl --data-binary` labels any body as a form.
-    """
+    Routes whose body is data (imports) pass `read_form=False`: `curl --data-binary @file` labels any body
+    `application/x-www-form-urlencoded`, and that body is the payload, not parameters."""
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)
@@ -94,7 +94,7 @@ def _text(body: bytes) -> str:
 
 
 def _import_text(nightowl: Nightowl, body: bytes, openmetrics: bool, default_ms: int) -> None:
-    batch = parse_exposition(_text(body), default_ms, openmetrics=openmetrics)
+    batch = parse_exposition(_text(body), default_ms, openmetrics=openmetrics, limits=nightowl.ingestor.limits)
     nightowl.ingestor.append(batch, "import_prometheus")
 
 
@@ -240,7 +240,8 @@ def _remote_write(nightowl: Nightowl, raw: bytes, message: str) -> dict[str, str
     v2 = message == RW_V2
     try:
         payload = snappy_block(raw, nightowl.settings.ingest_max_decompressed_bytes)
-        decoded: RemoteWrite = decode_v2(payload) if v2 else decode_v1(payload)
+        limits = nightowl.ingestor.limits
+        decoded: RemoteWrite = decode_v2(payload, limits) if v2 else decode_v1(payload, limits)
         result = nightowl.ingestor.append(decoded.batch, protocol)
     except NightowlError as exc:
         if v2:

@@ -17,7 +17,7 @@ from nightowl.api.deps import get_nightowl, requires
 from nightowl.api.ingest_prometheus import raw_body
 from nightowl.ingest.encoding import decode_content_encoding
 from nightowl.ingest.errors import MalformedPayload, UnsupportedMediaType
-from nightowl.ingest.otlp import translate
+from nightowl.ingest.otlp import OtlpLimits, translate
 from nightowl.ingest.otlp_names import Namer
 from nightowl.runtime import Nightowl
 
@@ -43,8 +43,13 @@ def _decode(body: bytes, media: str) -> ExportMetricsServiceRequest:
 def _export(nightowl: Nightowl, body: bytes, media: str) -> ExportMetricsServiceResponse:
     request = _decode(body, media)
     settings = nightowl.settings
+    limits = OtlpLimits(settings.otlp_max_histogram_buckets, settings.otlp_max_series_per_request)
     translated = translate(
-        request, Namer(settings.otlp_translation_strategy), settings.otlp_promote_resource_attributes
+        request,
+        Namer(settings.otlp_translation_strategy),
+        settings.otlp_promote_resource_attributes,
+        settings.otlp_promote_scope_metadata,
+        limits,
     )
     for reason, count in translated.rejected.items():
         nightowl.ingestor.reject(PROTOCOL, reason, count)

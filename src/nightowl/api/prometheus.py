@@ -18,6 +18,7 @@ import promql_parser as pp
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nightowl import __version__
@@ -260,6 +261,8 @@ async def _run_query(request: Request, nightowl: Nightowl, ranged: bool) -> Resp
             )
     except BadParameter as exc:
         return _error("bad_data", exc.message)
+    except HTTPException as exc:  # an unreadable form body; the lean query path has no handler for it
+        return _error("bad_data", f"cannot read the form body: {exc.detail}")
     except QueryParseError as exc:
         return _error("bad_data", f'invalid parameter "query": {exc.message}')
     except PromQLError as exc:

@@ -3,7 +3,9 @@
 Speed matters (the scraper parses every target with this), so the common line takes one `rsplit`,
 one dict lookup and one `float`; a line that does not fit that shape (tabs, spaces in label values,
 exemplars, `stale`) goes through a full regex. Series text -> `Labels` parses are cached across
-calls, since the same series come back on every scrape and every import of a backfill.
+calls, since the same series come back on every scrape and every import of a backfill; the cache
+is bounded by bytes and keeps only label sets within the length limits, so refused input leaves
+nothing behind.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ import re
 
 import numpy as np
 
+from nightowl.ingest.caches import CacheBudget, labels_size, text_size
 from nightowl.ingest.errors import MalformedPayload
+from nightowl.ingest.limits import IngestLimits, within_lengths
 from nightowl.metrics.model import METRIC_NAME, STALE_NAN, Labels, SampleBatch
 
 STALE_TOKEN = "stale"
@@ -38,7 +42,9 @@ _ESCAPE = re.compile(r"\\(.)", re.S)
 _UNESCAPE = {"n": "\n", "\\": "\\", '"': '"'}
 
 _SERIES_CACHE: dict[str, Labels] = {}
-_SERIES_CACHE_MAX = 500_000
+CACHE_MAX_BYTES = 256 * 2**20
+CACHES = CacheBudget(CACHE_MAX_BYTES, _SERIES_CACHE)
+_DEFAULT_LIMITS = IngestLimits()
 
 
 def _unescape(text: str) -> str:
@@ -47,8 +53,10 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(lambda m: _UNESCAPE.get(m.group(1), "\\" + m.group(1)), text)
 
 
-def parse_series(text: str) -> Labels:
-    """`name{a="b",...}` (or the UTF-8 form `{"name", a="b"}`) -> sorted Labels, empty values dropped."""
+def parse_series(text: str, limits: IngestLimits = _DEFAULT_LIMITS) -> Labels:
+    """`name{a="b",...}` (or the UTF-8 form `{"name", a="b"}`) -> sorted Labels, empty values dropped.
+
+    `limits` decide what is worth caching; the validator enforces them afterwards."""
     cached = _SERIES_CACHE.get(text)
     if cached is not None:
         return cached
@@ -81,9 +89,9 @@ def parse_series(text: str) -> Labels:
     if len({label for label, _ in pairs}) != len(pairs):
         raise ValueError(f"series {text!r} repeats a label name")
     labels = tuple(sorted(pair for pair in pairs if pair[1]))
-    if len(_SERIES_CACHE) >= _SERIES_CACHE_MAX:
-        _SERIES_CACHE.clear()
-    _SERIES_CACHE[text] = labels
+    if len(pairs) <= limits.max_labels_per_series and within_lengths(pairs, limits):
+        CACHES.charge(text_size(text) + labels_size(labels))
+        _SERIES_CACHE[text] = labels
     return labels
 
 
@@ -140,7 +148,9 @@ def _slow_line(line: str, openmetrics: bool) -> tuple[str, float, float | None]:
     return series, parsed_value, stamp
 
 
-def parse_exposition(text: str, default_timestamp_ms: int, *, openmetrics: bool = False) -> SampleBatch:
+def parse_exposition(
+    text: str, default_timestamp_ms: int, *, openmetrics: bool = False, limits: IngestLimits = _DEFAULT_LIMITS
+) -> SampleBatch:
     """Parse a whole exposition; raise `MalformedPayload` naming the first bad line.
 
     Prometheus text timestamps are integer milliseconds; OpenMetrics ones are seconds (may be
@@ -188,7 +198,7 @@ def parse_exposition(text: str, default_timestamp_ms: int, *, openmetrics: bool 
                 add_value(value)
                 add_stamp(default_stamp if stamp is None else stamp)
                 add_id(key_id(series, len(keys)))
-        return _assemble(keys, ids, values, stamps, metadata, openmetrics)
+        return _assemble(keys, ids, values, stamps, metadata, openmetrics, limits)
     except ValueError as exc:
         raise MalformedPayload(f"invalid exposition: {exc}", field="body") from None
 
@@ -200,13 +210,14 @@ def _assemble(
     stamps: list[float],
     metadata: _Metadata,
     openmetrics: bool,
+    limits: IngestLimits,
 ) -> SampleBatch:
     unique: dict[Labels, int] = {}
     remap = np.empty(len(keys), np.int32)
     drop = np.zeros(len(keys), np.bool_)
     check_created = openmetrics and any(entry[0] in _CREATED_FAMILIES for entry in metadata.families.values())
     for key, local in keys.items():
-        labels = parse_series(key)
+        labels = parse_series(key, limits)
         if check_created and _is_created(labels, metadata):
             drop[local] = True
         else:
@@ -221,6 +232,8 @@ def _assemble(
         if not np.isfinite(raw_stamps).all():
             raise ValueError("a timestamp is not a finite number")
         raw_stamps = np.round(raw_stamps * 1000.0)
+    if len(raw_stamps) and not ((raw_stamps >= -(2.0**63)) & (raw_stamps < 2.0**63)).all():
+        raise ValueError("a timestamp is outside the 64-bit millisecond range")
     return SampleBatch(
         list(unique), remap[local_ids], raw_stamps.astype(np.int64), raw_values, metadata.as_batch_metadata()
     )

@@ -65,6 +65,10 @@ def parse_json_lines(body: bytes) -> SampleBatch:
             obj = json.loads(raw_line)
         except (ValueError, UnicodeDecodeError) as exc:
             raise MalformedPayload(f"line {number}: not valid JSON: {exc}", field="body") from None
+        except RecursionError:
+            raise MalformedPayload(
+                f"line {number}: JSON nested too deeply (a line is one flat series object)", field="body"
+            ) from None
         labels, line_values, line_stamps = _line_series(obj, number)
         series_id = index.setdefault(labels, len(index))
         for stamp in line_stamps:

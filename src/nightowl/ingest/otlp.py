@@ -8,12 +8,16 @@
 - resource: `service.namespace/service.name` -> `job`, `service.instance.id` -> `instance`, every other
   attribute -> one `target_info` series (value 1); data point attributes -> labels;
 - a data point flagged "no recorded value" becomes a staleness marker.
+
+A few bytes of OTLP can ask for many series (each histogram bucket is one), so buckets per data point
+and series per request are bounded while translating, before the series exist (413 naming the limit).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,12 +26,24 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
+from nightowl.core.errors import LimitExceeded
+from nightowl.ingest.errors import MalformedPayload
 from nightowl.ingest.otlp_names import MetricKind, Namer
 from nightowl.metrics.model import METRIC_NAME, STALE_NAN, Labels, SampleBatch
 
 DELTA = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
 NO_RECORDED_VALUE = metrics_pb2.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK
 SERVICE_ATTRIBUTES = frozenset({"service.name", "service.namespace", "service.instance.id"})
+MIN_SCALE, MAX_SCALE = -10, 20
+"""The exponential histogram scales OpenTelemetry defines; outside them bucket bounds degenerate."""
+
+
+@dataclass(frozen=True)
+class OtlpLimits:
+    """`otlp_max_histogram_buckets` and `otlp_max_series_per_request`."""
+
+    max_histogram_buckets: int = 512
+    max_series_per_request: int = 100_000
 
 
 @dataclass
@@ -85,7 +101,8 @@ def _plain(value: AnyValue) -> object:
 class _Rows:
     """Samples as they are translated, deduplicating label sets."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_series: int) -> None:
+        self.max_series = max_series
         self.index: dict[Labels, int] = {}
         self.ids: list[int] = []
         self.stamps: list[int] = []
@@ -93,7 +110,14 @@ class _Rows:
         self.metadata: dict[str, tuple[str, str, str]] = {}
 
     def add(self, labels: Labels, stamp: int, value: float) -> None:
-        self.ids.append(self.index.setdefault(labels, len(self.index)))
+        series_id = self.index.setdefault(labels, len(self.index))
+        if series_id == self.max_series:
+            raise LimitExceeded(
+                f"the request translates into more than otlp_max_series_per_request={self.max_series} series",
+                field="resourceMetrics",
+                extra={"limit": "otlp_max_series_per_request", "limit_value": self.max_series},
+            )
+        self.ids.append(series_id)
         self.stamps.append(stamp)
         self.values.append(value)
 
@@ -108,11 +132,12 @@ class _Rows:
 
 
 class _Translator:
-    def __init__(self, namer: Namer, promote: frozenset[str], scope_labels: bool) -> None:
+    def __init__(self, namer: Namer, promote: frozenset[str], scope_labels: bool, limits: OtlpLimits) -> None:
         self.namer = namer
         self.promote = promote
         self.scope_labels = scope_labels
-        self.rows = _Rows()
+        self.limits = limits
+        self.rows = _Rows(limits.max_series_per_request)
         self.rejected: dict[str, int] = {}
         self.errors: list[str] = []
 
@@ -244,6 +269,7 @@ class _Translator:
         if not name:
             return
         for point in points:
+            self.check_buckets(metric, len(point.explicit_bounds) + 1)
             labels = {**self.attributes(point.attributes), **base}
             bounds = list(point.explicit_bounds)
             counts = list(point.bucket_counts)
@@ -260,12 +286,24 @@ class _Translator:
         if not name:
             return
         for point in points:
-            bounds, cumulative = exponential_buckets(point)
+            self.check_buckets(metric, len(point.negative.bucket_counts) + len(point.positive.bucket_counts) + 2)
+            bounds, cumulative = exponential_buckets(point, metric.name)
             labels = {**self.attributes(point.attributes), **base}
             total = point.sum if point.HasField("sum") else None
             stamp = point.time_unix_nano // 1_000_000
             stale = bool(point.flags & NO_RECORDED_VALUE)
             self._classic(name, labels, stamp, stale, bounds, cumulative, float(point.count), total)
+
+    def check_buckets(self, metric: metrics_pb2.Metric, buckets: int) -> None:
+        """Each bucket becomes a series: refuse a data point with more than the limit (+Inf counted)."""
+        most = self.limits.max_histogram_buckets
+        if buckets > most:
+            raise LimitExceeded(
+                f"a data point of histogram {metric.name[:200]!r} has {buckets} buckets, over "
+                f"otlp_max_histogram_buckets={most}",
+                field="dataPoints",
+                extra={"limit": "otlp_max_histogram_buckets", "limit_value": most},
+            )
 
     def summaries(self, metric: metrics_pb2.Metric, base: dict[str, str]) -> None:
         points = metric.summary.data_points
@@ -283,26 +321,46 @@ class _Translator:
             self.rows.add(_labels(f"{name}_count", labels), stamp, STALE_NAN if stale else float(point.count))
 
 
-def exponential_buckets(point: metrics_pb2.ExponentialHistogramDataPoint) -> tuple[list[float], list[float]]:
+def exponential_buckets(
+    point: metrics_pb2.ExponentialHistogramDataPoint, name: str = ""
+) -> tuple[list[float], list[float]]:
     """Upper bounds and cumulative counts of an exponential histogram, ascending, zero bucket included.
 
     At scale s the base is 2^(2^-s); positive bucket k holds (base^k, base^(k+1)], negative bucket k
-    holds [-base^(k+1), -base^k).
+    holds [-base^(k+1), -base^k). Raise `MalformedPayload` when the scale or the offsets put bounds
+    outside the float range (or make two of them equal), since each bound names a distinct series.
     """
-    base = 2.0 ** (2.0**-point.scale)
+    scale = point.scale
+    if not MIN_SCALE <= scale <= MAX_SCALE:
+        raise MalformedPayload(
+            f"exponential histogram {name[:200]!r} has scale {scale}; OpenTelemetry allows {MIN_SCALE} to {MAX_SCALE}",
+            field="scale",
+        )
+    step = 2.0**-scale
     bounds: list[float] = []
     counts: list[float] = []
     negative = point.negative
     for i in range(len(negative.bucket_counts) - 1, -1, -1):
-        bounds.append(-(base ** (negative.offset + i)))
+        bounds.append(-_power_of_two((negative.offset + i) * step))
         counts.append(float(negative.bucket_counts[i]))
     bounds.append(point.zero_threshold)
     counts.append(float(point.zero_count))
     positive = point.positive
     for i, count in enumerate(positive.bucket_counts):
-        bounds.append(base ** (positive.offset + i + 1))
+        bounds.append(_power_of_two((positive.offset + i + 1) * step))
         counts.append(float(count))
+    if not all(math.isfinite(b) for b in bounds) or any(a >= b for a, b in zip(bounds, bounds[1:], strict=False)):
+        raise MalformedPayload(
+            f"exponential histogram {name[:200]!r}: offsets {negative.offset} (negative) and {positive.offset} "
+            f"(positive) at scale {scale} put bucket bounds outside the float range",
+            field="offset",
+        )
     return bounds, np.cumsum(np.array(counts, np.float64)).tolist()
+
+
+def _power_of_two(exponent: float) -> float:
+    """2^exponent, infinite instead of an OverflowError (the caller refuses infinite bounds)."""
+    return math.inf if exponent > 1024 else 2.0**exponent
 
 
 def _labels(name: str, values: dict[str, str]) -> Labels:
@@ -314,9 +372,10 @@ def translate(
     namer: Namer | None = None,
     promote: Iterable[str] = (),
     scope_labels: bool = False,
+    limits: OtlpLimits | None = None,
 ) -> Translated:
     """`promote`: resource attributes copied onto every series; `scope_labels`: add `otel_scope_*` labels."""
-    translator = _Translator(namer or Namer(), frozenset(promote), scope_labels)
+    translator = _Translator(namer or Namer(), frozenset(promote), scope_labels, limits or OtlpLimits())
     for resource_metrics in request.resource_metrics:
         translator.resource(resource_metrics)
     return Translated(translator.rows.batch(), translator.rejected, translator.errors)

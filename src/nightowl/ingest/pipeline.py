@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
 
+from nightowl.core.clock import Clock
 from nightowl.core.errors import NightowlError, TooManyRequests, Unavailable
 from nightowl.ingest.errors import PartialWrite
-from nightowl.ingest.limits import IngestLimits, LimitViolation, Validator
+from nightowl.ingest.limits import REFUSED, TOO_FAR_IN_FUTURE, IngestLimits, LimitViolation, Validator
 from nightowl.metrics.api import Appender
 from nightowl.metrics.model import AppendResult, SampleBatch
 
@@ -64,9 +65,10 @@ class Ingestor:
         limits: IngestLimits,
         registry: CollectorRegistry,
         max_in_flight: int = 16,
+        clock: Clock | None = None,
     ) -> None:
         self._storage = storage
-        self.validator = Validator(limits)
+        self.validator = Validator(limits, clock)
         self.metrics = IngestMetrics(registry)
         self.max_in_flight = max_in_flight
         self._in_flight = 0
@@ -118,31 +120,41 @@ class Ingestor:
         for reason, count in dropped.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
         if len(checked) == 0 and not checked.metadata:
-            return AppendResult(accepted=0, rejected=dropped)
-        try:
-            result = self._storage().append(checked)
-        except Unavailable as exc:
-            self.metrics.rejected.labels(protocol, "unavailable").inc(len(checked))
-            exc.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
-            raise
+            result = AppendResult(accepted=0)
+        else:
+            try:
+                result = self._storage().append(checked)
+            except Unavailable as exc:
+                self.metrics.rejected.labels(protocol, "unavailable").inc(len(checked))
+                exc.headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
+                raise
         self.metrics.samples.labels(protocol).inc(result.accepted)
         self.metrics.series_created.labels(protocol).inc(result.series_created)
         for reason, count in result.rejected.items():
             self.metrics.rejected.labels(protocol, reason).inc(count)
         if result.accepted:
             self._tell_listeners(checked)
-        if result.rejected_total and not allow_partial:
-            reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(result.rejected.items()))
-            raise PartialWrite(
-                f"{result.rejected_total} samples were refused by the storage ({reasons}); "
-                f"{result.accepted} samples were written",
-                field="samples",
-                extra={"written": result.accepted, "rejected": dict(result.rejected)},
-            )
+        refused = dict(result.rejected)
+        for reason in REFUSED & dropped.keys():
+            refused[reason] = refused.get(reason, 0) + dropped[reason]
+        if refused and not allow_partial:
+            raise self._partial_write(refused, result.accepted)
         rejected = dict(result.rejected)
         for reason, count in dropped.items():
             rejected[reason] = rejected.get(reason, 0) + count
         return AppendResult(result.accepted, rejected, result.series_created)
+
+    def _partial_write(self, refused: dict[str, int], written: int) -> PartialWrite:
+        total = sum(refused.values())
+        reasons = ", ".join(f"{reason}={count}" for reason, count in sorted(refused.items()))
+        extra: dict[str, object] = {"written": written, "rejected": refused}
+        by = "" if REFUSED & refused.keys() else " by the storage"
+        detail = f"{total} samples were refused{by} ({reasons}); {written} samples were written"
+        if TOO_FAR_IN_FUTURE in refused:
+            tolerance = self.limits.future_tolerance
+            detail += f"; {TOO_FAR_IN_FUTURE}: stamped more than ingest_future_tolerance={tolerance} after now"
+            extra.update(limit="ingest_future_tolerance", limit_value=tolerance)
+        return PartialWrite(detail, field="samples", extra=extra)
 
     def _tell_listeners(self, batch: SampleBatch) -> None:
         for listener in self.listeners:

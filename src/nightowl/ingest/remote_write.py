@@ -3,8 +3,10 @@ payloads (already snappy-decoded) -> one `SampleBatch`.
 
 Samples are decoded in bulk: a sample is almost always the 16-byte record `0x09 <f64> 0x10 <6-byte
 varint ms>` (or 7 bytes when the value is 0.0 and omitted), so those are read by numpy as fixed
-records; anything else falls back to the protobuf parser. Label sets are cached by their raw bytes.
-Native histograms are counted and not stored: the storage holds float samples only.
+records; anything else falls back to the protobuf parser. Label sets are cached by their raw bytes,
+within a memory budget, and only when their names and values are within the length limits: a
+request the validator refuses leaves nothing behind. Native histograms are counted and not stored:
+the storage holds float samples only.
 """
 
 from __future__ import annotations
@@ -18,18 +20,23 @@ import numpy.typing as npt
 from google.protobuf.message import DecodeError
 
 from nightowl.ingest import protos
+from nightowl.ingest.caches import CacheBudget, labels_size, text_size
 from nightowl.ingest.errors import MalformedPayload
+from nightowl.ingest.limits import IngestLimits, within_lengths
 from nightowl.metrics.model import METRIC_NAME, Labels, SampleBatch
 
 _LABELS_CACHE: dict[bytes, Labels] = {}
-_SERIES_CACHE: dict[bytes, Labels | None] = {}
+_SERIES_CACHE: dict[bytes, Labels] = {}
 _V2_CACHE: dict[tuple[str, ...], tuple[Labels, str]] = {}
 _INTERNED: dict[Labels, Labels] = {}
 """One tuple object per distinct label set, so requests can deduplicate series by identity."""
 _PAIRS: dict[tuple[str, str], tuple[str, str]] = {}
 """One (name, value) object per distinct pair: 10k series share a few hundred `job`, `le`, `mode`...
 pairs instead of holding ~1 KiB of their own strings each (the TSDB index keeps these same tuples)."""
-_CACHE_MAX = 500_000
+CACHE_MAX_BYTES = 256 * 2**20
+CACHES = CacheBudget(CACHE_MAX_BYTES, _LABELS_CACHE, _SERIES_CACHE, _V2_CACHE, _INTERNED, _PAIRS)
+"""Every remote-write decoder cache, charged and emptied together (about 1 KiB per series of 10 labels)."""
+_DEFAULT_LIMITS = IngestLimits()
 _VARINT_WEIGHTS = np.array([0, 7, 14, 21, 28, 35], np.int64)
 _TAIL = 18
 """A series that ends with one 16-byte sample ends with these 18 bytes: `0x12 0x10` + the record."""
@@ -90,61 +97,62 @@ def decode_samples(samples: list[bytes]) -> tuple[npt.NDArray[np.float64], npt.N
     return values, stamps
 
 
-def _labels_v1(raw: list[bytes]) -> Labels:
+def _labels_v1(raw: list[bytes], limits: IngestLimits) -> tuple[Labels, bool]:
+    """The label set of raw `Label` messages, and whether it is cached (it is not when over a limit)."""
     key = b"".join(raw)
     cached = _LABELS_CACHE.get(key)
     if cached is not None:
-        return cached
+        return cached, True
     pairs = []
     for item in raw:
         label = protos.Label.FromString(item)
         pairs.append((label.name, label.value))
-    _bound_caches()
-    labels = _intern(_shared_pairs(sorted(pair for pair in pairs if pair[1])))
+    labels = tuple(sorted(pair for pair in pairs if pair[1]))
+    if not _cacheable(pairs, limits):
+        return labels, False
+    CACHES.charge(2 * text_size(key) + 2 * labels_size(labels))  # the key, the labels, their interned twins
+    labels = _intern(labels)
     _LABELS_CACHE[key] = labels
-    return labels
+    return labels, True
 
 
-def _bound_caches() -> None:
-    """Empty every cache together, so an interned label set never has a stale twin."""
-    if max(len(_LABELS_CACHE), len(_SERIES_CACHE), len(_V2_CACHE), len(_INTERNED)) >= _CACHE_MAX:
-        _LABELS_CACHE.clear()
-        _SERIES_CACHE.clear()
-        _V2_CACHE.clear()
-        _INTERNED.clear()
-    if len(_PAIRS) >= _CACHE_MAX:
-        _PAIRS.clear()
+def _cacheable(pairs: list[tuple[str, str]], limits: IngestLimits) -> bool:
+    """Only label sets the validator can accept are worth remembering; the others must leave no trace."""
+    return len(pairs) <= limits.max_labels_per_series and within_lengths(pairs, limits)
 
 
 def _intern(labels: Labels) -> Labels:
-    return _INTERNED.setdefault(labels, labels)
-
-
-def _shared_pairs(pairs: list[tuple[str, str]]) -> Labels:
-    return tuple([_PAIRS.setdefault(pair, pair) for pair in pairs])
+    found = _INTERNED.get(labels)
+    if found is not None:
+        return found
+    shared = tuple([_PAIRS.setdefault(pair, pair) for pair in labels])
+    return _INTERNED.setdefault(shared, shared)
 
 
 def _varint_size(value: int) -> int:
     return max(1, (value.bit_length() + 6) // 7)
 
 
-def _labels_only(head: bytes) -> Labels | None:
+def _labels_only(head: bytes, limits: IngestLimits) -> Labels | None:
     """Labels of a series' bytes that should hold nothing but labels; None if they hold anything else."""
-    if head in _SERIES_CACHE:
-        return _SERIES_CACHE[head]
-    labels: Labels | None = None
+    found = _SERIES_CACHE.get(head)
+    if found is not None:
+        return found
     try:
         series = protos.TimeSeries.FromString(head)
-        raw = list(series.labels)
-        if sum(1 + _varint_size(len(item)) + len(item) for item in raw) == len(head):
-            labels = _labels_v1(raw)
     except DecodeError:
-        labels = None
-    _SERIES_CACHE[head] = labels
+        return None
+    raw = list(series.labels)
+    if sum(1 + _varint_size(len(item)) + len(item) for item in raw) != len(head):
+        return None
+    labels, cached = _labels_v1(raw, limits)
+    if cached:
+        CACHES.charge(text_size(head))
+        _SERIES_CACHE[head] = labels
     return labels
 
 
-def _fast_v1(request: Any) -> SampleBatch | None:
+def _fast_v1(request: Any, limits: IngestLimits) -> SampleBatch | None:
     """The common shape, every series = labels + one 16-byte sample, decoded mostly in numpy; None otherwise.
 
     A series' bytes are cut before their last 18 bytes; the head is accepted only if it parses as
@@ -170,7 +178,7 @@ def _fast_v1(request: Any) -> SampleBatch | None:
     by_identity: dict[int, int] = {}
     remap = np.empty(len(index), np.int32)
     for head, position in index.items():
-        labels = _labels_only(head)
+        labels = _labels_only(head, limits)
         if labels is None:
             return None
         found = by_identity.setdefault(id(labels), len(series))
@@ -187,10 +195,11 @@ def _assemble(series: list[Labels], ids: list[int], counts: list[int], samples: 
     return SampleBatch(series, series_index, stamps, values)
 
 
-def decode_v1(payload: bytes) -> RemoteWrite:
+def decode_v1(payload: bytes, limits: IngestLimits = _DEFAULT_LIMITS) -> RemoteWrite:
+    """`limits` decide which label sets are worth caching; the validator enforces them afterwards."""
     try:
         fast_request: Any = protos.WriteRequestRaw.FromString(payload)
-        fast = _fast_v1(fast_request)
+        fast = _fast_v1(fast_request, limits)
     except DecodeError as exc:
         raise _malformed(exc) from None
     if fast is not None:
@@ -208,7 +217,7 @@ def decode_v1(payload: bytes) -> RemoteWrite:
             series_samples = series.samples
             if not series_samples:
                 continue
-            ids.append(index.setdefault(_labels_v1(series.labels), len(index)))
+            ids.append(index.setdefault(_labels_v1(series.labels, limits)[0], len(index)))
             counts.append(len(series_samples))
             samples.extend(series_samples)
         batch = _assemble(list(index), ids, counts, samples)
@@ -224,7 +233,7 @@ def _metadata_v1(request: Any, batch: SampleBatch) -> None:
         batch.metadata[meta.metric_family_name] = (kind, meta.help, meta.unit)
 
 
-def decode_v2(payload: bytes) -> RemoteWrite:
+def decode_v2(payload: bytes, limits: IngestLimits = _DEFAULT_LIMITS) -> RemoteWrite:
     try:
         request: Any = protos.RequestV2.FromString(payload)
         symbols: list[str] = list(request.symbols)
@@ -244,7 +253,7 @@ def decode_v2(payload: bytes) -> RemoteWrite:
                 ) from None
             known = _V2_CACHE.get(strings)
             if known is None:
-                known = _labels_v2(strings)
+                known = _labels_v2(strings, limits)
             labels, name = known
             histograms += len(series.histograms)
             exemplars += len(series.exemplars)
@@ -274,13 +283,16 @@ def _symbol(symbols: list[str], ref: int) -> str:
     return symbols[ref]
 
 
-def _labels_v2(strings: tuple[str, ...]) -> tuple[Labels, str]:
+def _labels_v2(strings: tuple[str, ...], limits: IngestLimits) -> tuple[Labels, str]:
     """Label set and metric name of resolved `labels_refs` strings, cached across requests."""
     if len(strings) % 2:
         raise MalformedPayload("labels_refs must hold name/value pairs (an even count)", field="body")
     pairs = [(strings[i], strings[i + 1]) for i in range(0, len(strings), 2)]
-    _bound_caches()
-    labels = _intern(_shared_pairs(sorted(pair for pair in pairs if pair[1])))
+    labels = tuple(sorted(pair for pair in pairs if pair[1]))
+    if not _cacheable(pairs, limits):
+        return labels, dict(labels).get(METRIC_NAME, "")
+    CACHES.charge(text_size(strings) + 2 * labels_size(labels))
+    labels = _intern(labels)
     known = (labels, dict(labels).get(METRIC_NAME, ""))
     _V2_CACHE[strings] = known
     return known
