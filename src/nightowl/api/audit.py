@@ -25,7 +25,7 @@ async def list_audit(
     object_type: Annotated[str | None, Query(description="e.g. `user`, `api_key`")] = None,
     since: Annotated[datetime | None, Query(description="ISO 8601 or Unix seconds, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601 or Unix seconds, exclusive")] = None,
-    cursor: Annotated[int | None, Query(ge=1, description="`next_cursor` of the previous page")] = None,
+    cursor: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="`next_cursor` of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     entries = await run_in_threadpool(

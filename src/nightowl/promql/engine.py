@@ -13,7 +13,7 @@ from nightowl.metrics.api import Querier, QueryResult
 from nightowl.metrics.model import Series
 from nightowl.promql import deadline, shape
 from nightowl.promql.durations import QueryTimes
-from nightowl.promql.errors import QueryExecutionError, QueryParseError
+from nightowl.promql.errors import QueryExecutionError, QueryParseError, QueryTimeoutError
 from nightowl.promql.evaluator import Context, Evaluator
 from nightowl.promql.extended import ANCHORED, SMOOTHED
 from nightowl.promql.functions import sort_rows
@@ -64,11 +64,10 @@ class PromQLEngine:
 
     def _context(self, query: str, start_ms: int, end_ms: int, step_ms: int, timeout_s: float | None) -> Context:
         limits = self.limits
-        budget = Budget(
-            limits.max_samples,
-            limits.max_series,
-            time.monotonic() + (limits.timeout_s if timeout_s is None else timeout_s),
-        )
+        seconds = limits.timeout_s if timeout_s is None else timeout_s
+        if seconds <= 0:  # nothing left of the time budget (or `timeout=0`): cached data must not answer anyway
+            raise QueryTimeoutError("query timed out in expression evaluation")
+        budget = Budget(limits.max_samples, limits.max_series, time.monotonic() + seconds)
         return Context(
             self.querier,
             start_ms,
