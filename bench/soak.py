@@ -37,7 +37,7 @@ QUERIES = (
     ("range", {"query": "histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))"}),
     ("range", {"query": 'count by (__name__) ({__name__=~"soak_.*"})'}),
 )
-INCIDENT_SERVICES = ("payment", "checkout", "search", "auth")
+INCIDENT_SERVICES = ("payment", "order", "search", "auth")
 
 
 def free_port() -> int:
