@@ -107,7 +107,9 @@ class QueryGate:
             self.waiting -= 1
         self.running += 1
         try:
-            remaining = max(timeout_s - (time.monotonic() - started), 0.001)
+            remaining = timeout_s - (time.monotonic() - started)
+            if remaining <= 0:  # `timeout=0`, or the wait used it all: the engine refuses to start
+                remaining = 0.0
             return await anyio.to_thread.run_sync(evaluate, remaining, limiter=self._threads)
         finally:
             self.running -= 1
