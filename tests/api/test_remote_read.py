@@ -204,10 +204,12 @@ def test_streamed_xor_chunks_match_prometheus(setup: Setup) -> None:
                 [(int(t), int(b)) for ts, vs in decoded for t, b in zip(ts, vs.view(np.uint64), strict=True)]
             )
         assert samples[0] == samples[1], labels
-        if len(their_chunks) == 1:  # the same samples in one chunk: the same bytes
-            assert [c.data for c in our_chunks] == [c.data for c in their_chunks]
+        # Prometheus cuts head chunks by time as well as count, so where it cuts depends on the wall clock;
+        # the same samples XOR-encoded give the same bytes either way
+        for chunk in their_chunks:
+            assert xorchunk.encode(*xorchunk.decode(chunk.data)) == chunk.data, labels
             same_bytes += 1
-    assert same_bytes == 1  # the gauge, NaN and 1e308 included
+    assert same_bytes >= len(theirs_series)  # the gauge, NaN and 1e308 included
 
 
 def test_remote_read_needs_a_read_credential(setup: Setup) -> None:

@@ -40,8 +40,13 @@ ERROR_STATUSES: dict[str, str] = {
 
 def _error_content() -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Problem"}
-    # Prometheus- and Alertmanager-compatible paths answer errors as application/json in their own shapes.
-    return {"application/problem+json": {"schema": ref}, "application/json": {"schema": {}}}
+    # Prometheus- and Alertmanager-compatible paths answer errors as application/json in their own shapes;
+    # /federate and the graph page answer a bad selector as text, as Prometheus does.
+    return {
+        "application/problem+json": {"schema": ref},
+        "application/json": {"schema": {}},
+        "text/plain": {"schema": {"type": "string"}},
+    }
 
 
 def document_error_answers(schema: dict[str, Any]) -> None:

@@ -253,13 +253,16 @@ async def targets_metadata(request: Request, nightowl: NightowlDep) -> Response:
     return _answer(found)
 
 
-@router.get("/prometheus/-/healthy", summary="Liveness probe, as Prometheus's /-/healthy")
+_TEXT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}}
+
+
+@router.get("/prometheus/-/healthy", summary="Liveness probe, as Prometheus's /-/healthy", responses=_TEXT)
 @router.head("/prometheus/-/healthy", include_in_schema=False)
 async def healthy() -> Response:
     return Response("Prometheus Server is Healthy.\n", media_type="text/plain; charset=utf-8")
 
 
-@router.get("/prometheus/-/ready", summary="Readiness probe, as Prometheus's /-/ready")
+@router.get("/prometheus/-/ready", summary="Readiness probe, as Prometheus's /-/ready", responses=_TEXT)
 @router.head("/prometheus/-/ready", include_in_schema=False)
 async def ready(nightowl: NightowlDep) -> Response:
     if not (nightowl.migrated and nightowl.scheduler.running):
