@@ -37,6 +37,7 @@ from nightowl.api import (
     targets,
     users,
     workers,
+    ws,
 )
 from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
@@ -46,6 +47,7 @@ from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.demo.app import demo_app
 from nightowl.runtime import Nightowl
+from nightowl.web.serve import SinglePageApp
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -102,9 +104,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
     app.include_router(demo.router)
     app.include_router(integrations.router)
+    app.include_router(ws.router)
     app.add_middleware(prometheus.QueryFastPath, nightowl=nightowl)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
     install_openapi_security(app, nightowl)
+    app.add_middleware(SinglePageApp, router=app.router)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     return app
