@@ -30,8 +30,10 @@ def topic_of(event_type: str) -> Topic | None:
     return BUS_TOPICS.get(event_type.partition(".")[0])
 
 
-@dataclass
+@dataclass(eq=False)
 class Subscriber:
+    """One WebSocket's queue; compared by identity (it lives in the hub's set)."""
+
     queue: asyncio.Queue[dict[str, Any]]
     loop: asyncio.AbstractEventLoop
     topics: set[Topic] = field(default_factory=set)

@@ -139,7 +139,10 @@ function AlertRow({ alert, selected }: { alert: InboxAlert; selected: boolean })
         <Badge value={alert.severity || "none"} />
       </span>
       <span class="main">
-        <strong>{alert.alertname || "(no alertname)"}</strong> {where && <span class="muted">{where}</span>}
+        <span class="title">
+          <strong>{alert.alertname || "(no alertname)"}</strong> {where && <span class="muted">{where}</span>}
+          {alert.source === "received" && <span class="muted small"> · received</span>}
+        </span>
         <span class="summary muted small">{alert.annotations.summary ?? alert.annotations.description ?? ""}</span>
       </span>
       <span class="meta small">

@@ -142,7 +142,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alerts of the alerting rules */
+        /** Every alert: of Nightowl's rules and received on /api/v2/alerts */
         get: operations["list_alerts_api_v1_alerts_get"];
         put?: never;
         post?: never;
@@ -3296,6 +3296,8 @@ export interface operations {
                 rule?: string | null;
                 alertname?: string | null;
                 severity?: string | null;
+                /** @description rule or received; unset: both */
+                source?: string | null;
                 label?: string[];
             };
             header?: never;

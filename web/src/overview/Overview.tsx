@@ -1,5 +1,5 @@
 // Home: what is broken right now, worst first; every figure links to the page that explains it.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api } from "../api/client";
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Time } from "../app/ui";
 import { useData, useInterval } from "../app/useData";
@@ -33,6 +33,10 @@ export function Overview() {
       last.current = { at: now, total };
     }
   }
+  useEffect(() => {
+    const first = setTimeout(() => stats.reload(), 3000); // a second reading gives the rate
+    return () => clearTimeout(first);
+  }, []);
   useInterval(() => {
     stats.reload();
     targets.reload();
@@ -62,7 +66,7 @@ export function Overview() {
       <section class="tiles" aria-label="Summary">
         <a class="tile" href="/services">
           <span class="tile-label">Services</span>
-          <span class="tile-value">
+          <span class="tile-value tile-small">
             <span class="tone-text-ok">{counts.up} up</span> · <span class="tone-text-warn">{counts.degraded} degraded</span> · <span class="tone-text-bad">{counts.down} down</span>
           </span>
         </a>
