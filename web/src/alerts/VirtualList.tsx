@@ -35,10 +35,10 @@ export function VirtualList<T>({
   }, []);
   const [first, last] = visibleRange(scroll, viewport, rowHeight, items.length);
   return (
-    <div class="virtual" ref={box} style={{ height }} onScroll={(e) => setScroll(e.currentTarget.scrollTop)} role="list" aria-label={label} aria-rowcount={items.length}>
+    <div class="virtual" ref={box} style={{ height }} onScroll={(e) => setScroll(e.currentTarget.scrollTop)} role="list" aria-label={label}>
       <div style={{ height: items.length * rowHeight, position: "relative" }}>
         {items.slice(first, last).map((item, i) => (
-          <div key={first + i} role="listitem" class="vrow" style={{ position: "absolute", top: (first + i) * rowHeight, height: rowHeight, left: 0, right: 0 }}>
+          <div key={first + i} role="listitem" aria-setsize={items.length} aria-posinset={first + i + 1} class="vrow" style={{ position: "absolute", top: (first + i) * rowHeight, height: rowHeight, left: 0, right: 0 }}>
             {render(item, first + i)}
           </div>
         ))}

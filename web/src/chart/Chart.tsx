@@ -72,6 +72,11 @@ export function Chart({ data, labels, stacked = false, unit = "", height = 320, 
     const shown = stacked ? stack(data) : data;
     const u = new uPlot(opts, shown, el);
     plot.current = u;
+    const legend = u.root.querySelector(".u-legend");
+    if (legend) {
+      legend.setAttribute("tabindex", "0"); // it scrolls: keyboard users must reach it
+      legend.setAttribute("aria-label", "Legend: click a series to hide or show it");
+    }
     onDrawn?.(performance.now() - t0);
     const resize = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height }));
     resize.observe(el);
