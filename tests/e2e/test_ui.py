@@ -109,6 +109,7 @@ def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any,
     started = server.admin.post("/api/v1/demo/incidents", json={"service": "inventory", "kind": "down"})
     assert started.status_code in (200, 201), started.text
     row = admin.locator("a.alert-row[data-alert='DemoServiceDown']", has_text="inventory")
+    admin.locator(".live-live").wait_for()
     row.first.wait_for(timeout=90_000)  # one scrape and one rule evaluation; no reload
     assert admin.evaluate("window.__sameDocument") is True
     row.first.click()
@@ -131,19 +132,19 @@ def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any,
 
 def test_a_query_link_reproduces_the_view_in_a_new_page(admin: Any, server: DemoServer) -> None:
     admin.goto(server.url + "/explore")
-    editor = admin.get_by_label("PromQL expression 1")
-    editor.click()
-    admin.keyboard.type("sum by (service) (up)")
-    admin.keyboard.press("Enter")
+    editor = admin.locator(".cm-content")  # CodeMirror, loaded on demand
+    editor.fill("sum by (service) (up)")
+    editor.press("Enter")
     admin.locator(".u-over").first.wait_for()
-    admin.get_by_label("Range").select_option("15m")
+    admin.locator("label", has_text="Range").locator("select").select_option("15m")
     admin.locator(".u-over").first.wait_for()
-    with admin.context.expect_page() as opened:
-        admin.get_by_role("link", name="link to this query").click()
-    page = opened.value
+    link = admin.get_by_role("link", name="link to this query").get_attribute("href")
+    assert link is not None
+    page = admin.context.new_page()
+    page.goto(link)
     page.locator(".u-over").first.wait_for()
     assert "range=15m" in page.url and "sum+by+%28service%29+%28up%29" in page.url
-    assert "sum by (service) (up)" in page.get_by_label("PromQL expression 1").inner_text()
+    assert "sum by (service) (up)" in page.locator(".cm-content").inner_text()
     page.close()
 
 

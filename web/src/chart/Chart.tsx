@@ -78,7 +78,13 @@ export function Chart({ data, labels, stacked = false, unit = "", height = 320, 
       legend.setAttribute("aria-label", "Legend: click a series to hide or show it");
     }
     onDrawn?.(performance.now() - t0);
-    const resize = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height }));
+    let width = el.clientWidth;
+    // Only a real change of width redraws: redrawing on every notification can feed back into layout.
+    const resize = new ResizeObserver(() => {
+      if (Math.abs(el.clientWidth - width) < 2) return;
+      width = el.clientWidth;
+      u.setSize({ width, height });
+    });
     resize.observe(el);
     return () => {
       resize.disconnect();

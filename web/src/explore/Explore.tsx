@@ -217,7 +217,9 @@ function QueryPanel({ index, draft, query, state, runId, onDraft, onRun, onRemov
   return (
     <section class="card query-panel" aria-label={`Query ${index + 1}`}>
       <div class="query-row">
-        <div class="editor" ref={host}>
+        <div class="editor">
+          {/* CodeMirror owns this node's children; Preact never renders into it */}
+          <div ref={host} />
           {!editorReady && (
             <textarea
               aria-label={label}
