@@ -58,6 +58,12 @@ export function Chart({ data, labels, stacked = false, unit = "", height = 320, 
         })),
       ],
       hooks: {
+        draw: [
+          () => {
+            const perf = ((window as any).__nightowlPerf ??= { drawMs: [] });
+            perf.lastDrawAt = performance.now();
+          },
+        ],
         setSelect: [
           (u: uPlot) => {
             if (u.select.width < 3) return;
