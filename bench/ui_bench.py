@@ -65,13 +65,16 @@ def main() -> None:
                 page.wait_for_timeout(500)
                 figures = page.evaluate(
                     """() => {
-                      const r = performance.getEntriesByType('resource').filter(e => e.name.includes('query_range')).pop();
+                      const r = performance.getEntriesByType('resource')
+                        .filter(e => e.name.includes('query_range')).pop();
                       const stats = document.querySelector('.stats').textContent;
                       return {draw: window.__nightowlPerf.lastDrawAt - r.responseEnd, stats};
                     }"""
                 )
                 draws.append(figures["draw"])
-                print(f"  explore: {figures['stats'].split('·')[0:2]} drawn {figures['draw']:.0f} ms after the response")
+                print(
+                    f"  explore: {figures['stats'].split('·')[0:2]} drawn {figures['draw']:.0f} ms after the response"
+                )
             print(f"explore draw (500 series x 720 points): median {statistics.median(draws):.0f} ms of 3")
             browser.close()
     finally:

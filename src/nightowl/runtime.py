@@ -54,6 +54,7 @@ NO_SIGNAL_HANDLING = (NotImplementedError, RuntimeError, AttributeError, ValueEr
 """What asyncio raises where a loop cannot take signal handlers: Windows loops, a loop outside the main
 thread (tests, embedding), platforms without SIGHUP."""
 
+
 @dataclass
 class Nightowl:
     settings: Settings

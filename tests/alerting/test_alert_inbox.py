@@ -8,7 +8,10 @@ from nightowl.core.clock import ManualClock
 from tests.conftest import credential_for
 from tests.support.apps import admin_client, http_client, running_app
 
-RECEIVED = {"labels": {"alertname": "DiskFull", "severity": "warning", "instance": "db1"}, "annotations": {"summary": "90%"}}
+RECEIVED = {
+    "labels": {"alertname": "DiskFull", "severity": "warning", "instance": "db1"},
+    "annotations": {"summary": "90%"},
+}
 
 
 async def test_alert_from_prometheus_is_listed_acknowledged_snoozed_and_resolved(

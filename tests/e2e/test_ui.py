@@ -126,7 +126,9 @@ def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any,
     admin.get_by_role("heading", level=1, name="Silences").wait_for()
     admin.locator("td", has_text='service="inventory"').first.wait_for()
 
-    acknowledged = [a for a in server.admin.get("/api/v1/alerts").json()["items"] if a["labels"].get("service") == "inventory"]
+    acknowledged = [
+        a for a in server.admin.get("/api/v1/alerts").json()["items"] if a["labels"].get("service") == "inventory"
+    ]
     assert acknowledged and acknowledged[0]["acknowledged"]["note"] == "restarting inventory"
 
 

@@ -53,15 +53,19 @@ async def test_pages_assets_and_api_answers(make_settings: Any, clock: ManualClo
                 assert answer.status_code == 401, path
                 assert answer.headers["content-type"] == "application/problem+json"
             # a browser asking for an unknown API path gets the API's answer, not the app
-            assert (await client.get("/api/v1/nothing-here", headers=HTML)).headers["content-type"].startswith(
-                "application/problem+json"
+            assert (
+                (await client.get("/api/v1/nothing-here", headers=HTML))
+                .headers["content-type"]
+                .startswith("application/problem+json")
             )
             assert (await client.get("/health", headers=HTML)).json()["status"] in ("healthy", "degraded")
             assert (await client.get("/openapi.json", headers=HTML)).json()["info"]["title"] == "Nightowl"
             assert (await client.post("/", headers=HTML)).status_code in (401, 404, 405)
 
 
-async def test_without_a_build_the_page_says_how_to_build_it(make_settings: Any, clock: ManualClock, tmp_path: Path) -> None:
+async def test_without_a_build_the_page_says_how_to_build_it(
+    make_settings: Any, clock: ManualClock, tmp_path: Path
+) -> None:
     async with running_app(make_settings, clock) as app:
         spa = SinglePageApp(app, app.router, dist=tmp_path / "absent")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=spa), base_url="http://nightowl.test") as client:

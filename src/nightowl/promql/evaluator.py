@@ -155,8 +155,10 @@ class Evaluator:
 
     def _read(self, plan: _Plan) -> Fetched:
         """The selector's samples: the current batch while streaming, else the whole selection."""
-        data = self._batch if self._batch is not None else fetch(
-            self.ctx.querier, plan.matchers, plan.start_ms, plan.end_ms, plan.hints, self.ctx.budget
+        data = (
+            self._batch
+            if self._batch is not None
+            else fetch(self.ctx.querier, plan.matchers, plan.start_ms, plan.end_ms, plan.hints, self.ctx.budget)
         )
         # the [series x steps] matrices count against the sample budget too, as Prometheus counts points
         self.ctx.budget.charge_points(len(data.labels) * len(plan.eval_ts))
