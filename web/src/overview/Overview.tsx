@@ -34,7 +34,7 @@ export function Overview() {
     }
   }
   useEffect(() => {
-    const first = setTimeout(() => stats.reload(), 3000); // a second reading gives the rate
+    const first = setTimeout(() => stats.reload(), 1000); // a second reading gives the rate
     return () => clearTimeout(first);
   }, []);
   useInterval(() => {
@@ -78,7 +78,7 @@ export function Overview() {
           <span class="tile-label">Targets down</span>
           <span class={`tile-value ${down.length ? "tone-text-bad" : ""}`}>{targets.data ? `${down.length} of ${active.length}` : "…"}</span>
         </a>
-        <a class="tile" href="/explore?q0=sum%20by%20(job)%20(scrape_samples_scraped)">
+        <a class="tile" data-rate href="/explore?q=sum%20by%20(job)%20(scrape_samples_scraped)">
           <span class="tile-label">Ingest rate</span>
           <span class="tile-value">{rate === null ? "measuring…" : `${formatValue(rate)} samples/s`}</span>
         </a>
