@@ -62,6 +62,7 @@ export function Chart({ data, labels, stacked = false, unit = "", height = 320, 
           () => {
             const perf = ((window as any).__nightowlPerf ??= { drawMs: [] });
             perf.lastDrawAt = performance.now();
+            perf.chartStartAt ??= t0;
           },
         ],
         setSelect: [
