@@ -76,7 +76,8 @@ def main() -> None:
                 # every figure but the ingest rate, which needs a second reading a second later
                 page.wait_for_function(
                     "document.querySelectorAll('.tile-value').length === 5 && "
-                    "[...document.querySelectorAll('.tile-value')].filter(t => !t.closest('[data-rate]')).every(t => !t.textContent.includes('…'))"
+                    "[...document.querySelectorAll('.tile-value')].filter(t => !t.closest('[data-rate]'))"
+                    ".every(t => !t.textContent.includes('…'))"
                 )
                 ready.append(page.evaluate("performance.now()"))
                 page.wait_for_function("!document.querySelector('[data-rate] .tile-value').textContent.includes('…')")
