@@ -40,6 +40,7 @@ from nightowl.api import (
     targets,
     users,
     workers,
+    ws,
 )
 from nightowl.api.authn import Authentication, install_openapi_security
 from nightowl.api.docs import install_docs
@@ -49,6 +50,7 @@ from nightowl.config import Settings
 from nightowl.core.clock import Clock, SystemClock
 from nightowl.demo.app import demo_app
 from nightowl.runtime import Nightowl
+from nightowl.web.serve import SinglePageApp
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
@@ -108,6 +110,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
         app.mount("/demo", demo_app(nightowl.demo, nightowl.clock))
     app.include_router(demo.router)
     app.include_router(integrations.router)
+    app.include_router(ws.router)
     app.add_middleware(prometheus.QueryFastPath, nightowl=nightowl)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(Authentication, nightowl=nightowl)
@@ -121,6 +124,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining"],
         )
+    app.add_middleware(SinglePageApp, router=app.router)
     app.add_middleware(RequestMetrics, telemetry=nightowl.telemetry)
     if settings.access_log:
         app.add_middleware(AccessLog)

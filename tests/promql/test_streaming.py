@@ -64,9 +64,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSDB]:
         values = np.concatenate([counters, rng.normal(50, 10, 60)])
         present = rng.random(len(series)) > 0.05  # gaps, so lookback and windows differ per series
         ids = np.flatnonzero(present).astype(np.int32)
-        store.append(
-            SampleBatch(series, ids, np.full(len(ids), T0 + step * 15_000, np.int64), values[present])
-        )
+        store.append(SampleBatch(series, ids, np.full(len(ids), T0 + step * 15_000, np.int64), values[present]))
         if step == STEPS // 2:
             maintenance.flush_head(store)
     yield store
@@ -77,8 +75,8 @@ QUERIES = [
     "requests_total",
     "rate(requests_total[5m])",
     "sum by (job) (rate(requests_total[5m]))",
-    "count by (__name__) ({__name__=~\".+\"})",
-    "count({__name__=~\".+\"})",
+    'count by (__name__) ({__name__=~".+"})',
+    'count({__name__=~".+"})',
     "min without (instance) (queue_depth)",
     "max(queue_depth) by (job)",
     "group by (job) (queue_depth)",

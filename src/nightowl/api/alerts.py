@@ -1,4 +1,8 @@
-"""`/api/v1/alerts`: alerts of the rule evaluator with their lifecycle, history, acknowledge/snooze/resolve."""
+"""`/api/v1/alerts`: the one alert inbox, with lifecycle, history, acknowledge/snooze/resolve.
+
+It lists the alerts of Nightowl's rules (`source: rule`) and those received on `/api/v2/alerts` from a
+Prometheus or vmalert (`source: received`) alike; the actions work on both.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from nightowl.alerting import received
+from nightowl.alerting.state import Instance
 from nightowl.alerting.store import HistoryQuery, history
 from nightowl.alerting.views import alert_view, rfc3339
 from nightowl.api.deps import Principal, get_nightowl, requires
-from nightowl.core.errors import InvalidInput
+from nightowl.core.errors import InvalidInput, NotFound
+from nightowl.routing.alert import Alert
 from nightowl.routing.durations import parse_duration
 from nightowl.runtime import Nightowl
 
@@ -44,32 +51,83 @@ def _label_filters(values: list[str]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@router.get("", summary="Alerts of the alerting rules", dependencies=[Depends(requires("read"))])
+SOURCES = {"rule", "received"}
+
+
+def _rule_view(rid: str, inst: Instance, now: float) -> dict[str, Any]:
+    return {**alert_view(rid, inst, now), "source": "rule"}
+
+
+@router.get(
+    "",
+    summary="Every alert: of Nightowl's rules and received on /api/v2/alerts",
+    dependencies=[Depends(requires("read"))],
+)
 def list_alerts(
     state: str | None = None,
     rule: str | None = None,
     alertname: str | None = None,
     severity: str | None = None,
+    source: str | None = Query(None, description="rule or received; unset: both"),
     label: list[str] = Query([]),
     nightowl: Nightowl = Depends(get_nightowl),
 ) -> dict[str, Any]:
     if state is not None and state not in STATES:
         raise InvalidInput(f"state must be one of {', '.join(sorted(STATES))}", field="state")
+    if source is not None and source not in SOURCES:
+        raise InvalidInput(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
     filters = _label_filters(label)
     now = nightowl.clock.now()
-    items = []
-    for rid, inst in nightowl.rules.evaluator.all_instances():
-        if state and inst.state != state or rule and rid != rule:
-            continue
-        if alertname and inst.labels.get("alertname") != alertname:
-            continue
-        if severity and inst.labels.get("severity") != severity:
-            continue
-        if any(inst.labels.get(k) != v for k, v in filters):
-            continue
-        items.append(alert_view(rid, inst, now))
+    items: list[dict[str, Any]] = []
+    instances = nightowl.rules.evaluator.all_instances()
+    if source != "received":
+        items.extend(_rule_view(rid, inst, now) for rid, inst in instances)
+    if source != "rule" and not rule:
+        ours = {inst.fingerprint for _, inst in instances}
+        outside = [(a, s) for a, s in nightowl.pipeline.dispatcher.alerts() if a.fingerprint not in ours]
+        handled = received.handling(nightowl.engine, (a for a, _ in outside))
+        items.extend(received.received_view(a, s, handled.get(a.fingerprint), now) for a, s in outside)
+
+    def wanted(item: dict[str, Any]) -> bool:
+        labels: dict[str, str] = item["labels"]
+        return not (
+            state
+            and item["state"] != state
+            or rule
+            and item["rule"] != rule
+            or alertname
+            and labels.get("alertname") != alertname
+            or severity
+            and labels.get("severity") != severity
+            or any(labels.get(k) != v for k, v in filters)
+        )
+
+    items = [item for item in items if wanted(item)]
     items.sort(key=lambda a: (a["state"] != "firing", a["alertname"], a["id"]))
     return {"items": items}
+
+
+def _received(nightowl: Nightowl, alert_id: str) -> Alert:
+    for alert, _ in nightowl.pipeline.dispatcher.alerts():
+        if alert.fingerprint == alert_id:
+            return alert
+    raise NotFound(f"no alert {alert_id!r}", field="id")
+
+
+def _received_view(nightowl: Nightowl, alert_id: str) -> dict[str, Any]:
+    for alert, status in nightowl.pipeline.dispatcher.alerts():
+        if alert.fingerprint == alert_id:
+            handled = received.handling(nightowl.engine, [alert])
+            return received.received_view(alert, status, handled.get(alert_id), nightowl.clock.now())
+    raise NotFound(f"no alert {alert_id!r}", field="id")
+
+
+def _is_rule_alert(nightowl: Nightowl, alert_id: str) -> bool:
+    try:
+        nightowl.rules.evaluator.find(alert_id)
+    except NotFound:
+        return False
+    return True
 
 
 @router.get("/history", summary="Every state transition of alerts", dependencies=[Depends(requires("read"))])
@@ -102,8 +160,10 @@ async def alert_history(
 
 @router.get("/{alert_id}", summary="One alert", dependencies=[Depends(requires("read"))])
 def get_alert(alert_id: str, nightowl: Nightowl = Depends(get_nightowl)) -> dict[str, Any]:
+    if not _is_rule_alert(nightowl, alert_id):
+        return _received_view(nightowl, alert_id)
     rid, inst = nightowl.rules.evaluator.find(alert_id)
-    return alert_view(rid, inst, nightowl.clock.now())
+    return _rule_view(rid, inst, nightowl.clock.now())
 
 
 class Note(BaseModel):
@@ -123,9 +183,18 @@ def acknowledge(
     who: Principal = Depends(requires("write")),
     nightowl: Nightowl = Depends(get_nightowl),
 ) -> dict[str, Any]:
-    inst = nightowl.rules.evaluator.acknowledge(alert_id, who.actor, body.note if body else "")
+    note = body.note if body else ""
+    if not _is_rule_alert(nightowl, alert_id):
+        alert = _received(nightowl, alert_id)
+        received.record(nightowl.engine, alert, received.ACKNOWLEDGED, nightowl.clock.now(), who.actor, note)
+        try:
+            nightowl.pipeline.escalations.acknowledge(alert_id, who.actor)
+        except NotFound:
+            pass
+        return _received_view(nightowl, alert_id)
+    inst = nightowl.rules.evaluator.acknowledge(alert_id, who.actor, note)
     rid, _ = nightowl.rules.evaluator.find(alert_id)
-    return alert_view(rid, inst, nightowl.clock.now())
+    return _rule_view(rid, inst, nightowl.clock.now())
 
 
 @router.post("/{alert_id}/snooze", summary="Stop notifying about an alert until a time")
@@ -141,9 +210,14 @@ def snooze(
     until = _time(body.until, "until") if body.until else now + parse_duration(body.duration or "", "for")
     if until is None or until <= now:
         raise InvalidInput("the snooze must end in the future", field="until")
+    if not _is_rule_alert(nightowl, alert_id):
+        alert = _received(nightowl, alert_id)
+        nightowl.rules.evaluator.silence(alert.labels, until, who.actor, body.note or f"snoozed alert {alert_id}")
+        received.record(nightowl.engine, alert, received.SNOOZED, now, who.actor, body.note, until)
+        return _received_view(nightowl, alert_id)
     inst = nightowl.rules.evaluator.snooze(alert_id, until, who.actor, body.note)
     rid, _ = nightowl.rules.evaluator.find(alert_id)
-    return alert_view(rid, inst, now)
+    return _rule_view(rid, inst, now)
 
 
 @router.post("/{alert_id}/resolve", summary="Resolve an alert by hand")
@@ -153,6 +227,17 @@ def resolve(
     who: Principal = Depends(requires("write")),
     nightowl: Nightowl = Depends(get_nightowl),
 ) -> dict[str, Any]:
-    inst = nightowl.rules.evaluator.resolve(alert_id, who.actor, body.note if body else "")
+    note = body.note if body else ""
+    if not _is_rule_alert(nightowl, alert_id):
+        # As in Alertmanager: the alert ends now; if its source still fires it, its next send opens it again.
+        alert = _received(nightowl, alert_id)
+        now = nightowl.clock.now()
+        if not alert.resolved(now):
+            nightowl.pipeline.dispatcher.receive(
+                [Alert(alert.labels, alert.annotations, alert.starts_at, now, alert.generator_url)]
+            )
+            received.record(nightowl.engine, alert, received.RESOLVED, now, who.actor, note)
+        return _received_view(nightowl, alert_id)
+    inst = nightowl.rules.evaluator.resolve(alert_id, who.actor, note)
     rid, _ = nightowl.rules.evaluator.find(alert_id)
-    return alert_view(rid, inst, nightowl.clock.now())
+    return _rule_view(rid, inst, nightowl.clock.now())

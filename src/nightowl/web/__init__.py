@@ -1,0 +1,1 @@
+"""The web UI: the built single-page app (`dist/`, made by `web/` with Vite) and the ASGI layer serving it."""
