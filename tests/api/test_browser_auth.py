@@ -39,6 +39,17 @@ async def test_a_401_sends_each_challenge_in_its_own_header_basic_first(anon_cli
     assert api.headers["content-type"] == "application/problem+json"
 
 
+async def test_a_scripts_401_carries_no_basic_challenge(anon_client: httpx.AsyncClient) -> None:
+    """The web UI's own fetch() calls: a Basic challenge would make Chromium hold them open behind a
+    password prompt (the page then never learns it must go to /login)."""
+    ui = await anon_client.get("/api/v1/auth/me", headers={"X-Requested-With": "nightowl"})
+    fetched = await anon_client.get("/api/v1/alerts", headers={"Sec-Fetch-Mode": "cors"})
+    navigated = await anon_client.get("/api/v1/alerts", headers={"Sec-Fetch-Mode": "navigate"})
+    assert ui.status_code == fetched.status_code == navigated.status_code == 401
+    assert ui.headers.get_list("www-authenticate") == fetched.headers.get_list("www-authenticate") == CHALLENGES[1:]
+    assert navigated.headers.get_list("www-authenticate") == CHALLENGES
+
+
 def with_login_page(app: FastAPI) -> FastAPI:
     """The web UI serves /login; until it is there, a stand-in is enough to test the redirect."""
     app.add_api_route("/login", lambda: HTMLResponse("<form>log in</form>"), methods=["GET"])

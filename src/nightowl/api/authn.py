@@ -36,6 +36,17 @@ CHALLENGES = ('Basic realm="nightowl"', 'Bearer realm="nightowl"')
 LOGIN_PATH = "/login"
 
 
+def _may_prompt(scope: Scope) -> bool:
+    """Whether a Basic challenge may go out: not to a script's fetch (the web UI's own calls, `X-Requested-With`
+    or a non-navigation `Sec-Fetch-Mode`), where Chromium would hold the request open behind a password
+    prompt instead of handing the 401 to the page; API clients and navigations keep it."""
+    headers = dict(scope.get("headers", ()))
+    if b"x-requested-with" in headers:
+        return False
+    mode = headers.get(b"sec-fetch-mode")
+    return mode is None or mode == b"navigate"
+
+
 def cookies_of(headers: dict[str, str]) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     try:
@@ -182,7 +193,8 @@ class Authentication:
         extra = {"limit": decision.limit} if decision is not None else None
         response = problem_response(admission.status, title, admission.detail, headers=headers, extra=extra)
         if admission.status == 401:
-            response.raw_headers.extend((b"www-authenticate", challenge.encode()) for challenge in CHALLENGES)
+            challenges = CHALLENGES if _may_prompt(scope) else CHALLENGES[1:]
+            response.raw_headers.extend((b"www-authenticate", challenge.encode()) for challenge in challenges)
         await response(scope, receive, send)
 
     def _to_login(self, scope: Scope) -> bool:
