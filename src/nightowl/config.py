@@ -590,7 +590,7 @@ def _describe_error(error: Any, file_values: dict[str, Any], config_file: Path |
     if error.get("type") == "extra_forbidden":
         where = f" in {config_file}" if config_file is not None and top in file_values else ""
         allowed = ", ".join(sorted(Settings.model_fields))
-        return f"unknown configuration key '{key}'{where}; known keys: {allowed}"
+        return f"unknown configuration key {key!r}{where}; known keys: {allowed}"
     env_name = ENV_PREFIX + top.upper()
     if top in file_values and env_name not in os.environ:
         source = f" (in {config_file})"

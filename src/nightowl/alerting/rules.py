@@ -157,7 +157,14 @@ def parse_rule_file(text: str, file: str) -> list[RuleGroup]:
     raw = data.get("groups") or []
     if not isinstance(raw, list):
         raise InvalidInput(f"{file}: 'groups' must be a list", field="groups")
-    groups = [parse_group(g, file, f"{file}: group {i}") for i, g in enumerate(raw)]
+    groups = []
+    for i, group in enumerate(raw):
+        where = f"{file}: group {i}"
+        try:
+            groups.append(parse_group(group, file, where))
+        except (TypeError, AttributeError, ValueError, KeyError) as exc:
+            # a field of the wrong shape (a list where a number belongs...): the group it is in, not a 500
+            raise InvalidInput(f"{where}: a field has the wrong type ({exc})", field="groups") from None
     seen: set[str] = set()
     for group in groups:
         if group.name in seen:

@@ -246,3 +246,6 @@ def load_alertmanager_config(path: Path) -> RoutingConfig:
         return parse_alertmanager_config(text, str(path))
     except InvalidInput as exc:
         raise ConfigError(f"alertmanager_config {path}: {exc.detail}") from None
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        # a section of the wrong shape (a list where a mapping belongs, a number where a list does)
+        raise ConfigError(f"alertmanager_config {path}: a section has the wrong shape ({exc})") from None
