@@ -97,11 +97,11 @@ export function Maintenance() {
                 <td>{w.name}</td>
                 <td>{w.active ? <Badge value="warning" label="active" /> : w.next ? <Badge value="info" label="planned" /> : <Badge value="expired" label="over" />}</td>
                 <td>
-                  <Time value={w.next?.starts_at ?? w.starts_at} />
+                  <Time value={w.cron ? (w.next?.starts_at ?? w.starts_at) : w.starts_at} />
                   {w.cron && <div class="small muted">every {w.cron}</div>}
                 </td>
                 <td>
-                  <Time value={w.next?.ends_at ?? w.ends_at} />
+                  <Time value={w.cron ? (w.next?.ends_at ?? w.ends_at) : w.ends_at} />
                 </td>
                 <td class="small">{[...w.services, ...w.checks].join(", ") || <span class="muted">all services</span>}</td>
                 <td class="small muted">{w.note}</td>
