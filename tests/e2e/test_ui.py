@@ -25,6 +25,8 @@ PAGES = [
     ("/checks", "Checks"),
     ("/maintenance", "Maintenance"),
     ("/maintenance?new=1", "Maintenance"),
+    ("/pages", "Status pages"),
+    ("/pages?new=1", "Status pages"),
     ("/alerts?state=all", "Alerts"),
     ("/silences", "Silences"),
     ("/silences/new", "New silence"),

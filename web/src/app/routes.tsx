@@ -7,6 +7,7 @@ import { Rules } from "../alerts/Rules";
 import { NewSilence, Silences } from "../alerts/Silences";
 import { CheckPage, Checks } from "../health/Checks";
 import { Maintenance } from "../health/Maintenance";
+import { StatusPages } from "../health/StatusPages";
 import { ServicePage, Services } from "../health/Services";
 import { Notifications } from "../notifications/Notifications";
 import { Overview } from "../overview/Overview";
@@ -37,6 +38,7 @@ export const ROUTES: Route[] = [
   { path: "/checks", component: Checks, title: "Checks" },
   { path: "/checks/:id", component: CheckPage, title: "Check" },
   { path: "/maintenance", component: Maintenance, title: "Maintenance" },
+  { path: "/pages", component: StatusPages, title: "Status pages" },
   { path: "/targets", component: Targets, title: "Targets" },
   { path: "/notifications", component: Notifications, title: "Notifications" },
   { path: "/admin", component: Users, title: "Users", permission: "admin" },
@@ -68,6 +70,7 @@ export const NAV: NavSection[] = [
       { href: "/services", label: "Services" },
       { href: "/checks", label: "Checks" },
       { href: "/maintenance", label: "Maintenance" },
+      { href: "/pages", label: "Status pages" },
     ],
   },
   {
