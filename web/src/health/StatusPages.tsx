@@ -160,7 +160,7 @@ function StatusPageForm({ initial, onSaved, onCancel }: { initial?: StatusPageVi
         Description
         <input name="description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
       </label>
-      <label class="row">
+      <label class="check">
         <input type="checkbox" name="public" checked={isPublic} onChange={(e) => setPublic(e.currentTarget.checked)} />
         Public (readable without signing in)
       </label>
