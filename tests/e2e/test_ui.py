@@ -124,6 +124,27 @@ def test_a_maintenance_window_is_planned_through_the_form_and_listed(admin: Any,
     screenshot(admin, "maintenance-created")
 
 
+def test_a_status_page_is_created_edited_and_linked(admin: Any, server: DemoServer) -> None:
+    admin.goto(server.url + "/pages")
+    admin.get_by_role("link", name="New status page").click()
+    form = admin.get_by_role("form", name="New status page")
+    form.get_by_label("Slug").fill("Not A Slug")
+    form.get_by_label("Title").fill("Demo status")
+    form.get_by_role("button", name="Create status page").click()
+    admin.locator("label", has_text="Slug").locator(".field-error").wait_for()
+    form.get_by_label("Slug").fill("demo-status")
+    form.get_by_label("Public (readable without signing in)").check()
+    form.get_by_role("button", name="Create status page").click()
+    row = admin.get_by_role("row").filter(has_text="demo-status")
+    row.wait_for()
+    assert "public" in row.inner_text()
+    assert row.get_by_role("link", name="Open demo-status (new tab)").get_attribute("href") == "/status-pages/demo-status"
+    row.get_by_role("link", name="Edit Demo status").click()
+    admin.get_by_role("form", name="Edit Demo status").get_by_label("Title").fill("Demo service status")
+    admin.get_by_role("button", name="Save").click()
+    admin.get_by_role("row").filter(has_text="Demo service status").wait_for()
+
+
 def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any, server: DemoServer) -> None:
     admin.goto(server.url + "/alerts")
     admin.get_by_role("heading", level=1, name="Alerts").wait_for()
