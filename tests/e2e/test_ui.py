@@ -138,7 +138,8 @@ def test_a_status_page_is_created_edited_and_linked(admin: Any, server: DemoServ
     row = admin.get_by_role("row").filter(has_text="demo-status")
     row.wait_for()
     assert "public" in row.inner_text()
-    assert row.get_by_role("link", name="Open demo-status (new tab)").get_attribute("href") == "/status-pages/demo-status"
+    link = row.get_by_role("link", name="Open demo-status (new tab)")
+    assert link.get_attribute("href") == "/status-pages/demo-status"
     row.get_by_role("link", name="Edit Demo status").click()
     admin.get_by_role("form", name="Edit Demo status").get_by_label("Title").fill("Demo service status")
     admin.get_by_role("button", name="Save").click()
