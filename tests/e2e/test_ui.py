@@ -23,6 +23,10 @@ PAGES = [
     ("/services", "Services"),
     ("/services/inventory", "Service inventory"),
     ("/checks", "Checks"),
+    ("/maintenance", "Maintenance"),
+    ("/maintenance?new=1", "Maintenance"),
+    ("/pages", "Status pages"),
+    ("/pages?new=1", "Status pages"),
     ("/alerts?state=all", "Alerts"),
     ("/silences", "Silences"),
     ("/silences/new", "New silence"),
@@ -54,7 +58,7 @@ def test_every_page_renders_without_errors_and_accessibly(admin: Any, server: De
         admin.goto(server.url + path)
         admin.get_by_role("heading", level=1, name=heading).wait_for()
         admin.wait_for_load_state("networkidle")
-        name = path.strip("/").split("?")[0].replace("/", "-") or "overview"
+        name = path.strip("/").replace("?new=1", "-new").split("?")[0].replace("/", "-") or "overview"
         screenshot(admin, name)
         violations = axe_violations(admin)
         if violations:
@@ -100,6 +104,46 @@ def test_a_new_check_runs_on_demand(admin: Any, server: DemoServer) -> None:
     result.wait_for()
     assert "up" in result.inner_text()
     screenshot(admin, "check")
+
+
+def test_a_maintenance_window_is_planned_through_the_form_and_listed(admin: Any, server: DemoServer) -> None:
+    admin.goto(server.url + "/maintenance")
+    admin.get_by_role("link", name="New window").click()
+    form = admin.get_by_role("form", name="New maintenance window")
+    form.get_by_label("Name").fill("ui-database-upgrade")
+    form.get_by_label("Duration", exact=True).fill("two hours")
+    form.get_by_role("button", name="Create window").click()
+    form.get_by_role("alert").filter(has_text="not a duration").wait_for()
+    form.get_by_label("Duration", exact=True).fill("2h")
+    form.get_by_label("Services").fill("inventory")
+    form.get_by_role("button", name="Create window").click()
+    row = admin.get_by_role("row").filter(has_text="ui-database-upgrade")
+    row.wait_for()
+    assert "active" in row.inner_text()
+    assert "inventory" in row.inner_text()
+    screenshot(admin, "maintenance-created")
+
+
+def test_a_status_page_is_created_edited_and_linked(admin: Any, server: DemoServer) -> None:
+    admin.goto(server.url + "/pages")
+    admin.get_by_role("link", name="New status page").click()
+    form = admin.get_by_role("form", name="New status page")
+    form.get_by_label("Slug").fill("Not A Slug")
+    form.get_by_label("Title").fill("Demo status")
+    form.get_by_role("button", name="Create status page").click()
+    admin.locator("label", has_text="Slug").locator(".field-error").wait_for()
+    form.get_by_label("Slug").fill("demo-status")
+    form.get_by_label("Public (readable without signing in)").check()
+    form.get_by_role("button", name="Create status page").click()
+    row = admin.get_by_role("row").filter(has_text="demo-status")
+    row.wait_for()
+    assert "public" in row.inner_text()
+    link = row.get_by_role("link", name="Open demo-status (new tab)")
+    assert link.get_attribute("href") == "/status-pages/demo-status"
+    row.get_by_role("link", name="Edit Demo status").click()
+    admin.get_by_role("form", name="Edit Demo status").get_by_label("Title").fill("Demo service status")
+    admin.get_by_role("button", name="Save").click()
+    admin.get_by_role("row").filter(has_text="Demo service status").wait_for()
 
 
 def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any, server: DemoServer) -> None:
@@ -156,6 +200,11 @@ def test_a_viewer_sees_no_admin_pages_and_no_write_controls(browser: Any, server
     page = context.new_page()
     log_in(page, server, name, password, "/checks")
     assert page.get_by_role("link", name="New check").count() == 0
+    page.goto(server.url + "/maintenance")
+    page.get_by_role("heading", level=1, name="Maintenance").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("link", name="New window").count() == 0
+    assert page.get_by_role("button", name="Delete").count() == 0
     assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").count() == 0
     page.goto(server.url + "/admin/users")
     page.get_by_role("heading", level=1, name="Not allowed").wait_for()

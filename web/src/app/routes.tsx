@@ -6,6 +6,8 @@ import { AlertsInbox } from "../alerts/Inbox";
 import { Rules } from "../alerts/Rules";
 import { NewSilence, Silences } from "../alerts/Silences";
 import { CheckPage, Checks } from "../health/Checks";
+import { Maintenance } from "../health/Maintenance";
+import { StatusPages } from "../health/StatusPages";
 import { ServicePage, Services } from "../health/Services";
 import { Notifications } from "../notifications/Notifications";
 import { Overview } from "../overview/Overview";
@@ -35,6 +37,8 @@ export const ROUTES: Route[] = [
   { path: "/services/:name", component: ServicePage, title: "Service" },
   { path: "/checks", component: Checks, title: "Checks" },
   { path: "/checks/:id", component: CheckPage, title: "Check" },
+  { path: "/maintenance", component: Maintenance, title: "Maintenance" },
+  { path: "/pages", component: StatusPages, title: "Status pages" },
   { path: "/targets", component: Targets, title: "Targets" },
   { path: "/notifications", component: Notifications, title: "Notifications" },
   { path: "/admin", component: Users, title: "Users", permission: "admin" },
@@ -65,6 +69,8 @@ export const NAV: NavSection[] = [
     items: [
       { href: "/services", label: "Services" },
       { href: "/checks", label: "Checks" },
+      { href: "/maintenance", label: "Maintenance" },
+      { href: "/pages", label: "Status pages" },
     ],
   },
   {
