@@ -35,6 +35,8 @@ export function useSession(): { me: Me | null; loaded: boolean } {
   useEffect(() => {
     const l = () => tick((t) => t + 1);
     listeners.add(l);
+    // the session may have loaded between the first render and this effect: that news went to nobody
+    l();
     return () => void listeners.delete(l);
   }, []);
   return { me: current, loaded };
