@@ -28,6 +28,9 @@ PAGES = [
     ("/silences/new", "New silence"),
     ("/rules", "Rules"),
     ("/notifications", "Notifications"),
+    ("/notifications?new=1", "Notifications"),
+    ("/notifications/escalations?new=1", "Escalation policies"),
+    ("/notifications/integrations", "Integrations"),
     ("/admin/users", "Admin"),
     ("/admin/keys", "Admin"),
     ("/admin/audit", "Admin"),
@@ -55,6 +58,8 @@ def test_every_page_renders_without_errors_and_accessibly(admin: Any, server: De
         admin.get_by_role("heading", level=1, name=heading).wait_for()
         admin.wait_for_load_state("networkidle")
         name = path.strip("/").split("?")[0].replace("/", "-") or "overview"
+        if "new=1" in path:
+            name += "-new"
         screenshot(admin, name)
         violations = axe_violations(admin)
         if violations:
@@ -100,6 +105,27 @@ def test_a_new_check_runs_on_demand(admin: Any, server: DemoServer) -> None:
     result.wait_for()
     assert "up" in result.inner_text()
     screenshot(admin, "check")
+
+
+def test_a_webhook_channel_is_created_through_the_form(admin: Any, server: DemoServer) -> None:
+    admin.goto(server.url + "/notifications")
+    admin.get_by_role("link", name="New channel").click()
+    form = admin.get_by_role("form", name="New channel")
+    form.get_by_label("Name").fill("ui-hook")
+    form.get_by_label("Kind").select_option("webhook")
+    form.locator("input[name=url]").fill(f"{server.url}/demo/hook/secret-token")
+    form.get_by_role("button", name="Create channel").click()
+    admin.get_by_role("row").filter(has_text="ui-hook").first.wait_for()
+    # editing shows the secret as a placeholder, never its value
+    admin.get_by_role("link", name="Edit ui-hook").click()
+    edit = admin.get_by_role("form", name="Edit channel")
+    url = edit.locator("input[name=url]")
+    assert url.input_value() == ""
+    assert url.get_attribute("placeholder") == "<secret>"
+    screenshot(admin, "notifications-edit")
+    edit.get_by_role("button", name="Save").click()
+    edit.wait_for(state="detached")
+    admin.get_by_role("row").filter(has_text="ui-hook").first.wait_for()
 
 
 def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any, server: DemoServer) -> None:
