@@ -21,7 +21,10 @@ interface Policy {
 }
 
 function delayText(d: string | number): string {
-  return typeof d === "number" ? `${d}s` : d;
+  if (typeof d !== "number") return d;
+  if (d > 0 && d % 3600 === 0) return `${d / 3600}h`;
+  if (d > 0 && d % 60 === 0) return `${d / 60}m`;
+  return `${d}s`;
 }
 
 export function Escalations() {
