@@ -32,6 +32,9 @@ PAGES = [
     ("/silences/new", "New silence"),
     ("/rules", "Rules"),
     ("/notifications", "Notifications"),
+    ("/notifications?new=1", "Notifications"),
+    ("/notifications/escalations?new=1", "Escalation policies"),
+    ("/notifications/integrations", "Integrations"),
     ("/admin/users", "Admin"),
     ("/admin/keys", "Admin"),
     ("/admin/audit", "Admin"),
@@ -144,6 +147,27 @@ def test_a_status_page_is_created_edited_and_linked(admin: Any, server: DemoServ
     admin.get_by_role("form", name="Edit Demo status").get_by_label("Title").fill("Demo service status")
     admin.get_by_role("button", name="Save").click()
     admin.get_by_role("row").filter(has_text="Demo service status").wait_for()
+
+
+def test_a_webhook_channel_is_created_through_the_form(admin: Any, server: DemoServer) -> None:
+    admin.goto(server.url + "/notifications")
+    admin.get_by_role("link", name="New channel").click()
+    form = admin.get_by_role("form", name="New channel")
+    form.get_by_label("Name").fill("ui-hook")
+    form.get_by_label("Kind").select_option("webhook")
+    form.locator("input[name=url]").fill(f"{server.url}/demo/hook/secret-token")
+    form.get_by_role("button", name="Create channel").click()
+    admin.get_by_role("row").filter(has_text="ui-hook").first.wait_for()
+    # editing shows the secret as a placeholder, never its value
+    admin.get_by_role("link", name="Edit ui-hook").click()
+    edit = admin.get_by_role("form", name="Edit channel")
+    url = edit.locator("input[name=url]")
+    assert url.input_value() == ""
+    assert url.get_attribute("placeholder") == "<secret>"
+    screenshot(admin, "notifications-edit")
+    edit.get_by_role("button", name="Save").click()
+    edit.wait_for(state="detached")
+    admin.get_by_role("row").filter(has_text="ui-hook").first.wait_for()
 
 
 def test_demo_incident_appears_live_and_is_acknowledged_and_silenced(admin: Any, server: DemoServer) -> None:

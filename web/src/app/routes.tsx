@@ -9,6 +9,8 @@ import { CheckPage, Checks } from "../health/Checks";
 import { Maintenance } from "../health/Maintenance";
 import { StatusPages } from "../health/StatusPages";
 import { ServicePage, Services } from "../health/Services";
+import { Escalations } from "../notifications/Escalations";
+import { Integrations } from "../notifications/Integrations";
 import { Notifications } from "../notifications/Notifications";
 import { Overview } from "../overview/Overview";
 import { Targets } from "../targets/Targets";
@@ -41,6 +43,8 @@ export const ROUTES: Route[] = [
   { path: "/pages", component: StatusPages, title: "Status pages" },
   { path: "/targets", component: Targets, title: "Targets" },
   { path: "/notifications", component: Notifications, title: "Notifications" },
+  { path: "/notifications/escalations", component: Escalations, title: "Escalation policies" },
+  { path: "/notifications/integrations", component: Integrations, title: "Integrations", permission: "admin" },
   { path: "/admin", component: Users, title: "Users", permission: "admin" },
   { path: "/admin/users", component: Users, title: "Users", permission: "admin" },
   { path: "/admin/keys", component: Keys, title: "API keys", permission: "admin" },

@@ -1,13 +1,36 @@
-// Notifications: the channels (send a test) and the delivery log.
+// Notifications: the channels (create, edit, delete, send a test) and the delivery log.
 import { useState } from "preact/hooks";
 import { api } from "../api/client";
+import { navigate, useLocation } from "../lib/router";
+import { type Channel, ChannelForm, type ChannelKind } from "./ChannelForm";
 import { can, useSession } from "../app/session";
+import { NotificationTabs } from "./Tabs";
 import { Badge, Empty, ErrorBox, Loading, PageHeader, Time } from "../app/ui";
 import { useData } from "../app/useData";
 
 export function Notifications() {
   const { me } = useSession();
-  const channels = useData(() => api.get<any[]>("/api/v1/channels"));
+  const url = useLocation();
+  const channels = useData(() => api.get<Channel[]>("/api/v1/channels"));
+  const kinds = useData(() => api.get<ChannelKind[]>("/api/v1/channels/kinds"));
+  const creating = url.searchParams.get("new") === "1";
+  const editId = url.searchParams.get("edit");
+  const editing = editId ? channels.data?.find((c) => c.id === editId) : undefined;
+  const admin = can(me, "admin");
+  const remove = async (c: Channel) => {
+    if (!confirm(`Delete the channel ${c.name}?`)) return;
+    setError(null);
+    try {
+      await api.del("/api/v1/channels/{channel_id}", { path: { channel_id: c.id } });
+      channels.reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const done = () => {
+    channels.reload();
+    navigate("/notifications");
+  };
   const log = useData(() => api.get<any>("/api/v1/notifications", { query: { limit: 50 } }));
   const [error, setError] = useState<unknown>(null);
   const [tested, setTested] = useState<string | null>(null);
@@ -24,8 +47,17 @@ export function Notifications() {
   const entries: any[] = Array.isArray(log.data) ? log.data : log.data?.items ?? [];
   return (
     <div class="page">
-      <PageHeader title="Notifications" />
-      <ErrorBox error={channels.error || error} />
+      <PageHeader title="Notifications">
+        {admin && !creating && (
+          <a class="button primary" href="/notifications?new=1">
+            New channel
+          </a>
+        )}
+      </PageHeader>
+      <NotificationTabs path="/notifications" />
+      {admin && kinds.data && creating && <ChannelForm kinds={kinds.data} onSaved={done} onCancel={() => navigate("/notifications")} />}
+      {admin && kinds.data && editing && <ChannelForm key={editing.id} kinds={kinds.data} initial={editing} onSaved={done} onCancel={() => navigate("/notifications")} />}
+      <ErrorBox error={channels.error || kinds.error || error} />
       {tested && (
         <p class="card" role="status">
           Test sent to {tested}; its delivery is in the log below.
@@ -37,7 +69,7 @@ export function Notifications() {
           <Loading />
         ) : !channels.data?.length ? (
           <Empty title="No channels yet">
-            Add one (e-mail, Slack, PagerDuty, webhook…) with <code>POST /api/v1/channels</code>; <code>GET /api/v1/channels/kinds</code> lists their fields.
+            {admin ? <a href="/notifications?new=1">Add one</a> : "An admin can add one"}: e-mail, Slack, PagerDuty, a webhook…
           </Empty>
         ) : (
           <table class="table">
@@ -60,11 +92,23 @@ export function Notifications() {
                   <td>{c.receiver}</td>
                   <td>{c.min_severity ?? "any"}</td>
                   <td>
-                    {can(me, "write") && (
-                      <button class="small" onClick={() => test(c.id, c.name)}>
-                        Send test
-                      </button>
-                    )}
+                    <div class="row">
+                      {can(me, "write") && (
+                        <button class="small" onClick={() => test(c.id, c.name)}>
+                          Send test
+                        </button>
+                      )}
+                      {admin && c.source !== "alertmanager.yml" && (
+                        <>
+                          <a class="button small" href={`/notifications?edit=${encodeURIComponent(c.id)}`} aria-label={`Edit ${c.name}`}>
+                            Edit
+                          </a>
+                          <button class="small" onClick={() => remove(c)} aria-label={`Delete ${c.name}`}>
+                            Delete
+                          </button>
+                        </>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
