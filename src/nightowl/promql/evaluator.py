@@ -14,7 +14,7 @@ from nightowl.metrics.model import Matcher
 from nightowl.promql import aggregate as agg
 from nightowl.promql import binary, extended_eval, functions, limit_ratio, rangefuncs, streaming
 from nightowl.promql import info as info_join
-from nightowl.promql.errors import QueryExecutionError
+from nightowl.promql.errors import QueryExecutionError, QueryLimitError
 from nightowl.promql.parse import at_ms, duration_ms, selector_matchers
 from nightowl.promql.selectors import (
     Budget,
@@ -225,6 +225,15 @@ class Evaluator:
         start = step * _go_div(first, step)
         if start <= first:
             start += step
+        steps = (int(eval_ts.max()) - start) // step + 1
+        budget = self.ctx.budget
+        if budget.max_samples and steps > budget.max_samples:
+            # refuse before the grid is allocated (`x[1d:1ms]` would build 86 M steps per series first)
+            raise QueryLimitError(
+                f"subquery would evaluate {steps} steps, more than query_max_samples={budget.max_samples}; "
+                "use a longer subquery step",
+                "query_max_samples",
+            )
         inner_ts = np.arange(start, int(eval_ts.max()) + 1, step, dtype=np.int64)
         inner = Evaluator(Context(**{**self.ctx.__dict__, "step_ms": step}))
         value = inner.eval(node.expr, inner_ts)
