@@ -111,6 +111,23 @@ async def test_a_check_sent_back_as_shown_keeps_its_secrets(seeded: FastAPI) -> 
             assert spec.headers == original.get("headers", {}) and spec.body == original.get("body")
 
 
+async def test_a_check_pointed_elsewhere_does_not_take_its_secrets_along(seeded: FastAPI) -> None:
+    """An editor kept the masks and changed the target to a host of theirs: the stored headers, body and
+    token would have gone there on the next run."""
+    runner = seeded.state.nightowl.checks
+    check_id = seeded.state.seed_ids["http_check"]
+    async with admin_client(seeded) as admin:
+        shown = (await admin.get(f"/api/v1/checks/{check_id}")).json()["spec"]
+        moved = {**shown, "target": "https://attacker.example/collect"}
+        refused = await admin.put(f"/api/v1/checks/{check_id}", json=moved)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] in ("headers", "body")
+        assert runner.checks[check_id].spec.target == HTTP_CHECK["target"]
+        same_host = {**shown, "target": shown["target"].replace("/health", "/healthz")}
+        assert (await admin.put(f"/api/v1/checks/{check_id}", json=same_host)).status_code == 200
+        assert runner.checks[check_id].spec.headers == HTTP_CHECK.get("headers", {})
+
+
 async def test_forwarder_url_credentials_are_masked_and_kept(seeded: FastAPI) -> None:
     async with admin_client(seeded) as admin:
         shown = (await admin.get("/api/v1/integrations/external/remote_write")).json()
