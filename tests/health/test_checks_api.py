@@ -138,3 +138,11 @@ async def test_credentials_are_masked_and_kept_when_sent_back(app: FastAPI, clie
     with app.state.nightowl.engine.connect() as conn:
         at_rest = conn.execute(select(health_checks.c.spec)).scalar_one()
     assert "s3cret" not in at_rest and "Bearer" not in at_rest, "definitions are encrypted at rest"
+
+
+async def test_a_target_the_http_client_cannot_use_is_refused_at_creation(client: httpx.AsyncClient) -> None:
+    """An octal IPv4 host passed the URL pattern, then every run failed with a 500 (httpx refuses it)."""
+    spec = {"name": "octal", "type": "http", "target": "http://0251.0376.0251.0376/", "interval": 60}
+    response = await client.post("/api/v1/checks", json=spec)
+    assert response.status_code == 422, response.text
+    assert "0251.0376.0251.0376" in response.text

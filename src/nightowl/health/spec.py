@@ -10,6 +10,7 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 from croniter import croniter  # type: ignore[import-untyped,unused-ignore]
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -126,6 +127,11 @@ class CheckSpec(BaseModel):
             raise ValueError(f"a {self.type} check needs a `target`")
         if self.type == "http" and not re.match(r"^https?://[^/\s]+", self.target):
             raise ValueError(f"target {self.target!r} must be an http:// or https:// URL")
+        if self.type == "http":
+            try:  # what the HTTP client will refuse (e.g. an octal IPv4 host) is refused here, not at run time
+                httpx.URL(self.target)
+            except httpx.InvalidURL as exc:
+                raise ValueError(f"target {self.target!r} is not a URL the checker can use: {exc}") from None
         if self.type in ("tcp", "tls"):
             split_host_port(self.target)
         if self.type == "postgres" and not self.target.startswith(("postgresql://", "postgres://")):
