@@ -204,3 +204,11 @@ async def test_queries_known_to_be_quick_skip_the_thread_pool(
     await client.get("/prometheus/api/v1/query", params=params)
     await client.get("/prometheus/api/v1/query", params=params)
     assert len(handed) == 3  # a query not known to be quick goes to a worker thread
+
+
+async def test_a_time_whose_milliseconds_overflow_is_bad_data(client: httpx.AsyncClient) -> None:
+    """1.7e305 seconds is a finite float, but not in milliseconds (hypothesis found the 500)."""
+    for name in ("/prometheus/api/v1/query", "/prometheus/api/v1/series"):
+        params = {"query": "1", "time": "1.797693134862316e+305", "match[]": "up", "start": "-1.7e308"}
+        response = await client.get(name, params=params)
+        assert response.status_code == 400, (name, response.text)

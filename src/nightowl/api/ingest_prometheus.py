@@ -46,7 +46,7 @@ def parse_time(value: str, field: str) -> int:
             raise InvalidInput(f"cannot parse {value!r} as a time: use Unix seconds or RFC 3339", field=field) from None
     if not math.isfinite(seconds):
         raise InvalidInput(f"time {value!r} is not finite", field=field)
-    return max(MIN_TIME_MS, min(MAX_TIME_MS, round(seconds * 1000)))
+    return max(MIN_TIME_MS, min(MAX_TIME_MS, round(max(-9.3e18, min(9.3e18, seconds * 1000)))))
 
 
 async def _params(request: Request, *, read_form: bool = True) -> dict[str, list[str]]:

@@ -86,8 +86,10 @@ def parse_time(text: str, name: str) -> int:
     (`1e300`) is bad data, as are NaN and infinities."""
     try:
         seconds = float(text)
-        if math.isfinite(seconds):
+        if math.isfinite(seconds * 1000):  # 1.7e305 is finite, its milliseconds are not
             return _within_range(round(seconds * 1000), text, name)
+        if math.isfinite(seconds):
+            return _within_range(MAX_TIME_MS + 1 if seconds > 0 else MIN_TIME_MS - 1, text, name)
     except ValueError:
         pass
     try:
