@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 
 from nightowl.app import create_app
 from nightowl.config import Settings, load_settings
@@ -18,6 +19,11 @@ from nightowl.core.ids import new_id
 from tests.support.postgres import PostgresServer, start_postgres, stop_postgres
 
 REQUIRES = "requires component:"
+
+# The property tests explore the same examples on every run: `make test` stays deterministic (a new
+# finding comes from raising the examples by hand, not from a CI run that fails by chance).
+hypothesis_settings.register_profile("nightowl", derandomize=True, database=None)
+hypothesis_settings.load_profile("nightowl")
 pytest_plugins = ["tests.support.smtp"]  # the `inbox` fixture: a real SMTP server
 
 
